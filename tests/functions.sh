@@ -1,0 +1,81 @@
+# Shared by every shell test: source it first.
+#   requires CMD...        skip the test (exit 77) when a command is missing
+#   requires_root          skip unless root
+#   requires_guestfs       skip when libguestfs cannot be used here
+#   cleanup_fn CMD...      run CMD when the test exits, in reverse order
+#   fail MSG               print "FAIL: MSG" and exit 1
+#   tmpdir                 a private scratch directory ($tmp), removed at exit
+#   wait_for_file F SECS   wait until F is non-empty, bounded
+#   make_disk_image F SIZE a real MBR disk image: two ext4 partitions with files
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export PATH="$top_builddir/src:$PATH"
+
+_cleanups=()
+_run_cleanups() {
+    local i
+    for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+        eval "${_cleanups[i]}" || :
+    done
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+cleanup_fn() { _cleanups+=("$*"); }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+requires() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || { echo "SKIP: $c not found" >&2; exit 77; }
+    done
+}
+
+requires_root() {
+    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root" >&2; exit 77; }
+}
+
+requires_guestfs() {
+    if [ -n "${P2V_SKIP_GUESTFS:-}" ]; then
+        echo "SKIP: P2V_SKIP_GUESTFS set" >&2; exit 77
+    fi
+    ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "SKIP: no kernel in /boot for the libguestfs appliance" >&2; exit 77; }
+    export LIBGUESTFS_BACKEND=direct
+    export LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}"
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/p2vtest.XXXXXX")
+cleanup_fn "rm -rf '$tmp'"
+
+wait_for_file() {
+    local f=$1 secs=$2 i
+    for ((i = 0; i < secs * 10; i++)); do
+        [ -s "$f" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# make_disk_image FILE SIZE: an MBR disk with a 32 MiB ext4 /boot and an
+# ext4 root filling the rest, both populated with real files, made without
+# mounting anything (mkfs.ext4 -d) so it works without loop devices.
+make_disk_image() {
+    local img=$1 size=$2 d="$tmp/mkdisk.$$"
+    requires sfdisk mkfs.ext4
+    mkdir -p "$d/boot" "$d/root/etc" "$d/root/usr/bin"
+    printf 'menuentry test {\n linux /vmlinuz root=/dev/sda2\n}\n' > "$d/boot/grub.cfg"
+    printf '/dev/sda2 / ext4 defaults 0 1\n/dev/sda1 /boot ext4 defaults 0 2\n' > "$d/root/etc/fstab"
+    cp /bin/ls /bin/cp "$d/root/usr/bin/"
+    head -c 3M /dev/urandom > "$d/root/random.bin"
+    truncate -s "$size" "$img"
+    printf 'label: dos\nstart=2048, size=65536, type=83\nstart=67584, type=83\n' | sfdisk -q "$img"
+    local total=$(( $(stat -c %s "$img") / 512 ))
+    mkfs.ext4 -q -F -d "$d/boot" "$d/boot.fs" 32M
+    mkfs.ext4 -q -F -d "$d/root" "$d/root.fs" $(( (total - 67584) / 2 ))k
+    dd if="$d/boot.fs" of="$img" bs=512 seek=2048 conv=notrunc,sparse status=none
+    dd if="$d/root.fs" of="$img" bs=512 seek=67584 conv=notrunc,sparse status=none
+    rm -rf "$d"
+}
