@@ -1,0 +1,267 @@
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dev.h"
+#include "humanize.h"
+#include "util.h"
+
+/* 1 MiB of zeros, shared read-only by every writer of zeros. */
+static const char zeros[1024 * 1024];
+
+static int
+write_zeros (struct p2v_dev *d, uint64_t off, size_t n)
+{
+  while (n > 0) {
+    size_t k = n < sizeof zeros ? n : sizeof zeros;
+    if (p2v_dev_pwrite (d, zeros, k, off) == -1)
+      return -1;
+    off += k;
+    n -= k;
+  }
+  return 0;
+}
+
+/* An existing file may hold old data where the source has zeros:
+ * punching a hole both clears it and keeps the file sparse.
+ */
+static int
+file_zero (struct p2v_dev *d, uint64_t off, size_t n)
+{
+  if (fallocate (d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, n) == 0)
+    return 0;
+  if (errno != EOPNOTSUPP && errno != ENOSYS) {
+    p2v_error ("cannot zero %s at offset %llu: %s", d->path,
+               (unsigned long long) off, strerror (errno));
+    return -1;
+  }
+  return write_zeros (d, off, n);
+}
+
+static int
+sync_fd (struct p2v_dev *d)
+{
+  if (fsync (d->fd) == -1 && errno != EINVAL && errno != EROFS) {
+    p2v_error ("cannot flush %s to stable storage: %s", d->path, strerror (errno));
+    return -1;
+  }
+  return 0;
+}
+
+static int
+file_finish (struct p2v_dev *d)
+{
+  if (ftruncate (d->fd, d->size) == -1) {
+    p2v_error ("cannot set the size of %s: %s", d->path, strerror (errno));
+    return -1;
+  }
+  return sync_fd (d);
+}
+
+static const struct p2v_dev_ops file_ops = { "file", file_zero, file_finish };
+static const struct p2v_dev_ops blockdev_ops = { "block device", write_zeros, sync_fd };
+static const struct p2v_dev_ops chardev_ops = { "character device", write_zeros, sync_fd };
+
+int
+p2v_source_open (const char *path, struct p2v_dev *d)
+{
+  memset (d, 0, sizeof *d);
+  d->fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (d->fd == -1) {
+    p2v_error ("cannot open %s: %s", path, strerror (errno));
+    return -1;
+  }
+  d->path = xstrdup (path);
+  struct stat st;
+  if (fstat (d->fd, &st) == -1) {
+    p2v_error ("cannot stat %s: %s", path, strerror (errno));
+    goto fail;
+  }
+  if (S_ISBLK (st.st_mode)) {
+    if (ioctl (d->fd, BLKGETSIZE64, &d->size) == -1) {
+      p2v_error ("cannot get the size of %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    d->ops = &blockdev_ops;
+  }
+  else if (S_ISREG (st.st_mode)) {
+    d->size = st.st_size;
+    d->ops = &file_ops;
+  }
+  else {
+    p2v_error ("%s is not a block device or a regular file", path);
+    goto fail;
+  }
+  /* One sequential pass: let readahead work for us. */
+  posix_fadvise (d->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return 0;
+ fail:
+  p2v_dev_close (d);
+  return -1;
+}
+
+int
+p2v_target_open (const char *path, uint64_t need, struct p2v_dev *d,
+                 char *why, size_t why_len)
+{
+  char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
+  struct stat st;
+
+  memset (d, 0, sizeof *d);
+  d->fd = -1;
+  d->path = xstrdup (path);
+  d->size = need;
+
+  if (stat (path, &st) == -1) {
+    if (errno != ENOENT) {
+      p2v_error ("cannot open %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    /* Disk images hold /etc/shadow and private keys: owner-only. */
+    d->fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (d->fd == -1) {
+      p2v_error ("cannot create %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    d->created = d->reads_zero = true;
+    d->ops = &file_ops;
+  }
+  else if (S_ISBLK (st.st_mode)) {
+    /* O_EXCL on a block device fails with EBUSY when it is mounted or
+     * held by LVM, md or another exclusive opener.
+     */
+    d->fd = open (path, O_RDWR | O_EXCL | O_CLOEXEC);
+    if (d->fd == -1 && errno == EBUSY) {
+      snprintf (why, why_len, "target %s is in use (mounted or held by another "
+                "program); nothing written", path);
+      goto refused;
+    }
+    if (d->fd == -1) {
+      p2v_error ("cannot open %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    uint64_t cap;
+    if (ioctl (d->fd, BLKGETSIZE64, &cap) == -1) {
+      p2v_error ("cannot get the size of %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    if (cap < need) {
+      snprintf (why, why_len, "target %s is %s, source is %s; nothing written",
+                path, p2v_human_size (cap, a), p2v_human_size (need, b));
+      goto refused;
+    }
+    d->ops = &blockdev_ops;
+  }
+  else if (S_ISREG (st.st_mode)) {
+    d->fd = open (path, O_RDWR | O_CLOEXEC);
+    if (d->fd == -1) {
+      p2v_error ("cannot open %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    d->ops = &file_ops;
+  }
+  else if (S_ISCHR (st.st_mode)) {
+    d->fd = open (path, O_WRONLY | O_CLOEXEC);
+    if (d->fd == -1) {
+      p2v_error ("cannot open %s: %s", path, strerror (errno));
+      goto fail;
+    }
+    d->ops = &chardev_ops;
+  }
+  else {
+    snprintf (why, why_len, "target %s is not a block device or a regular file; "
+              "nothing written", path);
+    goto refused;
+  }
+
+  /* A file takes the source's size now, so a full disk fails here
+   * rather than hours into the copy.
+   */
+  if (d->ops == &file_ops) {
+    if (ftruncate (d->fd, need) == -1) {
+      p2v_error ("cannot set the size of %s to %llu: %s", path,
+                 (unsigned long long) need, strerror (errno));
+      goto fail;
+    }
+  }
+  return 0;
+
+ refused:
+  p2v_dev_close (d);
+  return -2;
+ fail:
+  if (d->created)
+    unlink (path);
+  p2v_dev_close (d);
+  return -1;
+}
+
+int
+p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off)
+{
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread (d->fd, (char *) buf + got, n - got, off + got);
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      p2v_error ("read error on %s at offset %llu: %s", d->path,
+                 (unsigned long long) (off + got),
+                 r == 0 ? "unexpected end of file (did the source shrink?)"
+                        : strerror (errno));
+      return -1;
+    }
+    got += r;
+  }
+  return 0;
+}
+
+int
+p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off)
+{
+  size_t put = 0;
+  while (put < n) {
+    ssize_t r = pwrite (d->fd, (const char *) buf + put, n - put, off + put);
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      p2v_error ("write error on %s at offset %llu: %s", d->path,
+                 (unsigned long long) (off + put),
+                 r == 0 ? "no space" : strerror (errno));
+      return -1;
+    }
+    put += r;
+  }
+  return 0;
+}
+
+int
+p2v_dev_zero (struct p2v_dev *d, uint64_t off, size_t n)
+{
+  return d->reads_zero ? 0 : d->ops->zero (d, off, n);
+}
+
+int
+p2v_dev_finish (struct p2v_dev *d)
+{
+  return d->ops->finish (d);
+}
+
+void
+p2v_dev_close (struct p2v_dev *d)
+{
+  if (d->fd >= 0)
+    close (d->fd);
+  d->fd = -1;
+  free (d->path);
+  d->path = NULL;
+}

@@ -1,0 +1,51 @@
+/* Sources and targets: block devices, regular files and character
+ * devices, each with its own small ops table for what differs between
+ * them (how zeros are written, how the end is made durable).
+ */
+#ifndef P2V_DEV_H
+#define P2V_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct p2v_dev;
+
+struct p2v_dev_ops {
+  const char *kind;                  /* "block device", "file", ... */
+  /* Make [off, off+n) read back as zeros. */
+  int (*zero) (struct p2v_dev *d, uint64_t off, size_t n);
+  /* Give the target its final size and make everything durable. */
+  int (*finish) (struct p2v_dev *d);
+};
+
+struct p2v_dev {
+  const struct p2v_dev_ops *ops;
+  char *path;
+  int fd;
+  uint64_t size;        /* source: bytes to send; target: its capacity */
+  bool reads_zero;      /* a new file: unwritten ranges already read as zeros */
+  bool created;         /* we created this file */
+};
+
+/* Opens a source for reading.  Returns 0 or -1 (error printed). */
+int p2v_source_open (const char *path, struct p2v_dev *d);
+
+/* Opens (or creates) a target for a source of need bytes.  Returns 0;
+ * -1 for an I/O error (printed); or -2 when the target is unsuitable —
+ * too small, mounted or in use — with the reason in why, which the
+ * receiver both prints and sends to the sender.  Nothing is written
+ * before the checks pass.
+ */
+int p2v_target_open (const char *path, uint64_t need, struct p2v_dev *d,
+                     char *why, size_t why_len);
+
+/* Whole reads and writes at an offset; -1 with the error printed. */
+int p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off);
+int p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off);
+/* Zeros, skipped when the target already reads back zeros there. */
+int p2v_dev_zero (struct p2v_dev *d, uint64_t off, size_t n);
+int p2v_dev_finish (struct p2v_dev *d);
+void p2v_dev_close (struct p2v_dev *d);
+
+#endif

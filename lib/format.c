@@ -1,0 +1,186 @@
+#include <config.h>
+
+#include <string.h>
+
+#include "digest.h"
+#include "format.h"
+
+uint16_t p2v_get16 (const uint8_t *p) { return (uint16_t) (p[0] << 8 | p[1]); }
+uint32_t
+p2v_get32 (const uint8_t *p)
+{
+  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+uint64_t p2v_get64 (const uint8_t *p) { return (uint64_t) p2v_get32 (p) << 32 | p2v_get32 (p + 4); }
+void p2v_put16 (uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+void
+p2v_put32 (uint8_t *p, uint32_t v)
+{
+  p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+void p2v_put64 (uint8_t *p, uint64_t v) { p2v_put32 (p, v >> 32); p2v_put32 (p + 4, (uint32_t) v); }
+
+void
+p2v_pack_preamble (uint8_t out[P2V_PREAMBLE_LEN])
+{
+  memcpy (out, P2V_MAGIC, 8);
+  p2v_put16 (out + 8, P2V_VERSION_MAJOR);
+  p2v_put16 (out + 10, P2V_VERSION_MINOR);
+  p2v_put32 (out + 12, 0);
+}
+
+int
+p2v_unpack_preamble (const uint8_t in[P2V_PREAMBLE_LEN], struct p2v_preamble *p)
+{
+  if (memcmp (in, P2V_MAGIC, 8) != 0)
+    return -1;
+  p->major = p2v_get16 (in + 8);
+  p->minor = p2v_get16 (in + 10);
+  p->flags = p2v_get32 (in + 12);
+  /* A newer minor only adds optional records; a newer major may change
+   * anything.
+   */
+  return p->major == P2V_VERSION_MAJOR ? 0 : -2;
+}
+
+void
+p2v_pack_record_hdr (uint8_t out[P2V_RECORD_HDR_LEN], uint8_t type, uint32_t length)
+{
+  out[0] = type;
+  out[1] = 0;
+  p2v_put16 (out + 2, 0);
+  p2v_put32 (out + 4, length);
+}
+
+void
+p2v_unpack_record_hdr (const uint8_t in[P2V_RECORD_HDR_LEN], struct p2v_record_hdr *h)
+{
+  h->type = in[0];
+  h->flags = in[1];
+  h->length = p2v_get32 (in + 4);
+}
+
+void
+p2v_pack_source (uint8_t out[P2V_SOURCE_FIXED_LEN], const struct p2v_source_hdr *s)
+{
+  p2v_put32 (out, s->disk);
+  p2v_put64 (out + 4, s->size);
+  p2v_put32 (out + 12, s->chunk_size);
+  out[16] = s->digest_id;
+  out[17] = out[18] = out[19] = 0;
+}
+
+void
+p2v_unpack_source (const uint8_t in[P2V_SOURCE_FIXED_LEN], struct p2v_source_hdr *s)
+{
+  s->disk = p2v_get32 (in);
+  s->size = p2v_get64 (in + 4);
+  s->chunk_size = p2v_get32 (in + 12);
+  s->digest_id = in[16];
+}
+
+int
+p2v_check_source (const struct p2v_source_hdr *s, const char **why)
+{
+  if (s->chunk_size < P2V_CHUNK_MIN || s->chunk_size > P2V_CHUNK_MAX
+      || (s->chunk_size & (s->chunk_size - 1)) != 0) {
+    *why = "chunk size is not a power of two between 64 KiB and 16 MiB";
+    return -1;
+  }
+  if (p2v_digest_size (s->digest_id) == 0) {
+    *why = "unknown digest algorithm";
+    return -1;
+  }
+  /* Offsets must stay representable as off_t. */
+  if (s->size > (uint64_t) INT64_MAX - P2V_CHUNK_MAX) {
+    *why = "source size is out of range";
+    return -1;
+  }
+  return 0;
+}
+
+void
+p2v_pack_accept (uint8_t out[P2V_ACCEPT_LEN], const struct p2v_accept *a)
+{
+  p2v_put32 (out, a->disk);
+  p2v_put64 (out + 4, a->start_offset);
+}
+
+void
+p2v_unpack_accept (const uint8_t in[P2V_ACCEPT_LEN], struct p2v_accept *a)
+{
+  a->disk = p2v_get32 (in);
+  a->start_offset = p2v_get64 (in + 4);
+}
+
+void
+p2v_pack_chunk_hdr (uint8_t out[P2V_CHUNK_HDR_LEN], const struct p2v_chunk_hdr *c)
+{
+  p2v_put32 (out, c->disk);
+  out[4] = c->codec;
+  out[5] = out[6] = out[7] = 0;
+  p2v_put64 (out + 8, c->offset);
+  p2v_put32 (out + 16, c->raw_len);
+  p2v_put32 (out + 20, c->crc);
+}
+
+void
+p2v_unpack_chunk_hdr (const uint8_t in[P2V_CHUNK_HDR_LEN], struct p2v_chunk_hdr *c)
+{
+  c->disk = p2v_get32 (in);
+  c->codec = in[4];
+  c->offset = p2v_get64 (in + 8);
+  c->raw_len = p2v_get32 (in + 16);
+  c->crc = p2v_get32 (in + 20);
+}
+
+size_t
+p2v_pack_end (uint8_t *out, const struct p2v_end *e)
+{
+  p2v_put32 (out, e->disk);
+  p2v_put64 (out + 4, e->total);
+  out[12] = e->digest_len;
+  memcpy (out + 13, e->digest, e->digest_len);
+  return P2V_END_FIXED_LEN + e->digest_len;
+}
+
+int
+p2v_unpack_end (const uint8_t *in, size_t len, struct p2v_end *e)
+{
+  if (len < P2V_END_FIXED_LEN)
+    return -1;
+  e->disk = p2v_get32 (in);
+  e->total = p2v_get64 (in + 4);
+  e->digest_len = in[12];
+  if (e->digest_len > P2V_DIGEST_MAX || len != P2V_END_FIXED_LEN + (size_t) e->digest_len)
+    return -1;
+  memcpy (e->digest, in + 13, e->digest_len);
+  return 0;
+}
+
+size_t
+p2v_pack_result (uint8_t *out, const struct p2v_result *r)
+{
+  p2v_put32 (out, r->disk);
+  p2v_put32 (out + 4, r->status);
+  out[8] = r->digest_len;
+  memcpy (out + 9, r->digest, r->digest_len);
+  return P2V_RESULT_FIXED_LEN + r->digest_len;
+}
+
+int
+p2v_unpack_result (const uint8_t *in, size_t len, struct p2v_result *r,
+                   const char **msg, size_t *msg_len)
+{
+  if (len < P2V_RESULT_FIXED_LEN)
+    return -1;
+  r->disk = p2v_get32 (in);
+  r->status = p2v_get32 (in + 4);
+  r->digest_len = in[8];
+  if (r->digest_len > P2V_DIGEST_MAX || len < P2V_RESULT_FIXED_LEN + (size_t) r->digest_len)
+    return -1;
+  memcpy (r->digest, in + 9, r->digest_len);
+  *msg = (const char *) in + P2V_RESULT_FIXED_LEN + r->digest_len;
+  *msg_len = len - P2V_RESULT_FIXED_LEN - r->digest_len;
+  return 0;
+}

@@ -1,0 +1,138 @@
+/* The p2vstream wire format, version 1 (documented for people in
+ * p2vstream(5); keep the two in step).  Pure packing and unpacking of
+ * fixed-size headers: no I/O here, so every field is unit-testable.
+ *
+ * All integers are big-endian.  A stream is a 16-byte preamble, then
+ * records, each an 8-byte header (type, flags, payload length) and a
+ * payload.  Record types with bit 0x80 set are optional: a reader that
+ * does not know one skips it, so later versions can add records without
+ * breaking older receivers.  Unknown mandatory types are an error.
+ */
+#ifndef P2V_FORMAT_H
+#define P2V_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define P2V_MAGIC "P2VSTRM\n"
+#define P2V_VERSION_MAJOR 1
+#define P2V_VERSION_MINOR 0
+#define P2V_PREAMBLE_LEN 16
+#define P2V_RECORD_HDR_LEN 8
+
+#define P2V_CHUNK_MIN (64u * 1024)
+#define P2V_CHUNK_MAX (16u * 1024 * 1024)
+#define P2V_CHUNK_DEFAULT (4u * 1024 * 1024)
+/* Largest payload of any record; bounds what a peer can make us buffer. */
+#define P2V_RECORD_MAX (P2V_CHUNK_MAX + 4096)
+/* Longest text carried in a record (source description, messages). */
+#define P2V_TEXT_MAX (256u * 1024)
+
+enum p2v_record_type {
+  P2V_REC_SOURCE = 0x01,   /* sender → receiver: the disk being sent */
+  P2V_REC_ACCEPT = 0x02,   /* receiver → sender: go ahead */
+  P2V_REC_REFUSE = 0x03,   /* receiver → sender: will not write, and why */
+  P2V_REC_CHUNK = 0x10,    /* sender → receiver: data */
+  P2V_REC_END = 0x20,      /* sender → receiver: trailer with the digest */
+  P2V_REC_RESULT = 0x21,   /* receiver → sender: verified or not */
+};
+#define P2V_REC_OPTIONAL 0x80
+
+struct p2v_preamble {
+  uint16_t major, minor;
+  uint32_t flags;
+};
+
+struct p2v_record_hdr {
+  uint8_t type;
+  uint8_t flags;
+  uint32_t length;
+};
+
+#define P2V_SOURCE_FIXED_LEN 20
+struct p2v_source_hdr {
+  uint32_t disk;            /* index of the disk in this session */
+  uint64_t size;            /* bytes */
+  uint32_t chunk_size;      /* every chunk but the last is this long */
+  uint8_t digest_id;        /* enum p2v_digest_id of the trailer digest */
+  /* followed by the description text (key\tvalue\n lines) */
+};
+
+#define P2V_ACCEPT_LEN 12
+struct p2v_accept {
+  uint32_t disk;
+  uint64_t start_offset;    /* always 0 in version 1.0 */
+};
+
+#define P2V_CHUNK_HDR_LEN 24
+struct p2v_chunk_hdr {
+  uint32_t disk;
+  uint8_t codec;            /* enum p2v_codec_id */
+  uint64_t offset;
+  uint32_t raw_len;
+  uint32_t crc;             /* CRC-32 (zlib) of the raw bytes */
+  /* followed by the encoded payload: record length - 24 bytes */
+};
+
+#define P2V_END_FIXED_LEN 13
+struct p2v_end {
+  uint32_t disk;
+  uint64_t total;           /* bytes covered by the digest */
+  uint8_t digest_len;
+  uint8_t digest[64];
+};
+
+#define P2V_RESULT_FIXED_LEN 9
+struct p2v_result {
+  uint32_t disk;
+  uint32_t status;          /* exit status of the receiver for this disk */
+  uint8_t digest_len;
+  uint8_t digest[64];
+  /* followed by a one-line message */
+};
+
+void p2v_pack_preamble (uint8_t out[P2V_PREAMBLE_LEN]);
+/* 0, or -1 not a p2vstream, -2 a major version we cannot read. */
+int p2v_unpack_preamble (const uint8_t in[P2V_PREAMBLE_LEN],
+                         struct p2v_preamble *p);
+
+void p2v_pack_record_hdr (uint8_t out[P2V_RECORD_HDR_LEN],
+                          uint8_t type, uint32_t length);
+void p2v_unpack_record_hdr (const uint8_t in[P2V_RECORD_HDR_LEN],
+                            struct p2v_record_hdr *h);
+
+void p2v_pack_source (uint8_t out[P2V_SOURCE_FIXED_LEN],
+                      const struct p2v_source_hdr *s);
+void p2v_unpack_source (const uint8_t in[P2V_SOURCE_FIXED_LEN],
+                        struct p2v_source_hdr *s);
+/* Checks the header's own consistency: chunk size a power of two in
+ * range, a digest id we know.  Returns 0 or -1 with *why set.
+ */
+int p2v_check_source (const struct p2v_source_hdr *s, const char **why);
+
+void p2v_pack_accept (uint8_t out[P2V_ACCEPT_LEN], const struct p2v_accept *a);
+void p2v_unpack_accept (const uint8_t in[P2V_ACCEPT_LEN], struct p2v_accept *a);
+
+void p2v_pack_chunk_hdr (uint8_t out[P2V_CHUNK_HDR_LEN],
+                         const struct p2v_chunk_hdr *c);
+void p2v_unpack_chunk_hdr (const uint8_t in[P2V_CHUNK_HDR_LEN],
+                           struct p2v_chunk_hdr *c);
+
+/* Packs into out (P2V_END_FIXED_LEN + digest_len bytes); returns length. */
+size_t p2v_pack_end (uint8_t *out, const struct p2v_end *e);
+/* Returns 0 or -1 when len does not match the digest length inside. */
+int p2v_unpack_end (const uint8_t *in, size_t len, struct p2v_end *e);
+
+size_t p2v_pack_result (uint8_t *out, const struct p2v_result *r);
+/* On success *msg points inside in, *msg_len bytes long. */
+int p2v_unpack_result (const uint8_t *in, size_t len, struct p2v_result *r,
+                       const char **msg, size_t *msg_len);
+
+uint16_t p2v_get16 (const uint8_t *p);
+uint32_t p2v_get32 (const uint8_t *p);
+uint64_t p2v_get64 (const uint8_t *p);
+void p2v_put16 (uint8_t *p, uint16_t v);
+void p2v_put32 (uint8_t *p, uint32_t v);
+void p2v_put64 (uint8_t *p, uint64_t v);
+
+#endif

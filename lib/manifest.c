@@ -1,0 +1,116 @@
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "manifest.h"
+#include "util.h"
+
+char *
+p2v_manifest_default_path (const char *target, int target_is_blockdev)
+{
+  return target_is_blockdev ? NULL : xasprintf ("%s.p2v.json", target);
+}
+
+static void
+string_array (FILE *f, char **v, size_t n)
+{
+  fputc ('[', f);
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      fputs (", ", f);
+    p2v_json_string (f, v[i]);
+  }
+  fputc (']', f);
+}
+
+/* Open path.tmp; the caller writes, then commit() renames it. */
+static FILE *
+open_tmp (const char *path, char **tmp)
+{
+  *tmp = xasprintf ("%s.tmp", path);
+  FILE *f = fopen (*tmp, "we");
+  if (!f) {
+    p2v_error ("cannot write %s: %s", path, strerror (errno));
+    free (*tmp);
+  }
+  return f;
+}
+
+static int
+commit (FILE *f, const char *path, char *tmp)
+{
+  int bad = ferror (f);
+  if (fflush (f) != 0 || fsync (fileno (f)) != 0)
+    bad = 1;
+  int saved = errno;
+  if (fclose (f) != 0)
+    bad = 1;
+  if (!bad && rename (tmp, path) == 0) {
+    free (tmp);
+    return 0;
+  }
+  p2v_error ("cannot write %s: %s", path, strerror (bad ? saved : errno));
+  unlink (tmp);
+  free (tmp);
+  return -1;
+}
+
+int
+p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
+                    const char *target, const char *digest_name,
+                    const char *digest_hex)
+{
+  char *tmp;
+  FILE *f = open_tmp (path, &tmp);
+  if (!f)
+    return -1;
+  fputs ("{\n  \"format\": \"p2vstream-manifest\",\n  \"version\": 1,\n", f);
+  fputs ("  \"source\": {\n    \"path\": ", f);
+  p2v_json_string (f, d->path);
+  fputs (",\n    \"kernel_name\": ", f);
+  p2v_json_string (f, d->kernel_name);
+  fprintf (f, ",\n    \"size\": %llu,\n    \"model\": ", (unsigned long long) d->size);
+  p2v_json_string (f, d->model);
+  fputs (",\n    \"serial\": ", f);
+  p2v_json_string (f, d->serial);
+  fputs (",\n    \"by_id\": ", f);
+  string_array (f, d->by_id, d->n_by_id);
+  fputs (",\n    \"by_path\": ", f);
+  string_array (f, d->by_path, d->n_by_path);
+  fputs ("\n  },\n  \"host\": {\n    \"hostname\": ", f);
+  p2v_json_string (f, d->hostname);
+  fputs (",\n    \"nics\": [", f);
+  for (size_t i = 0; i < d->n_nics; i++) {
+    fputs (i ? ",\n      { \"name\": " : "\n      { \"name\": ", f);
+    p2v_json_string (f, d->nics[i].name);
+    fputs (", \"mac\": ", f);
+    p2v_json_string (f, d->nics[i].mac);
+    fputs (", \"driver\": ", f);
+    p2v_json_string (f, d->nics[i].driver);
+    fputs (" }", f);
+  }
+  fputs (d->n_nics ? "\n    ]\n  },\n  \"target\": " : "]\n  },\n  \"target\": ", f);
+  p2v_json_string (f, target);
+  fputs (",\n  \"digest\": { \"algorithm\": ", f);
+  p2v_json_string (f, digest_name);
+  fputs (", \"value\": ", f);
+  p2v_json_string (f, digest_hex);
+  fputs (" }\n}\n", f);
+  return commit (f, path, tmp);
+}
+
+int
+p2v_digest_file_write (const char *path, const char *digest_hex, const char *target)
+{
+  char *tmp;
+  FILE *f = open_tmp (path, &tmp);
+  if (!f)
+    return -1;
+  fprintf (f, "%s  %s\n", digest_hex, target);
+  return commit (f, path, tmp);
+}

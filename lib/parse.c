@@ -1,0 +1,143 @@
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "util.h"
+
+/* strtoull accepts leading spaces, a sign and "-1" (wrapping it), so
+ * check the first character ourselves and let strtoull only convert.
+ */
+static int
+parse_digits (const char *s, uint64_t *out, const char **end)
+{
+  if (s[0] < '0' || s[0] > '9')
+    return -1;
+  errno = 0;
+  char *e;
+  unsigned long long v = strtoull (s, &e, 10);
+  if (errno == ERANGE)
+    return -1;
+  *out = v;
+  *end = e;
+  return 0;
+}
+
+int
+p2v_parse_u64 (const char *s, uint64_t *out)
+{
+  const char *end;
+  uint64_t v;
+  if (parse_digits (s, &v, &end) == -1 || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int
+p2v_parse_uint (const char *s, unsigned min, unsigned max, unsigned *out)
+{
+  uint64_t v;
+  if (p2v_parse_u64 (s, &v) == -1 || v < min || v > max)
+    return -1;
+  *out = (unsigned) v;
+  return 0;
+}
+
+int
+p2v_parse_size (const char *s, uint64_t *out)
+{
+  const char *end;
+  uint64_t v;
+  if (parse_digits (s, &v, &end) == -1)
+    return -1;
+  unsigned shift = 0;
+  switch (*end) {
+  case '\0': break;
+  case 'k': case 'K': shift = 10; break;
+  case 'm': case 'M': shift = 20; break;
+  case 'g': case 'G': shift = 30; break;
+  case 't': case 'T': shift = 40; break;
+  case 'p': case 'P': shift = 50; break;
+  case 'b': case 'B':
+    if (end[1] != '\0')
+      return -1;
+    *out = v;
+    return 0;
+  default: return -1;
+  }
+  if (shift) {
+    end++;
+    /* Accept the spellings people use: 4K, 4KB, 4KiB. */
+    if (strcmp (end, "iB") == 0 || strcmp (end, "B") == 0)
+      end += strlen (end);
+    if (*end != '\0')
+      return -1;
+    if (v > (UINT64_MAX >> shift))
+      return -1;
+    v <<= shift;
+  }
+  *out = v;
+  return 0;
+}
+
+static int
+valid_port (const char *p)
+{
+  unsigned port;
+  return p2v_parse_uint (p, 0, 65535, &port) == 0;
+}
+
+int
+p2v_parse_hostport (const char *s, int port_only_ok,
+                    const char *default_port, char **host, char **port)
+{
+  const char *h = s, *hend, *p = NULL;
+
+  *host = *port = NULL;
+  if (*s == '\0')
+    return -1;
+
+  if (*s == '[') {
+    h = s + 1;
+    hend = strchr (h, ']');
+    if (!hend || hend == h)
+      return -1;
+    if (hend[1] == ':')
+      p = hend + 2;
+    else if (hend[1] != '\0')
+      return -1;
+  }
+  else {
+    const char *colon = strchr (s, ':');
+    if (colon && strchr (colon + 1, ':'))
+      return -1;                /* bare IPv6: needs [brackets] */
+    if (colon) {
+      hend = colon;
+      p = colon + 1;
+    }
+    else if (port_only_ok && strspn (s, "0123456789") == strlen (s)) {
+      /* All digits: a port, even an invalid one (rejected below). */
+      hend = s;
+      p = s;
+    }
+    else
+      hend = s + strlen (s);
+  }
+
+  if (p == NULL)
+    p = default_port;
+  if (p == NULL || !valid_port (p))
+    return -1;
+  if (hend == h && !port_only_ok)
+    return -1;
+  for (const char *c = h; c < hend; c++)
+    if (*c == ' ' || *c == '\t' || *c == '/')
+      return -1;
+
+  *host = hend > h ? strndup (h, hend - h) : NULL;
+  *port = xstrdup (p);
+  return 0;
+}

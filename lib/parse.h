@@ -1,0 +1,27 @@
+/* Strict parsing of what users type: numbers, sizes, HOST:PORT.
+ * Every function rejects empty strings, signs, trailing garbage and
+ * overflow, and returns 0 on success or -1 (nothing printed: the caller
+ * knows which option it was and says so).
+ */
+#ifndef P2V_PARSE_H
+#define P2V_PARSE_H
+
+#include <stdint.h>
+
+int p2v_parse_u64 (const char *s, uint64_t *out);
+int p2v_parse_uint (const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* "4096", "4K", "4k", "4KiB", "1M", "1.5G" is rejected (no fractions);
+ * suffixes are binary (K = 1024).
+ */
+int p2v_parse_size (const char *s, uint64_t *out);
+
+/* Split "HOST:PORT", "[V6ADDR]:PORT" or (when port_only_ok) "PORT".
+ * A missing ":PORT" part takes default_port when it is non-NULL.
+ * *host is set to NULL when no host was given ("5000" or ":5000").
+ * The port must be a number 0-65535.  Caller frees *host and *port.
+ */
+int p2v_parse_hostport (const char *s, int port_only_ok,
+                        const char *default_port, char **host, char **port);
+
+#endif

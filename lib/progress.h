@@ -1,0 +1,35 @@
+/* pv-style progress on stderr.  Updates are cheap and may come from any
+ * one thread; drawing is rate-limited: a redrawn line on a TTY, a plain
+ * line every few seconds otherwise, or one JSON object per line.
+ */
+#ifndef P2V_PROGRESS_H
+#define P2V_PROGRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum p2v_progress_mode {
+  P2V_PROGRESS_AUTO,        /* TTY if stderr is one, else plain */
+  P2V_PROGRESS_TTY,
+  P2V_PROGRESS_PLAIN,
+  P2V_PROGRESS_JSON,
+  P2V_PROGRESS_NONE,
+};
+
+/* "auto", "tty", "plain", "json", "none" → mode, or -1. */
+int p2v_progress_mode_from_name (const char *name);
+
+struct p2v_progress;
+struct p2v_progress *p2v_progress_new (int mode, const char *label, uint64_t total);
+void p2v_progress_update (struct p2v_progress *p, uint64_t done);
+/* Final line, always drawn (unless mode none). */
+void p2v_progress_finish (struct p2v_progress *p, uint64_t done);
+void p2v_progress_free (struct p2v_progress *p);
+
+/* The human line without decoration, e.g.
+ * "1.2 GiB / 4.0 GiB  30%  412.0 MiB/s  avg 398.1 MiB/s  0:03  ETA 0:07".
+ */
+void p2v_progress_format (char *buf, size_t n, uint64_t done, uint64_t total,
+                          double elapsed, double rate, double avg);
+
+#endif

@@ -1,0 +1,41 @@
+/* The two ends of a transfer, as the programs call them. */
+#ifndef P2V_STREAM_H
+#define P2V_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct p2v_send_opts {
+  const char *source;
+  const char *host, *port;      /* NULL host with to_stdout */
+  bool to_stdout;
+  unsigned threads;             /* compression workers */
+  int codec, level;
+  uint32_t chunk_size;
+  int digest_id;
+  const char *digest_file;
+  int progress_mode;
+};
+
+struct p2v_recv_opts {
+  const char *target;
+  const char *host, *port;      /* listen address; NULL host: all */
+  bool from_stdin;
+  unsigned threads;             /* decompression workers */
+  const char *digest_file;
+  const char *manifest;         /* NULL: TARGET.p2v.json for files */
+  int progress_mode;
+};
+
+/* Each returns the program's exit status (enum in util.h). */
+int p2v_send (const struct p2v_send_opts *o);
+int p2v_recv (const struct p2v_recv_opts *o);
+
+/* Workers to start by default: one per online CPU. */
+unsigned p2v_default_threads (void);
+/* Ring slots for a pipeline with this many workers: enough to keep
+ * every worker busy while the in-order ends wait on the slowest chunk.
+ */
+unsigned p2v_ring_slots (unsigned threads);
+
+#endif

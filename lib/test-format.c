@@ -1,0 +1,81 @@
+#include <config.h>
+
+#include "digest.h"
+#include "format.h"
+#include "test.h"
+
+int
+main (void)
+{
+  uint8_t pre[P2V_PREAMBLE_LEN];
+  struct p2v_preamble p;
+  p2v_pack_preamble (pre);
+  CHECK (memcmp (pre, "P2VSTRM\n", 8) == 0);
+  CHECK (p2v_unpack_preamble (pre, &p) == 0 && p.major == 1 && p.minor == 0);
+  pre[9] = 2;                                 /* major 2 */
+  CHECK (p2v_unpack_preamble (pre, &p) == -2);
+  pre[0] = 'X';
+  CHECK (p2v_unpack_preamble (pre, &p) == -1);
+
+  uint8_t rh[P2V_RECORD_HDR_LEN];
+  struct p2v_record_hdr h;
+  p2v_pack_record_hdr (rh, P2V_REC_CHUNK, 0x01020304);
+  p2v_unpack_record_hdr (rh, &h);
+  CHECK (h.type == P2V_REC_CHUNK && h.length == 0x01020304);
+  CHECK (rh[4] == 1 && rh[7] == 4);            /* big-endian on the wire */
+
+  struct p2v_source_hdr s = { 0, 68719476736ull + 5, 4 << 20, P2V_DIGEST_SHA256 }, s2;
+  uint8_t sb[P2V_SOURCE_FIXED_LEN];
+  const char *why;
+  p2v_pack_source (sb, &s);
+  p2v_unpack_source (sb, &s2);
+  CHECK (s2.size == s.size && s2.chunk_size == s.chunk_size && s2.digest_id == s.digest_id);
+  CHECK (p2v_check_source (&s2, &why) == 0);
+  s2.chunk_size = 3 << 20;
+  CHECK (p2v_check_source (&s2, &why) == -1);
+  s2.chunk_size = 32 << 20;
+  CHECK (p2v_check_source (&s2, &why) == -1);
+  s2.chunk_size = 1 << 20;
+  s2.digest_id = 9;
+  CHECK (p2v_check_source (&s2, &why) == -1);
+  s2.digest_id = P2V_DIGEST_MD5;
+  s2.size = UINT64_MAX;
+  CHECK (p2v_check_source (&s2, &why) == -1);
+
+  struct p2v_chunk_hdr c = { 7, 3, 0x123456789abcull, 4194304, 0xdeadbeef }, c2;
+  uint8_t cb[P2V_CHUNK_HDR_LEN];
+  p2v_pack_chunk_hdr (cb, &c);
+  p2v_unpack_chunk_hdr (cb, &c2);
+  CHECK (c2.disk == 7 && c2.codec == 3 && c2.offset == c.offset
+         && c2.raw_len == c.raw_len && c2.crc == c.crc);
+
+  struct p2v_accept a = { 1, 99 }, a2;
+  uint8_t ab[P2V_ACCEPT_LEN];
+  p2v_pack_accept (ab, &a);
+  p2v_unpack_accept (ab, &a2);
+  CHECK (a2.disk == 1 && a2.start_offset == 99);
+
+  struct p2v_end e = { 0, 1234, 32, { 0 } }, e2;
+  for (int i = 0; i < 32; i++)
+    e.digest[i] = (uint8_t) i;
+  uint8_t eb[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
+  size_t n = p2v_pack_end (eb, &e);
+  CHECK (n == P2V_END_FIXED_LEN + 32);
+  CHECK (p2v_unpack_end (eb, n, &e2) == 0 && e2.total == 1234 && e2.digest_len == 32
+         && memcmp (e2.digest, e.digest, 32) == 0);
+  CHECK (p2v_unpack_end (eb, n - 1, &e2) == -1);       /* length lies */
+  CHECK (p2v_unpack_end (eb, 5, &e2) == -1);
+  eb[12] = 200;                                        /* digest_len too big */
+  CHECK (p2v_unpack_end (eb, n, &e2) == -1);
+
+  struct p2v_result r = { 0, 5, 16, { 1, 2, 3 } }, r2;
+  uint8_t rb[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + 16];
+  n = p2v_pack_result (rb, &r);
+  memcpy (rb + n, "mismatch", 8);
+  const char *msg;
+  size_t mlen;
+  CHECK (p2v_unpack_result (rb, n + 8, &r2, &msg, &mlen) == 0 && r2.status == 5
+         && r2.digest_len == 16 && mlen == 8 && memcmp (msg, "mismatch", 8) == 0);
+  CHECK (p2v_unpack_result (rb, 10, &r2, &msg, &mlen) == -1);
+  return TEST_DONE ();
+}

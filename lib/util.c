@@ -1,0 +1,182 @@
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *p2v_progname = "p2vstream";
+int p2v_quiet;
+
+void
+p2v_set_progname (const char *argv0)
+{
+  const char *slash = strrchr (argv0, '/');
+  p2v_progname = slash ? slash + 1 : argv0;
+}
+
+static void
+vmessage (const char *kind, const char *fmt, va_list ap)
+{
+  /* One buffer and one write, so lines from several threads never
+   * interleave mid-line.
+   */
+  char line[1024];
+  int n = snprintf (line, sizeof line, "%s: %s", p2v_progname, kind);
+  if (n < 0 || (size_t) n >= sizeof line)
+    n = 0;
+  int m = vsnprintf (line + n, sizeof line - n - 1, fmt, ap);
+  if (m < 0)
+    m = 0;
+  size_t len = n + (size_t) m;
+  if (len > sizeof line - 2)
+    len = sizeof line - 2;
+  line[len++] = '\n';
+  ssize_t r = write (STDERR_FILENO, line, len);
+  (void) r;
+}
+
+void
+p2v_error (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vmessage ("error: ", fmt, ap);
+  va_end (ap);
+}
+
+void
+p2v_warning (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vmessage ("warning: ", fmt, ap);
+  va_end (ap);
+}
+
+void
+p2v_info (const char *fmt, ...)
+{
+  if (p2v_quiet)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  vmessage ("", fmt, ap);
+  va_end (ap);
+}
+
+static void
+oom (void)
+{
+  p2v_error ("out of memory");
+  exit (P2V_EXIT_IO);
+}
+
+void *
+xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  if (!p)
+    oom ();
+  return p;
+}
+
+void *
+xcalloc (size_t n, size_t size)
+{
+  void *p = calloc (n ? n : 1, size ? size : 1);
+  if (!p)
+    oom ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  if (!p)
+    oom ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *p = strdup (s);
+  if (!p)
+    oom ();
+  return p;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+  va_start (ap, fmt);
+  int r = vasprintf (&s, fmt, ap);
+  va_end (ap);
+  if (r < 0)
+    oom ();
+  return s;
+}
+
+void *
+xaligned_alloc (size_t n)
+{
+  void *p;
+  if (posix_memalign (&p, 4096, n ? n : 1) != 0)
+    oom ();
+  return p;
+}
+
+ssize_t
+p2v_read_full (int fd, void *buf, size_t n)
+{
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read (fd, (char *) buf + got, n - got);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    if (r == 0) {
+      if (got == 0)
+        return 0;
+      errno = 0;
+      return -2;
+    }
+    got += r;
+  }
+  return (ssize_t) got;
+}
+
+int
+p2v_write_full (int fd, const void *buf, size_t n)
+{
+  while (n > 0) {
+    ssize_t r = write (fd, buf, n);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    buf = (const char *) buf + r;
+    n -= r;
+  }
+  return 0;
+}
+
+double
+p2v_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,57 @@
+/* Error reporting, allocation and small I/O helpers shared by every
+ * program and library module.
+ */
+#ifndef P2V_UTIL_H
+#define P2V_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit statuses, shared by p2vsend and p2vrecv and documented in their
+ * man pages.  Scripts branch on these, so never renumber them.
+ */
+enum {
+  P2V_EXIT_OK = 0,
+  P2V_EXIT_USAGE = 1,     /* bad option or argument */
+  P2V_EXIT_IO = 2,        /* source or target: open, read, write, size */
+  P2V_EXIT_NET = 3,       /* connect, listen, lost connection, truncated stream */
+  P2V_EXIT_PROTOCOL = 4,  /* malformed stream or a chunk failing its checksum */
+  P2V_EXIT_MISMATCH = 5,  /* whole-image digests differ */
+  P2V_EXIT_REFUSED = 6,   /* the receiver refused the source (size, in use) */
+};
+
+extern const char *p2v_progname;
+void p2v_set_progname (const char *argv0);
+
+/* "prog: error: MESSAGE" on stderr. */
+void p2v_error (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
+/* "prog: warning: MESSAGE" on stderr. */
+void p2v_warning (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
+/* "prog: MESSAGE" on stderr, unless quiet. */
+void p2v_info (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
+extern int p2v_quiet;
+
+/* Allocation failure is not recoverable in these programs: report it
+ * and exit, so callers need not check.
+ */
+void *xmalloc (size_t n);
+void *xcalloc (size_t n, size_t size);
+void *xrealloc (void *p, size_t n);
+char *xstrdup (const char *s);
+char *xasprintf (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
+/* Page-aligned, so the same buffers could later be used with O_DIRECT. */
+void *xaligned_alloc (size_t n);
+
+/* Read exactly N bytes.  Returns N, 0 on end of file before the first
+ * byte, or -1 with errno set (EIO-like short read sets errno = 0 and
+ * returns the short count as -2).
+ */
+ssize_t p2v_read_full (int fd, void *buf, size_t n);
+/* Write all N bytes.  Returns 0 or -1 with errno set. */
+int p2v_write_full (int fd, const void *buf, size_t n);
+
+/* Monotonic seconds. */
+double p2v_now (void);
+
+#endif

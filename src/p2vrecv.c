@@ -1,0 +1,100 @@
+/* p2vrecv: receive a disk from p2vsend.  Options here; the work in lib/recv.c. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "parse.h"
+#include "progress.h"
+#include "stream.h"
+#include "util.h"
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+"Usage: p2vrecv [OPTIONS] TARGET\n"
+"       p2vrecv [OPTIONS] --stdin TARGET < STREAM\n"
+"Receive a disk from p2vsend and write it to TARGET (a block device, or\n"
+"an image file, created sparse if absent), then verify it.\n"
+"\n"
+"  -l, --listen=[ADDR:]PORT     where to listen (default: all addresses, 5000;\n"
+"                               port 0 picks a free port)\n"
+"      --stdin                  read the stream from standard input\n"
+"  -j, --threads=N              decompression threads (default: CPUs)\n"
+"      --digest-file=FILE       write \"DIGEST  TARGET\" for sha256sum -c\n"
+"      --manifest=FILE          where to write the source's description\n"
+"                               (default: TARGET.p2v.json for a file)\n"
+"      --progress=MODE          auto, tty, plain, json, none\n"
+"  -q, --quiet                  no progress, only errors\n"
+"  -h, --help / -V, --version\n"
+"See p2vrecv(1) for exit statuses.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  enum { OPT_STDIN = 256, OPT_DIGEST_FILE, OPT_MANIFEST, OPT_PROGRESS };
+  static const struct option long_opts[] = {
+    { "listen", required_argument, NULL, 'l' },
+    { "stdin", no_argument, NULL, OPT_STDIN },
+    { "threads", required_argument, NULL, 'j' },
+    { "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
+    { "manifest", required_argument, NULL, OPT_MANIFEST },
+    { "progress", required_argument, NULL, OPT_PROGRESS },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct p2v_recv_opts o = {
+    .threads = p2v_default_threads (), .progress_mode = P2V_PROGRESS_AUTO,
+  };
+  char *host = NULL, *port = NULL;
+  int c;
+
+  p2v_set_progname (argv[0]);
+  while ((c = getopt_long (argc, argv, "l:j:qhV", long_opts, NULL)) != -1) {
+    switch (c) {
+    case 'l':
+      free (host);
+      free (port);
+      if (p2v_parse_hostport (optarg, 1, "5000", &host, &port) == -1) {
+        p2v_error ("--listen: '%s' is not [ADDR:]PORT (IPv6: [ADDR]:PORT)", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case OPT_STDIN: o.from_stdin = true; break;
+    case 'j':
+      if (p2v_parse_uint (optarg, 1, 64, &o.threads) == -1) {
+        p2v_error ("--threads: '%s' is not a number from 1 to 64", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case OPT_DIGEST_FILE: o.digest_file = optarg; break;
+    case OPT_MANIFEST: o.manifest = optarg; break;
+    case OPT_PROGRESS:
+      if ((o.progress_mode = p2v_progress_mode_from_name (optarg)) == -1) {
+        p2v_error ("--progress: '%s' is not one of auto, tty, plain, json, none", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
+    case 'h': usage (stdout); return P2V_EXIT_OK;
+    case 'V': printf ("p2vrecv %s\n", PACKAGE_VERSION); return P2V_EXIT_OK;
+    default: usage (stderr); return P2V_EXIT_USAGE;
+    }
+  }
+  if (argc - optind != 1) {
+    p2v_error ("expected one TARGET (see --help)");
+    return P2V_EXIT_USAGE;
+  }
+  o.target = argv[optind];
+  o.host = host;
+  o.port = port ? port : "5000";
+  int status = p2v_recv (&o);
+  free (host);
+  free (port);
+  return status;
+}

@@ -1,0 +1,148 @@
+/* p2vsend: stream a disk to p2vrecv.  Options here; the work in lib/send.c. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "digest.h"
+#include "format.h"
+#include "parse.h"
+#include "progress.h"
+#include "stream.h"
+#include "util.h"
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+"Usage: p2vsend [OPTIONS] SOURCE HOST[:PORT]\n"
+"       p2vsend [OPTIONS] --stdout SOURCE > STREAM\n"
+"Stream the disk SOURCE (a block device or an image file) to p2vrecv.\n"
+"\n"
+"  -c, --compress=CODEC[:LEVEL]  zlib (default), zstd, lz4 or none\n"
+"  -j, --threads=N               compression threads (default: CPUs)\n"
+"  -b, --chunk-size=SIZE         64K..16M, a power of two (default 4M)\n"
+"      --digest=ALG              md5, sha1, sha256 (default), sha512\n"
+"      --digest-file=FILE        write \"DIGEST  SOURCE\" for sha256sum -c\n"
+"      --stdout                  write the stream to standard output\n"
+"      --progress=MODE           auto, tty, plain, json, none\n"
+"  -q, --quiet                   no progress, only errors\n"
+"  -h, --help / -V, --version\n"
+"The port defaults to 5000.  See p2vsend(1) for exit statuses.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS };
+  static const struct option long_opts[] = {
+    { "compress", required_argument, NULL, 'c' },
+    { "threads", required_argument, NULL, 'j' },
+    { "chunk-size", required_argument, NULL, 'b' },
+    { "digest", required_argument, NULL, OPT_DIGEST },
+    { "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
+    { "stdout", no_argument, NULL, OPT_STDOUT },
+    { "progress", required_argument, NULL, OPT_PROGRESS },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct p2v_send_opts o = {
+    .threads = p2v_default_threads (), .codec = P2V_CODEC_ZLIB, .level = -1,
+    .chunk_size = P2V_CHUNK_DEFAULT, .digest_id = P2V_DIGEST_SHA256,
+    .progress_mode = P2V_PROGRESS_AUTO,
+  };
+  char *host = NULL, *port = NULL;
+  int c;
+
+  p2v_set_progname (argv[0]);
+  while ((c = getopt_long (argc, argv, "c:j:b:qhV", long_opts, NULL)) != -1) {
+    switch (c) {
+    case 'c': {
+      char *name = xstrdup (optarg), *colon = strchr (name, ':');
+      unsigned level;
+      int min, def, max;
+      if (colon)
+        *colon = '\0';
+      o.codec = p2v_codec_from_name (name);
+      if (o.codec == -1) {
+        p2v_error ("--compress: unknown or unavailable codec '%s'", name);
+        free (name);
+        return P2V_EXIT_USAGE;
+      }
+      p2v_codec_levels (o.codec, &min, &def, &max);
+      if (colon && (p2v_parse_uint (colon + 1, (unsigned) min, (unsigned) max, &level) == -1
+                    || max == 0)) {
+        p2v_error ("--compress: level for %s must be %d to %d", name, min, max);
+        free (name);
+        return P2V_EXIT_USAGE;
+      }
+      o.level = colon ? (int) level : -1;
+      free (name);
+      break;
+    }
+    case 'j':
+      if (p2v_parse_uint (optarg, 1, 64, &o.threads) == -1) {
+        p2v_error ("--threads: '%s' is not a number from 1 to 64", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case 'b': {
+      uint64_t v;
+      if (p2v_parse_size (optarg, &v) == -1 || v < P2V_CHUNK_MIN || v > P2V_CHUNK_MAX
+          || (v & (v - 1)) != 0) {
+        p2v_error ("--chunk-size: '%s' is not a power of two from 64K to 16M", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      o.chunk_size = (uint32_t) v;
+      break;
+    }
+    case OPT_DIGEST:
+      if ((o.digest_id = p2v_digest_id_from_name (optarg)) == -1) {
+        p2v_error ("--digest: '%s' is not one of md5, sha1, sha256, sha512", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case OPT_DIGEST_FILE: o.digest_file = optarg; break;
+    case OPT_STDOUT: o.to_stdout = true; break;
+    case OPT_PROGRESS:
+      if ((o.progress_mode = p2v_progress_mode_from_name (optarg)) == -1) {
+        p2v_error ("--progress: '%s' is not one of auto, tty, plain, json, none", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
+    case 'h': usage (stdout); return P2V_EXIT_OK;
+    case 'V': printf ("p2vsend %s\n", PACKAGE_VERSION); return P2V_EXIT_OK;
+    default: usage (stderr); return P2V_EXIT_USAGE;
+    }
+  }
+  if (o.level == -1) {
+    int min, max;
+    p2v_codec_levels (o.codec, &min, &o.level, &max);
+  }
+
+  int want = o.to_stdout ? 1 : 2;
+  if (argc - optind != want) {
+    p2v_error (o.to_stdout ? "expected SOURCE with --stdout (see --help)"
+                           : "expected SOURCE and HOST[:PORT] (see --help)");
+    return P2V_EXIT_USAGE;
+  }
+  o.source = argv[optind];
+  if (!o.to_stdout) {
+    if (p2v_parse_hostport (argv[optind + 1], 0, "5000", &host, &port) == -1) {
+      p2v_error ("'%s' is not HOST[:PORT] (IPv6: [ADDR]:PORT)", argv[optind + 1]);
+      return P2V_EXIT_USAGE;
+    }
+    o.host = host;
+    o.port = port;
+  }
+  int status = p2v_send (&o);
+  free (host);
+  free (port);
+  return status;
+}
