@@ -1,0 +1,156 @@
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixup/bootentry.h"
+#include "fixup/util.h"
+
+/* Word I of LINE (0-based), or NULL; *REST gets what follows it. */
+static char *
+word (const char *line, size_t len, int i, const char **rest)
+{
+  const char *end = line + line_body_len (line, len), *p = line;
+  for (int k = 0; ; k++) {
+    p = skip_blank (p, end);
+    if (p == end) return NULL;
+    const char *s = p;
+    while (p < end && *p != ' ' && *p != '\t') p++;
+    if (k == i) {
+      if (rest) *rest = skip_blank (p, end);
+      return xstrndup (s, (size_t) (p - s));
+    }
+  }
+}
+
+static char *
+last_word (const char *line, size_t len)
+{
+  char *w = NULL, *n;
+  for (int i = 1; (n = word (line, len, i, NULL)) != NULL; i++) {
+    free (w);
+    w = n;
+  }
+  return w;
+}
+
+static void
+set_version (struct boot_entry *e)
+{
+  const char *b = strrchr (e->kernel, '/');
+  b = b ? b + 1 : e->kernel;
+  const char *dash = strchr (b, '-');
+  /* vmlinuz-VER, vmlinux-VER, kernel-VER */
+  e->version = dash && dash[1] ? xstrdup (dash + 1) : NULL;
+}
+
+/* GRUB legacy's "(hd0,0)/vmlinuz" → "/vmlinuz". */
+static char *
+strip_grub_device (char *path)
+{
+  if (path[0] == '(') {
+    char *c = strchr (path, ')');
+    if (c) {
+      char *r = xstrdup (c + 1);
+      free (path);
+      return r;
+    }
+  }
+  return path;
+}
+
+static int
+entry_from (const char *text, size_t pos, const char *klw[], const char *ilw[],
+            struct boot_entry *e, const char *stop)
+{
+  const char *line;
+  size_t len;
+  memset (e, 0, sizeof *e);
+  while (next_line (text, &pos, &line, &len)) {
+    if (line_is_comment (line, len)) continue;
+    char *w0 = word (line, len, 0, NULL);
+    if (!w0) continue;
+    bool is_k = false, is_i = false;
+    for (size_t i = 0; klw[i]; i++) if (strcmp (w0, klw[i]) == 0) is_k = true;
+    for (size_t i = 0; ilw[i]; i++) if (strcmp (w0, ilw[i]) == 0) is_i = true;
+    bool is_stop = stop && strcmp (w0, stop) == 0;
+    free (w0);
+    if (is_stop && e->kernel) break;
+    if (is_k && !e->kernel) {
+      const char *rest;
+      e->kernel = strip_grub_device (word (line, len, 1, &rest));
+      e->cmdline = xstrndup (rest, (size_t) (line + line_body_len (line, len) - rest));
+    }
+    else if (is_i && e->kernel && !e->initrd) {
+      char *w = last_word (line, len);
+      if (w) e->initrd = strip_grub_device (w);
+      break;
+    }
+  }
+  if (!e->kernel) {
+    boot_entry_free (e);
+    return -1;
+  }
+  set_version (e);
+  return 0;
+}
+
+int
+boot_entry_grub2 (const char *text, struct boot_entry *e)
+{
+  static const char *k[] = { "linux", "linux16", "linuxefi", NULL };
+  static const char *i[] = { "initrd", "initrd16", "initrdefi", NULL };
+  return entry_from (text, 0, k, i, e, "menuentry");
+}
+
+int
+boot_entry_grub1 (const char *text, struct boot_entry *e)
+{
+  static const char *k[] = { "kernel", NULL };
+  static const char *i[] = { "initrd", NULL };
+  size_t pos = 0, start = 0;
+  const char *line;
+  size_t len;
+  unsigned long def = 0, title = 0;
+  bool found = false;
+
+  while (next_line (text, &pos, &line, &len)) {
+    if (line_is_comment (line, len)) continue;
+    char *w = word (line, len, 0, NULL);
+    if (w && str_starts (w, "default")) {
+      const char *v = w + 7;
+      if (*v == '=') v++;
+      else {
+        free (w);
+        w = word (line, len, 1, NULL);
+        v = w ? w : "";
+      }
+      /* "default=saved" and garbage mean the first entry. */
+      if (!parse_uint (v, strlen (v), &def)) def = 0;
+    }
+    free (w);
+  }
+  pos = 0;
+  while (next_line (text, &pos, &line, &len)) {
+    char *w = line_is_comment (line, len) ? NULL : word (line, len, 0, NULL);
+    bool t = w && strcmp (w, "title") == 0;
+    free (w);
+    if (t && title++ == def) {
+      start = pos;
+      found = true;
+      break;
+    }
+  }
+  if (!found) start = 0;
+  return entry_from (text, start, k, i, e, "title");
+}
+
+void
+boot_entry_free (struct boot_entry *e)
+{
+  free (e->kernel);
+  free (e->initrd);
+  free (e->cmdline);
+  free (e->version);
+  memset (e, 0, sizeof *e);
+}

@@ -1,0 +1,550 @@
+/* One p2vfixup run: recognise the guest, plan every change through the
+ * rules, then show (--dry-run) or apply them and rebuild the initrd.
+ * Nothing is written before the whole plan is known, so an
+ * unrecognised guest or a missing driver leaves the guest untouched.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "fixup/internal.h"
+#include "fixup/manifest.h"
+
+char *
+run_read (struct run *r, const char *path)
+{
+  const char *planned = plan_text (&r->plan, path);
+  if (planned) return xstrdup (planned);
+  char *d;
+  size_t n;
+  if (!r->g->ops->is_file (r->g, path)) return NULL;
+  if (r->g->ops->read (r->g, path, &d, &n) == -1) {
+    plan_warn (&r->plan, "cannot read %s: %s", path, r->g->ops->error (r->g));
+    return NULL;
+  }
+  if (memchr (d, '\0', n)) {
+    /* Not a text file: the rules must not touch it. */
+    plan_warn (&r->plan, "%s is not a text file, left alone", path);
+    free (d);
+    return NULL;
+  }
+  return d;
+}
+
+void
+run_change (struct run *r, const char *path, const char *cur, char *new_,
+            struct strlist *notes)
+{
+  if (strcmp (cur ? cur : "", new_) == 0 && cur) {
+    free (new_);
+    strlist_free (notes);
+    return;
+  }
+  const char *orig = NULL;
+  char *disk = NULL;
+  if (!plan_find (&r->plan, path)) {
+    size_t n;
+    if (r->g->ops->is_file (r->g, path)
+        && r->g->ops->read (r->g, path, &disk, &n) == 0)
+      orig = disk;
+  }
+  plan_add (&r->plan, path, orig, new_, notes);
+  free (disk);
+}
+
+/* --- recognising the guest --- */
+
+static char *
+os_name (struct run *r)
+{
+  char *t = run_read (r, "/etc/os-release");
+  if (t) {
+    size_t pos = 0;
+    const char *line;
+    size_t len;
+    char *name = NULL;
+    while (next_line (t, &pos, &line, &len)) {
+      size_t n = line_body_len (line, len);
+      if (n > 12 && memcmp (line, "PRETTY_NAME=", 12) == 0) {
+        const char *v = line + 12;
+        size_t vl = n - 12;
+        if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) { v++; vl -= 2; }
+        name = xstrndup (v, vl);
+      }
+    }
+    free (t);
+    if (name) return name;
+  }
+  static const char *const rel[] = { "/etc/redhat-release", "/etc/SuSE-release",
+                                     "/etc/debian_version", NULL };
+  for (size_t i = 0; rel[i]; i++) {
+    t = run_read (r, rel[i]);
+    if (!t) continue;
+    char *nl = strchr (t, '\n');
+    if (nl) *nl = '\0';
+    char *name = i == 2 ? xasprintf ("Debian %s", t) : xstrdup (t);
+    free (t);
+    return name;
+  }
+  return xstrdup ("unknown Linux");
+}
+
+static const char *const grub2_cfgs[] = {
+  "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg", NULL
+};
+static const char *const grub1_cfgs[] = {
+  "/boot/grub/grub.conf", "/boot/grub/menu.lst", NULL
+};
+
+static int
+find_bootloader (struct run *r, char **err)
+{
+  char *text = NULL;
+  for (size_t i = 0; !text && grub2_cfgs[i]; i++)
+    if ((text = run_read (r, grub2_cfgs[i])))
+      r->grub_file = xstrdup (grub2_cfgs[i]);
+  for (size_t i = 0; !text && grub1_cfgs[i]; i++)
+    if ((text = run_read (r, grub1_cfgs[i]))) {
+      r->grub_file = xstrdup (grub1_cfgs[i]);
+      r->grub_legacy = true;
+    }
+  if (!text) {
+    *err = xstrdup ("unknown bootloader: no GRUB configuration in /boot/grub or /boot/grub2");
+    return -1;
+  }
+  int e = r->grub_legacy ? boot_entry_grub1 (text, &r->boot)
+    : boot_entry_grub2 (text, &r->boot);
+  free (text);
+  if (e == -1) {
+    *err = xasprintf ("%s has no kernel entry", r->grub_file);
+    return -1;
+  }
+  if (!r->boot.version) {
+    *err = xasprintf ("cannot tell the kernel version from %s in %s",
+                      r->boot.kernel, r->grub_file);
+    return -1;
+  }
+  /* Paths in GRUB are relative to the partition it reads, which is
+   * /boot when that is a filesystem of its own.
+   */
+  if (r->boot.initrd) {
+    char *b = xasprintf ("/boot%s", r->boot.initrd);
+    if (!str_starts (r->boot.initrd, "/boot/") && r->g->ops->is_file (r->g, b))
+      r->initrd_path = b;
+    else {
+      free (b);
+      r->initrd_path = xstrdup (r->boot.initrd);
+    }
+  }
+  return 0;
+}
+
+static void
+read_kernel_mods (struct run *r)
+{
+  const char *v = r->boot.version;
+  char *p;
+  p = xasprintf ("/lib/modules/%s/modules.dep", v);
+  r->kmods.dep = run_read (r, p);
+  free (p);
+  p = xasprintf ("/lib/modules/%s/modules.builtin", v);
+  r->kmods.builtin = run_read (r, p);
+  free (p);
+  p = xasprintf ("/boot/config-%s", v);
+  r->kmods.config = run_read (r, p);
+  free (p);
+}
+
+static const char *
+pick_driver (struct run *r, const char *const *cands, bool old_ide)
+{
+  size_t n = 0;
+  while (n < 3 && cands[n]) n++;
+  for (size_t k = 0; k < n; k++) {
+    const char *c = cands[old_ide ? n - 1 - k : k];
+    if (kernel_module_state (&r->kmods, c) != KMOD_ABSENT) return c;
+  }
+  return NULL;
+}
+
+static int
+choose_drivers (struct run *r, char **err)
+{
+  const char *prefix = target_disk_prefix (r->t, r->boot.version);
+  bool old_ide = strcmp (prefix, "hd") == 0;
+  if (!r->kmods.dep && !r->kmods.builtin && !r->kmods.config) {
+    *err = xasprintf ("kernel %s: neither /lib/modules/%s/modules.dep nor "
+                      "/boot/config-%s found", r->boot.version, r->boot.version,
+                      r->boot.version);
+    return -1;
+  }
+  r->disk_driver = pick_driver (r, r->t->disk_drivers, old_ide);
+  if (!r->disk_driver) {
+    *err = xasprintf ("kernel %s has no %s driver, so it cannot find its "
+                      "disk on --target %s (try another target)",
+                      r->boot.version, r->t->disk_drivers[0], r->t->name);
+    return -1;
+  }
+  for (size_t i = 0; i < 3 && r->t->extra_drivers[i]; i++) {
+    const char *x = r->t->extra_drivers[i];
+    if (old_ide && strcmp (x, "sd_mod") == 0) x = "ide_disk";
+    if (kernel_module_state (&r->kmods, x) == KMOD_ABSENT)
+      plan_warn (&r->plan, "kernel %s has no %s driver", r->boot.version, x);
+    else
+      strlist_add (&r->extra_drivers, x);
+  }
+  r->net_driver = pick_driver (r, r->t->net_drivers, false);
+  if (!r->net_driver) {
+    r->net_driver = r->t->net_drivers[0];
+    plan_warn (&r->plan, "kernel %s has no %s driver: the network will not "
+               "come up", r->boot.version, r->net_driver);
+  }
+  return 0;
+}
+
+/* --- device names --- */
+
+struct devfile { const char *path; bool legacy; };
+
+static void
+device_files (struct run *r, struct strlist *files)
+{
+  static const char *const fixed[] = {
+    "/etc/fstab", "/etc/crypttab", "/etc/default/grub",
+    "/boot/grub/device.map", "/boot/grub2/device.map",
+    "/etc/initramfs-tools/conf.d/resume", "/etc/uswsusp.conf", NULL
+  };
+  strlist_add (files, r->grub_file);
+  /* A UEFI guest's GRUB reads the grub.cfg on the ESP. */
+  struct strlist efi = { 0 };
+  r->g->ops->list (r->g, "/boot/efi/EFI", &efi);
+  for (size_t i = 0; i < efi.n; i++) {
+    char *p = xasprintf ("/boot/efi/EFI/%s/grub.cfg", efi.v[i]);
+    if (r->g->ops->is_file (r->g, p)) strlist_add_unique (files, p);
+    free (p);
+  }
+  strlist_free (&efi);
+  for (size_t i = 0; fixed[i]; i++)
+    if (r->g->ops->is_file (r->g, fixed[i])) strlist_add_unique (files, fixed[i]);
+}
+
+static const char *
+image_manifest (struct run *r, size_t i, char **owned)
+{
+  *owned = NULL;
+  if (i < r->o->manifests.n) return r->o->manifests.v[i];
+  if (i >= r->o->nimages) return NULL;
+  *owned = xasprintf ("%s.p2v.json", r->o->images[i]);
+  if (access (*owned, R_OK) == 0) return *owned;
+  free (*owned);
+  *owned = NULL;
+  return NULL;
+}
+
+static int
+read_host_file (const char *path, char **data, size_t *len)
+{
+  FILE *f = fopen (path, "rb");
+  if (!f) return -1;
+  struct sbuf b = { 0 };
+  char buf[8192];
+  size_t n;
+  while ((n = fread (buf, 1, sizeof buf, f)) > 0) sb_add (&b, buf, n);
+  int e = ferror (f);
+  fclose (f);
+  if (e) { sb_free (&b); return -1; }
+  *len = b.len;
+  *data = sb_steal (&b);
+  return 0;
+}
+
+static int
+manifests_to_map (struct run *r, const char *prefix, char **err)
+{
+  size_t n = r->o->nimages > r->o->manifests.n ? r->o->nimages : r->o->manifests.n;
+  for (size_t i = 0; i < n; i++) {
+    char *owned;
+    const char *path = image_manifest (r, i, &owned);
+    if (!path) continue;
+    char *text, *perr = NULL;
+    size_t len;
+    struct manifest m;
+    if (read_host_file (path, &text, &len) == -1) {
+      *err = xasprintf ("manifest %s: %s", path, strerror (errno));
+      free (owned);
+      return -1;
+    }
+    int e = manifest_parse (text, len, &m, &perr);
+    free (text);
+    if (e == -1) {
+      *err = xasprintf ("manifest %s: %s", path, perr);
+      free (perr);
+      free (owned);
+      return -1;
+    }
+    char *disk = disk_name_for_index (prefix, (unsigned) i);
+    if (m.kernel_name && !devmap_add (&r->map, m.kernel_name, disk))
+      plan_warn (&r->plan, "manifest %s: source %s is not a disk name p2vfixup knows",
+                 path, m.kernel_name);
+    for (size_t k = 0; k < m.by_id.n; k++) devmap_add (&r->map, m.by_id.v[k], disk);
+    for (size_t k = 0; k < m.by_path.n; k++) devmap_add (&r->map, m.by_path.v[k], disk);
+    plan_info (&r->plan, "disk %zu: was %s (manifest %s), now /dev/%s", i + 1,
+               m.path ? m.path : m.kernel_name ? m.kernel_name : "unknown",
+               path, disk);
+    free (disk);
+    manifest_free (&m);
+    free (owned);
+  }
+  return 0;
+}
+
+/* GRUB's device.map says which disk the BIOS booted as hdN. */
+static void
+devicemap_hints (struct run *r, const char *text, struct devmap *hints,
+                 const char *prefix)
+{
+  size_t pos = 0;
+  const char *line;
+  size_t len;
+  while (next_line (text, &pos, &line, &len)) {
+    size_t n = line_body_len (line, len);
+    if (line_is_comment (line, len) || n < 6 || memcmp (line, "(hd", 3) != 0) continue;
+    const char *close = memchr (line, ')', n);
+    unsigned long idx;
+    if (!close || !parse_uint (line + 3, (size_t) (close - line - 3), &idx)) continue;
+    const char *dev = skip_blank (close + 1, line + n);
+    const char *e = dev;
+    while (e < line + n && *e != ' ' && *e != '\t') e++;
+    struct devname d;
+    if (!devname_parse (dev, (size_t) (e - dev), &d) || d.part != 0) continue;
+    char *disk = disk_name_for_index (prefix, (unsigned) idx);
+    devmap_add (hints, d.disk, disk);
+    free (disk);
+  }
+}
+
+static bool
+claimed (const struct devmap *m, const struct strlist *present, const char *disk)
+{
+  for (size_t i = 0; i < m->n; i++)
+    if (!m->e[i].exact && strcmp (m->e[i].new_, disk) == 0
+        && strlist_has (present, m->e[i].old))
+      return true;
+  return false;
+}
+
+static char *
+next_free (const struct devmap *m, const struct strlist *present,
+           const char *prefix)
+{
+  for (unsigned i = 0; ; i++) {
+    char *d = disk_name_for_index (prefix, i);
+    if (!claimed (m, present, d)) return d;
+    free (d);
+  }
+}
+
+static int
+build_map (struct run *r, const struct strlist *files, char **err)
+{
+  const char *prefix = target_disk_prefix (r->t, r->boot.version);
+  struct strlist present = { 0 };
+  for (size_t i = 0; i < r->o->maps.n; i++) {
+    char *eq = strchr (r->o->maps.v[i], '=');
+    char *old = eq ? xstrndup (r->o->maps.v[i], (size_t) (eq - r->o->maps.v[i])) : NULL;
+    bool ok = eq && devmap_add (&r->map, old, eq + 1);
+    free (old);
+    if (!ok) {
+      *err = xasprintf ("--map %s: expected OLD=NEW, two disks or two partitions",
+                        r->o->maps.v[i]);
+      return -1;
+    }
+  }
+  if (manifests_to_map (r, prefix, err) == -1) return -1;
+
+  for (size_t i = 0; i < files->n; i++) {
+    char *t = run_read (r, files->v[i]);
+    if (!t) continue;
+    devnames_collect (t, &present);
+    if (str_ends (files->v[i], "/device.map")) {
+      struct devmap hints = { 0 };
+      devicemap_hints (r, t, &hints, prefix);
+      for (size_t k = 0; k < hints.n; k++)
+        if (!devmap_has (&r->map, hints.e[k].old)
+            && !claimed (&r->map, &present, hints.e[k].new_)) {
+          devmap_add (&r->map, hints.e[k].old, hints.e[k].new_);
+          plan_info (&r->plan, "/dev/%s → /dev/%s (BIOS disk order in %s)",
+                     hints.e[k].old, hints.e[k].new_, files->v[i]);
+        }
+      devmap_free (&hints);
+    }
+    free (t);
+  }
+
+  enum devfam target_fam = devname_family (prefix[0] == 'v' ? "vda"
+                                           : prefix[0] == 'x' ? "xvda"
+                                           : prefix[0] == 'h' ? "hda" : "sda");
+  /* Old names take the free slots in the order they were found; a name
+   * already in the target's form stays unless an old name now needs its
+   * slot (sda → vda pushes an existing vda to vdb).
+   */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < present.n; i++) {
+      const char *d = present.v[i];
+      enum devfam f = devname_family (d);
+      if (devmap_has (&r->map, d) || f == FAM_BYID || f == FAM_BYPATH || f == FAM_NONE)
+        continue;
+      if ((pass == 0) == (f == target_fam)) continue;
+      char *nd = (f == target_fam && !claimed (&r->map, &present, d))
+        ? xstrdup (d) : next_free (&r->map, &present, prefix);
+      devmap_add (&r->map, d, nd);
+      if (strcmp (d, nd) != 0)
+        plan_info (&r->plan, "/dev/%s → /dev/%s (order found in the guest's files)",
+                   d, nd);
+      if (r->o->nimages && strcmp (d, nd) != 0) {
+        char *last = disk_name_for_index (prefix, (unsigned) r->o->nimages - 1);
+        if (strlen (nd) > strlen (last) || (strlen (nd) == strlen (last) && strcmp (nd, last) > 0))
+          plan_warn (&r->plan, "/dev/%s → /dev/%s, but only %zu image(s) were given",
+                     d, nd, r->o->nimages);
+        free (last);
+      }
+      free (nd);
+    }
+  strlist_free (&present);
+  return 0;
+}
+
+static void
+rewrite_devices (struct run *r, const struct strlist *files)
+{
+  for (size_t i = 0; i < files->n; i++) {
+    char *cur = run_read (r, files->v[i]);
+    if (!cur) continue;
+    struct strlist notes = { 0 }, warn = { 0 };
+    bool legacy = r->grub_legacy && strcmp (files->v[i], r->grub_file) == 0;
+    char *n = legacy ? rule_grub_legacy (cur, &r->map, &notes, &warn)
+      : rule_devices (cur, &r->map, &notes, &warn);
+    for (size_t k = 0; k < warn.n; k++)
+      plan_warn (&r->plan, "%s: %s", files->v[i], warn.v[k]);
+    strlist_free (&warn);
+    run_change (r, files->v[i], cur, n, &notes);
+    free (cur);
+  }
+}
+
+static void
+rewrite_modprobe (struct run *r)
+{
+  struct strlist files = { 0 }, d = { 0 };
+  strlist_add (&files, "/etc/modprobe.conf");
+  strlist_add (&files, "/etc/modules.conf");
+  r->g->ops->list (r->g, "/etc/modprobe.d", &d);
+  for (size_t i = 0; i < d.n; i++)
+    if (str_ends (d.v[i], ".conf") || !strchr (d.v[i], '.')) {
+      char *p = xasprintf ("/etc/modprobe.d/%s", d.v[i]);
+      strlist_add (&files, p);
+      free (p);
+    }
+  strlist_free (&d);
+  for (size_t i = 0; i < files.n; i++) {
+    char *cur = run_read (r, files.v[i]);
+    if (!cur) continue;
+    struct strlist notes = { 0 };
+    char *n = rule_modprobe (cur, r->disk_driver, r->net_driver, &notes);
+    run_change (r, files.v[i], cur, n, &notes);
+    free (cur);
+  }
+  strlist_free (&files);
+}
+
+int
+fixup_run (const struct fixup_opts *o)
+{
+  struct run r = { .o = o };
+  char *err = NULL;
+  int ret = FIXUP_ERROR;
+  bool unrecognised = false;
+  struct strlist devfiles = { 0 };
+
+  r.t = target_find (o->target);
+  if (!r.t) {
+    fprintf (stderr, "p2vfixup: error: unknown --target %s (one of %s)\n",
+             o->target, target_names ());
+    return FIXUP_USAGE;
+  }
+  if (o->root_dir) r.g = guest_open_root (o->root_dir, &err);
+  else r.g = guest_open_images (o->images, o->nimages, o->dry_run, o->root_device,
+                                o->verbose, &err, &unrecognised);
+  if (!r.g) {
+    fprintf (stderr, "p2vfixup: error: %s\n", err);
+    free (err);
+    return unrecognised ? FIXUP_UNRECOGNISED : FIXUP_ERROR;
+  }
+
+  if (!r.g->ops->is_file (r.g, "/etc/fstab")) {
+    err = xstrdup ("not a Linux root: no /etc/fstab");
+    ret = FIXUP_UNRECOGNISED;
+    goto out;
+  }
+  r.os_name = os_name (&r);
+  if (find_bootloader (&r, &err) == -1) { ret = FIXUP_UNRECOGNISED; goto out; }
+  read_kernel_mods (&r);
+  if (choose_drivers (&r, &err) == -1) { ret = FIXUP_UNRECOGNISED; goto out; }
+  plan_info (&r.plan, "Guest: %s, %s %s, kernel %s; target %s: %s%s%s, %s",
+             r.os_name, r.grub_legacy ? "GRUB legacy" : "GRUB 2", r.grub_file,
+             r.boot.version, r.t->name, r.disk_driver,
+             r.extra_drivers.n ? " + " : "",
+             r.extra_drivers.n ? r.extra_drivers.v[0] : "", r.net_driver);
+
+  device_files (&r, &devfiles);
+  if (build_map (&r, &devfiles, &err) == -1) { ret = FIXUP_USAGE; goto out; }
+  rewrite_devices (&r, &devfiles);
+  rewrite_modprobe (&r);
+  if (fixup_network (&r) == -1) goto out;
+  if (fixup_agents (&r) == -1) goto out;
+  if (!o->no_initrd && fixup_initrd_plan (&r) == -1) {
+    ret = FIXUP_INITRD;
+    goto out;
+  }
+
+  if (o->dry_run) {
+    plan_print_diff (&r.plan);
+    plan_report (&r.plan, true);
+    ret = FIXUP_OK;
+    goto out;
+  }
+  if (plan_apply (&r.plan, r.g, o->no_backup) == -1) goto out;
+  if (r.rebuild_cmds.n && fixup_initrd_rebuild (&r) == -1) {
+    /* Files that name virtio disks with an initrd that cannot reach
+     * them would leave the guest worse than before.
+     */
+    plan_undo (&r.plan, r.g);
+    plan_report (&r.plan, false);
+    fprintf (stderr, "p2vfixup: error: the initrd could not be rebuilt with "
+             "the new drivers; every change was undone\n");
+    ret = FIXUP_INITRD;
+    goto out;
+  }
+  plan_report (&r.plan, false);
+  ret = FIXUP_OK;
+
+ out:
+  if (err) fprintf (stderr, "p2vfixup: error: %s\n", err);
+  free (err);
+  if (r.g->ops->close (r.g) == -1 && ret == FIXUP_OK) ret = FIXUP_ERROR;
+  strlist_free (&devfiles);
+  plan_free (&r.plan);
+  free (r.os_name);
+  free (r.grub_file);
+  free (r.initrd_path);
+  boot_entry_free (&r.boot);
+  kernel_mods_free (&r.kmods);
+  devmap_free (&r.map);
+  strlist_free (&r.extra_drivers);
+  strlist_free (&r.rebuild_cmds);
+  return ret;
+}

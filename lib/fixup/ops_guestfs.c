@@ -1,0 +1,292 @@
+/* Guest access through libguestfs, for disk images and block devices. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <guestfs.h>
+
+#include "fixup/ops.h"
+
+struct gfs_guest {
+  struct guest g;
+  guestfs_h *h;
+};
+
+#define GG(g) ((struct gfs_guest *) (g))
+
+/* Above this, guestfs_read_file may exceed the protocol's message size
+ * (initrds are tens of MB): download through a host temporary file.
+ */
+#define SMALL_FILE (2 * 1024 * 1024)
+
+static void
+set_err (struct guest *g, const char *what)
+{
+  const char *e = guestfs_last_error (GG (g)->h);
+  snprintf (g->errbuf, sizeof g->errbuf, "%s: %s", what, e ? e : "failed");
+}
+
+static int
+read_local (const char *file, char **data, size_t *len)
+{
+  FILE *f = fopen (file, "rb");
+  if (!f) return -1;
+  struct sbuf b = { 0 };
+  char buf[65536];
+  size_t n;
+  while ((n = fread (buf, 1, sizeof buf, f)) > 0) sb_add (&b, buf, n);
+  int err = ferror (f);
+  fclose (f);
+  if (err) { sb_free (&b); errno = EIO; return -1; }
+  *len = b.len;
+  *data = sb_steal (&b);
+  return 0;
+}
+
+static int
+gfs_read (struct guest *g, const char *path, char **data, size_t *len)
+{
+  guestfs_h *h = GG (g)->h;
+  if (guestfs_is_file_opts (h, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0) {
+    snprintf (g->errbuf, sizeof g->errbuf, "%s: no such file", path);
+    errno = ENOENT;
+    return -1;
+  }
+  int64_t size = guestfs_filesize (h, path);
+  if (size < 0) { set_err (g, path); errno = EIO; return -1; }
+  if (size <= SMALL_FILE) {
+    size_t n;
+    char *d = guestfs_read_file (h, path, &n);
+    if (!d) { set_err (g, path); errno = EIO; return -1; }
+    *data = xrealloc (d, n + 1);
+    (*data)[n] = '\0';
+    *len = n;
+    return 0;
+  }
+  char tmpl[] = "/var/tmp/p2vfixup.XXXXXX";
+  int fd = mkstemp (tmpl);
+  if (fd == -1) return -1;
+  close (fd);
+  int r = -1;
+  if (guestfs_download (h, path, tmpl) == -1) { set_err (g, path); errno = EIO; }
+  else r = read_local (tmpl, data, len);
+  unlink (tmpl);
+  return r;
+}
+
+static int
+gfs_write (struct guest *g, const char *path, const char *data, size_t len)
+{
+  if (guestfs_write (GG (g)->h, path, data, len) == -1) {
+    set_err (g, path);
+    errno = EIO;
+    return -1;
+  }
+  return 0;
+}
+
+static int
+gfs_remove (struct guest *g, const char *path)
+{
+  if (guestfs_rm_f (GG (g)->h, path) == -1) {
+    set_err (g, path);
+    return -1;
+  }
+  return 0;
+}
+
+static bool
+gfs_is_file (struct guest *g, const char *path)
+{
+  return guestfs_is_file_opts (GG (g)->h, path,
+                               GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) > 0;
+}
+
+static bool
+gfs_is_dir (struct guest *g, const char *path)
+{
+  return guestfs_is_dir_opts (GG (g)->h, path,
+                              GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 1, -1) > 0;
+}
+
+static void
+free_strings (char **s)
+{
+  if (!s) return;
+  for (size_t i = 0; s[i]; i++) free (s[i]);
+  free (s);
+}
+
+static int
+gfs_list (struct guest *g, const char *dir, struct strlist *names)
+{
+  if (!gfs_is_dir (g, dir)) return 0;
+  char **l = guestfs_ls (GG (g)->h, dir);
+  if (!l) { set_err (g, dir); return -1; }
+  for (size_t i = 0; l[i]; i++) strlist_add (names, l[i]);
+  free_strings (l);
+  return 0;
+}
+
+static int
+gfs_run (struct guest *g, char *const *argv, char **out)
+{
+  /* guestfs_command runs chrooted in the guest with /dev, /proc and
+   * /sys bound; it only says "failed" for a non-zero exit, with the
+   * command's stderr in the error message.
+   */
+  char *o = guestfs_command (GG (g)->h, (char **) argv);
+  if (!o) {
+    set_err (g, argv[0]);
+    if (out) *out = xstrdup (g->errbuf);
+    return 1;
+  }
+  if (out) *out = o;
+  else free (o);
+  return 0;
+}
+
+static const char *
+gfs_error (struct guest *g)
+{
+  return g->errbuf;
+}
+
+static int
+gfs_close (struct guest *g)
+{
+  guestfs_h *h = GG (g)->h;
+  int r = 0;
+  /* Unmount and shut the appliance down cleanly: only then are the
+   * writes known to be on the disk.
+   */
+  if (guestfs_umount_all (h) == -1 || guestfs_shutdown (h) == -1) {
+    set_err (g, "shutting down the appliance");
+    fprintf (stderr, "p2vfixup: error: %s\n", g->errbuf);
+    r = -1;
+  }
+  guestfs_close (h);
+  free (g);
+  return r;
+}
+
+static const struct guest_ops gfs_ops = {
+  .read = gfs_read, .write = gfs_write, .remove = gfs_remove, .is_file = gfs_is_file,
+  .is_dir = gfs_is_dir, .list = gfs_list, .run = gfs_run,
+  .error = gfs_error, .close = gfs_close,
+};
+
+static int
+cmp_mp (const void *a, const void *b)
+{
+  /* Mount parents first: "/" before "/boot" before "/boot/efi". */
+  const char *x = ((char *const *) a)[0], *y = ((char *const *) b)[0];
+  size_t lx = strlen (x), ly = strlen (y);
+  return lx < ly ? -1 : lx > ly ? 1 : strcmp (x, y);
+}
+
+struct guest *
+guest_open_images (char *const *images, size_t n, bool readonly,
+                   const char *root_device, int verbose, char **err,
+                   bool *unrecognised)
+{
+  guestfs_h *h = guestfs_create ();
+  char **roots = NULL, **mps = NULL;
+  if (!h) {
+    *err = xstrdup ("cannot create the libguestfs handle");
+    return NULL;
+  }
+  guestfs_set_error_handler (h, NULL, NULL);
+  if (verbose > 1) {
+    guestfs_set_verbose (h, 1);
+    guestfs_set_trace (h, 1);
+  }
+  /* initrd tools compress tens of MB inside the appliance. */
+  guestfs_set_memsize (h, 1024);
+  for (size_t i = 0; i < n; i++)
+    if (guestfs_add_drive_opts (h, images[i],
+                                GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
+                                GUESTFS_ADD_DRIVE_OPTS_READONLY, readonly ? 1 : 0,
+                                -1) == -1) {
+      *err = xasprintf ("%s: %s", images[i], guestfs_last_error (h));
+      goto bad;
+    }
+  if (verbose) fprintf (stderr, "p2vfixup: starting the libguestfs appliance\n");
+  if (guestfs_launch (h) == -1) {
+    *err = xasprintf ("libguestfs launch: %s", guestfs_last_error (h));
+    goto bad;
+  }
+  roots = guestfs_inspect_os (h);
+  if (!roots) {
+    *err = xasprintf ("inspection: %s", guestfs_last_error (h));
+    goto bad;
+  }
+  const char *root = NULL;
+  size_t nlinux = 0;
+  for (size_t i = 0; roots[i]; i++) {
+    char *type = guestfs_inspect_get_type (h, roots[i]);
+    bool is_linux = type && strcmp (type, "linux") == 0;
+    free (type);
+    if (!is_linux) continue;
+    nlinux++;
+    if (!root_device || strcmp (root_device, roots[i]) == 0)
+      if (!root || root_device) root = roots[i];
+  }
+  if (nlinux == 0) {
+    *err = xstrdup ("no Linux root filesystem found in the image(s)");
+    *unrecognised = true;
+    goto bad;
+  }
+  if (root_device && !root) {
+    *err = xasprintf ("--root-device %s is not a Linux root found by inspection",
+                      root_device);
+    *unrecognised = true;
+    goto bad;
+  }
+  if (nlinux > 1 && !root_device) {
+    struct sbuf b = { 0 };
+    for (size_t i = 0; roots[i]; i++) sb_printf (&b, " %s", roots[i]);
+    *err = xasprintf ("several operating systems found (%s ); choose one with --root-device",
+                      b.s);
+    sb_free (&b);
+    *unrecognised = true;
+    goto bad;
+  }
+  mps = guestfs_inspect_get_mountpoints (h, root);
+  if (!mps) {
+    *err = xasprintf ("inspection: %s", guestfs_last_error (h));
+    goto bad;
+  }
+  size_t nmp = 0;
+  while (mps[nmp * 2]) nmp++;
+  qsort (mps, nmp, 2 * sizeof *mps, cmp_mp);
+  for (size_t i = 0; i < nmp; i++) {
+    int r = readonly ? guestfs_mount_ro (h, mps[2 * i + 1], mps[2 * i])
+      : guestfs_mount (h, mps[2 * i + 1], mps[2 * i]);
+    if (r == -1) {
+      /* Swap or a damaged /home must not stop the conversion of / and /boot. */
+      if (strcmp (mps[2 * i], "/") == 0) {
+        *err = xasprintf ("mounting the root %s: %s", mps[2 * i + 1],
+                          guestfs_last_error (h));
+        goto bad;
+      }
+      fprintf (stderr, "p2vfixup: warning: cannot mount %s on %s: %s\n",
+               mps[2 * i + 1], mps[2 * i], guestfs_last_error (h));
+    }
+  }
+  free_strings (mps);
+  free_strings (roots);
+  struct gfs_guest *gg = xcalloc (1, sizeof *gg);
+  gg->g.ops = &gfs_ops;
+  gg->h = h;
+  return &gg->g;
+ bad:
+  free_strings (mps);
+  free_strings (roots);
+  guestfs_close (h);
+  return NULL;
+}
