@@ -14,6 +14,12 @@
 #include "fixup/internal.h"
 #include "fixup/manifest.h"
 
+/* Which disk names earlier runs wrote: on a second run "vda" may be
+ * both a manifest's source name (disk 2 was vda on the old host) and
+ * the new name of disk 1; only this record tells them apart.
+ */
+#define STATE_FILE "/etc/p2vfixup.disks"
+
 char *
 run_read (struct run *r, const char *path)
 {
@@ -364,6 +370,30 @@ build_map (struct run *r, const struct strlist *files, char **err)
       return -1;
     }
   }
+  /* Names an earlier run produced are already right: pin them before
+   * the manifests, whose source names (vda on the old host) may equal
+   * them.
+   */
+  char *state = run_read (r, STATE_FILE);
+  if (state) {
+    size_t pos = 0;
+    const char *line;
+    size_t len;
+    while (next_line (state, &pos, &line, &len)) {
+      if (line_is_comment (line, len)) continue;
+      size_t n = line_body_len (line, len);
+      const char *sp = memchr (line, ' ', n);
+      if (!sp) continue;
+      char *nw = xstrndup (sp + 1, n - (size_t) (sp + 1 - line));
+      char *old = xstrndup (line, (size_t) (sp - line));
+      strlist_add_unique (&r->state_old, old);
+      strlist_add_unique (&r->state_new, nw);
+      if (!devmap_has (&r->map, nw)) devmap_add (&r->map, nw, nw);
+      free (nw);
+      free (old);
+    }
+    free (state);
+  }
   if (manifests_to_map (r, prefix, err) == -1) return -1;
 
   for (size_t i = 0; i < files->n; i++) {
@@ -414,8 +444,35 @@ build_map (struct run *r, const struct strlist *files, char **err)
       }
       free (nd);
     }
+  /* Record what this run renames (see STATE_FILE). */
+  for (size_t i = 0; i < r->map.n; i++)
+    if (!r->map.e[i].exact && strcmp (r->map.e[i].old, r->map.e[i].new_) != 0
+        && strlist_has (&present, r->map.e[i].old)) {
+      char *l = xasprintf ("%s %s", r->map.e[i].old, r->map.e[i].new_);
+      strlist_add_unique (&r->state_lines, l);
+      free (l);
+    }
   strlist_free (&present);
   return 0;
+}
+
+static void
+write_state (struct run *r)
+{
+  if (r->state_lines.n == 0) return;
+  struct sbuf b = { 0 };
+  char *cur = run_read (r, STATE_FILE);
+  if (cur) sb_adds (&b, cur);
+  else
+    sb_adds (&b, "# Written by p2vfixup: disk names it rewrote (old new), so that\n"
+             "# a later run knows these new names are already right.\n");
+  for (size_t i = 0; i < r->state_lines.n; i++)
+    if (!cur || !strstr (cur, r->state_lines.v[i]))
+      sb_printf (&b, "%s\n", r->state_lines.v[i]);
+  struct strlist notes = { 0 };
+  strlist_add (&notes, "records the disk names rewritten, for later runs");
+  run_change (r, STATE_FILE, cur, sb_steal (&b), &notes);
+  free (cur);
 }
 
 static void
@@ -503,6 +560,7 @@ fixup_run (const struct fixup_opts *o)
   device_files (&r, &devfiles);
   if (build_map (&r, &devfiles, &err) == -1) { ret = FIXUP_USAGE; goto out; }
   rewrite_devices (&r, &devfiles);
+  write_state (&r);
   rewrite_modprobe (&r);
   if (fixup_network (&r) == -1) goto out;
   if (fixup_agents (&r) == -1) goto out;
@@ -546,5 +604,8 @@ fixup_run (const struct fixup_opts *o)
   devmap_free (&r.map);
   strlist_free (&r.extra_drivers);
   strlist_free (&r.rebuild_cmds);
+  strlist_free (&r.state_lines);
+  strlist_free (&r.state_old);
+  strlist_free (&r.state_new);
   return ret;
 }

@@ -25,6 +25,8 @@ struct run {
   struct kernel_mods kmods;
   struct devmap map;
   struct strlist rebuild_cmds;  /* argv joined by '\x1f' */
+  struct strlist state_lines;   /* "old new" renamed by this run */
+  struct strlist state_old, state_new;   /* recorded by earlier runs */
 };
 
 /* Read PATH as it will be after the planned changes (so rules chain),

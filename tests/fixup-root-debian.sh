@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# --root on a Debian 12 guest installed on /dev/sda: sda → vda while an
+# existing vda moves to vdb (no collision), a by-id name resolved by the
+# p2vrecv manifest, GRUB 2 files, the pinned MAC in interfaces and
+# 70-persistent-net.rules; then the predictable-name variant (eno1) that
+# needs a rule so the new NIC keeps the configured name.
+. "$top_srcdir/tests/functions.sh"
+. "$top_srcdir/tests/fixup-trees.sh"
+requires p2vfixup md5sum
+
+g=$tmp/deb
+make_debian_tree "$g"
+cat > "$tmp/disk0.json" <<'X'
+{ "format": "p2vstream-manifest", "version": 1,
+  "source": { "path": "/dev/sda", "kernel_name": "sda", "model": "", "by_id": [] },
+  "host": { "hostname": "db01", "nics": [ { "name": "eth0", "mac": "00:1b:78:aa:bb:cc", "driver": "tg3" } ] },
+  "unknown_field": { "is": ["tolerated"] } }
+X
+cat > "$tmp/disk1.json" <<'X'
+{ "format": "p2vstream-manifest", "version": 1,
+  "source": { "path": "/dev/vda", "kernel_name": "vda",
+              "by_id": ["/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"] } }
+X
+p2vfixup --target kvm --root "$g" --no-initrd --manifest "$tmp/disk0.json" \
+    --manifest "$tmp/disk1.json" > "$tmp/out" 2> "$tmp/err" || fail "run: $(cat "$tmp/err")"
+cat "$tmp/out"
+
+fstab_want="# /etc/fstab: static file system information.
+#
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+# / was on /dev/sda2 during installation
+/dev/vda2	/	ext4	errors=remount-ro	0	1
+/dev/vda1       /boot           ext4    defaults        0       2
+/dev/vdb1       /data           xfs     defaults        0       2
+/dev/vdb1 /backup ext4 defaults,nofail 0 2
+UUID=3c1f9e5a-5b2e-4a57-9f0e-3d2a1b4c5d6e none swap sw 0 0"
+[ "$(cat "$g/etc/fstab")" = "$fstab_want" ] || { diff <(echo "$fstab_want") "$g/etc/fstab"; fail "fstab"; }
+grep -q "	linux	/vmlinuz-$KVER_DEB root=/dev/vda2 ro resume=/dev/vda3 quiet" "$g/boot/grub/grub.cfg" \
+    || fail "grub.cfg: $(grep linux "$g/boot/grub/grub.cfg")"
+grep -q "set root='hd0,msdos1'" "$g/boot/grub/grub.cfg" || fail "grub root changed"
+grep -qx 'GRUB_CMDLINE_LINUX="resume=/dev/vda3"' "$g/etc/default/grub" || fail "default/grub"
+grep -qx "$(printf '(hd0)\t/dev/vda')" "$g/boot/grub/device.map" || fail "device.map"
+grep -q hwaddress "$g/etc/network/interfaces" && fail "hwaddress kept"
+grep -qx '	address 192.168.50.10/24' "$g/etc/network/interfaces" || fail "static address lost"
+rule='SUBSYSTEM=="net", ACTION=="add", DRIVERS=="virtio_net", ATTR{dev_id}=="0x0", ATTR{type}=="1", KERNEL=="eth*", NAME="eth0"'
+grep -qxF "$rule" "$g/etc/udev/rules.d/70-persistent-net.rules" \
+    || fail "persistent-net: $(cat "$g/etc/udev/rules.d/70-persistent-net.rules")"
+grep -q '^# PCI device 0x14e4:0x1639 (bnx2)$' "$g/etc/udev/rules.d/70-persistent-net.rules" || fail "comment lost"
+grep -q 'Interface eth0: named by the guest' "$tmp/out" || fail "report lacks eth0"
+grep -q 'disk 1: was /dev/sda (manifest' "$tmp/out" || fail "report lacks the manifest"
+grep -q 'warning' "$tmp/out" && fail "unexpected warning: $(grep warning "$tmp/out")"
+
+sum=$(tree_sum "$g")
+p2vfixup --target kvm --root "$g" --no-initrd --manifest "$tmp/disk0.json" \
+    --manifest "$tmp/disk1.json" > "$tmp/out2" 2>&1 || fail "second run: $(cat "$tmp/out2")"
+grep -q '^No file needs to change.$' "$tmp/out2" || fail "second run not a no-op: $(cat "$tmp/out2")"
+[ "$(tree_sum "$g")" = "$sum" ] || fail "second run changed files"
+
+# Without the manifest the by-id name is left alone and reported.
+g=$tmp/deb2
+make_debian_tree "$g"
+p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out" 2>&1 || fail "run 2: $(cat "$tmp/out")"
+grep -q '^/dev/disk/by-id/wwn-0x5000c500a1b2c3d4-part1 /backup' "$g/etc/fstab" || fail "by-id guessed"
+grep -q '^warning: /etc/fstab: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4-part1: no new name known' "$tmp/out" \
+    || fail "no warning for the unresolved by-id name"
+
+# --map wins over what the files say.
+g=$tmp/deb3
+make_debian_tree "$g"
+p2vfixup --target kvm --root "$g" --no-initrd --map /dev/sda=/dev/vdc --map vda=vda \
+    > "$tmp/out" 2>&1 || fail "run 3: $(cat "$tmp/out")"
+grep -q '^/dev/vdc2	/	ext4' "$g/etc/fstab" || fail "--map: $(cat "$g/etc/fstab")"
+grep -q '^/dev/vda1       /data' "$g/etc/fstab" || fail "--map identity"
+
+# Predictable names: eno1 would not exist on the VM; with --mac the
+# new NIC is matched by its MAC, hwaddress follows the new MAC.
+g=$tmp/pred
+make_debian_tree "$g" predictable
+p2vfixup --target kvm --root "$g" --no-initrd --mac eno1=52:54:00:12:34:56 \
+    > "$tmp/out" 2>&1 || fail "predictable: $(cat "$tmp/out")"
+cat "$tmp/out"
+grep -qxF 'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="52:54:00:12:34:56", ATTR{type}=="1", NAME="eno1"' \
+    "$g/etc/udev/rules.d/70-p2v-net-names.rules" || fail "name rule: $(cat "$g"/etc/udev/rules.d/*)"
+grep -qx '	hwaddress ether 52:54:00:12:34:56' "$g/etc/network/interfaces" || fail "hwaddress not rewritten"
+grep -q 'Interface eno1: kept for the NIC with MAC 52:54:00:12:34:56' "$tmp/out" || fail "report lacks eno1"
+sum=$(tree_sum "$g")
+p2vfixup --target kvm --root "$g" --no-initrd --mac eno1=52:54:00:12:34:56 > "$tmp/out2" 2>&1 \
+    || fail "predictable second run"
+[ "$(tree_sum "$g")" = "$sum" ] || fail "predictable second run changed files: $(cat "$tmp/out2")"
+
+# Without --mac: matched by the virtio_net driver.
+g=$tmp/pred2
+make_debian_tree "$g" predictable
+p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out" 2>&1 || fail "predictable 2"
+grep -qxF 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="virtio_net", ATTR{type}=="1", NAME="eno1"' \
+    "$g/etc/udev/rules.d/70-p2v-net-names.rules" || fail "driver rule"
+grep -q hwaddress "$g/etc/network/interfaces" && fail "hwaddress kept"
+exit 0
