@@ -79,3 +79,37 @@ make_disk_image() {
     dd if="$d/root.fs" of="$img" bs=512 seek=67584 conv=notrunc,sparse status=none
     rm -rf "$d"
 }
+
+# start_recv ARGS...: p2vrecv listening on 127.0.0.1 with a port the
+# kernel picks; sets recv_pid and port, stderr in $tmp/recv.err.
+start_recv() {
+    : > "$tmp/recv.err"
+    p2vrecv --listen 127.0.0.1:0 --progress=plain "$@" 2> "$tmp/recv.err" &
+    recv_pid=$!
+    cleanup_fn "kill $recv_pid 2>/dev/null"
+    local i
+    port=
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/recv.err")
+        [ -n "$port" ] && return 0
+        kill -0 "$recv_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$tmp/recv.err" >&2
+    fail "p2vrecv did not start listening"
+}
+
+# wait_recv: wait for the p2vrecv started by start_recv (bounded by
+# timeout in the caller's commands); sets recv_rc.
+wait_recv() {
+    recv_rc=0
+    wait "$recv_pid" || recv_rc=$?
+}
+
+# digest_of ALG FILE: the hex digest coreutils computes.
+digest_of() { "${1}sum" "$2" | cut -d' ' -f1; }
+
+# expect_line FILE REGEX: FILE has a line matching REGEX.
+expect_line() {
+    grep -Eq -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "no line matching /$2/ in $(basename "$1")"; }
+}

@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# build-guest.sh VARIANT DEST
+#
+# Writes to DEST a fresh copy of a raw disk image holding a Debian 12
+# "physical server" as p2vrecv would have copied it, for the qemu boot
+# acceptance test of p2vfixup (issue 3).  VARIANT is one of:
+#
+#   sda    fstab and GRUB name /dev/sda1 (/boot) and /dev/sda2 (/), the
+#          NIC is eth0, pinned to its old MAC by /etc/network/interfaces
+#          (hwaddress) and udev's 70-persistent-net.rules
+#   cciss  the same server on an HP Smart Array: /dev/cciss/c0d0p1, p2
+#   eno1   like sda, but the NIC has a predictable name (eno1, as on an
+#          on-board port) and no 70-persistent-net.rules
+#
+# The server's initramfs holds its own disk drivers only (no virtio), so
+# attached as virtio the copy stops in the initramfs with "Gave up
+# waiting for root device".
+#
+# Everything comes from Debian packages: debootstrap against the mirror
+# this machine's apt is configured with, linux-image-amd64, grub-pc.  The
+# images are built once and cached, keyed by a hash of this script, in
+# $P2V_BOOT_CACHE (default /var/cache/p2vstream/boot-guest); each call
+# hands out a sparse copy so every test starts from the pristine image.
+# A cold build takes a few minutes; a warm call a second.
+#
+# "build-guest.sh --facts" prints the guest's facts (old MAC, address...)
+# as shell assignments for the tests; "--build" only fills the cache.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+self="$here/$(basename "${BASH_SOURCE[0]}")"
+
+# ---- The facts of the guest, shared with the tests (--facts) ----------
+OLD_MAC=00:1c:c4:3a:5e:10        # the server's NIC (an HP OUI)
+NEW_MAC=52:54:00:12:34:56        # the VM's virtio-net NIC
+GUEST_NET=192.168.77.0/24        # qemu user-mode network the tests set up
+GUEST_ADDR=192.168.77.10/24      # the server's static address
+GUEST_GW=192.168.77.2            # slirp's own address (host=)
+PROBE_ADDR=192.168.77.4          # a guestfwd inside qemu answering PROBE_REPLY
+PROBE_PORT=7777
+PROBE_REPLY=P2VNETOK
+GUEST_HOSTNAME=p2vguest
+ROOT_PASSWORD=p2v
+
+guest_facts() {
+    local v
+    for v in OLD_MAC NEW_MAC GUEST_NET GUEST_ADDR GUEST_GW PROBE_ADDR PROBE_PORT \
+             PROBE_REPLY GUEST_HOSTNAME ROOT_PASSWORD; do
+        printf '%s=%s\n' "$v" "${!v}"
+    done
+}
+
+usage() { echo "usage: $0 sda|cciss|eno1 DEST | --facts | --build" >&2; exit 2; }
+
+[ $# -ge 1 ] || usage
+case $1 in
+    --facts) guest_facts; exit 0 ;;
+    --build) variant=; dest= ;;
+    sda|cciss|eno1) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
+    *) usage ;;
+esac
+
+log() { printf 'build-guest: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, loop devices, chroot)"
+for c in debootstrap sfdisk mkfs.ext4 partx losetup chroot flock sha256sum; do
+    command -v "$c" >/dev/null 2>&1 || die "$c not found (see scripts/packages/boot.txt)"
+done
+
+key=$(sha256sum "$self" | cut -c1-16)
+cache_root=${P2V_BOOT_CACHE:-/var/cache/p2vstream/boot-guest}
+cache="$cache_root/$key"
+mkdir -p "$cache"
+
+# One builder at a time per machine; others wait (bounded) for its result.
+exec 9>"$cache_root/lock"
+flock -w 1800 9 || die "timed out waiting for another build-guest.sh"
+
+# ---- Mounting an image: loop device, partition nodes, chroot binds ----
+# No udev here and the kernel may lack the MBR parser: "losetup -P" makes
+# no partition nodes, but partx -a (BLKPG) does, and devtmpfs shows them.
+loopdev= mnt=
+umount_image() {
+    local m
+    if [ -n "$mnt" ]; then
+        for m in dev/pts dev proc sys boot ''; do
+            mountpoint -q "$mnt/$m" 2>/dev/null && { umount "$mnt/$m" || umount -l "$mnt/$m"; }
+        done
+        rmdir "$mnt" 2>/dev/null || :
+        mnt=
+    fi
+    if [ -n "$loopdev" ]; then
+        partx -d "$loopdev" 2>/dev/null || :
+        losetup -d "$loopdev" || :
+        loopdev=
+    fi
+}
+trap 'umount_image' EXIT
+trap 'exit 130' INT TERM
+
+mount_image() {         # mount_image IMAGE [chroot]
+    loopdev=$(losetup -f --show "$1")
+    partx -a "$loopdev"
+    local i
+    for i in $(seq 50); do [ -b "${loopdev}p2" ] && break; sleep 0.1; done
+    [ -b "${loopdev}p2" ] || die "no partition nodes for $loopdev"
+    mnt=$(mktemp -d "${TMPDIR:-/var/tmp}/p2vguest.XXXXXX")
+    mount "${loopdev}p2" "$mnt"
+    mkdir -p "$mnt/boot"
+    mount "${loopdev}p1" "$mnt/boot"
+    if [ "${2:-}" = chroot ]; then
+        mount --bind /dev "$mnt/dev"
+        mount -t devpts -o newinstance,ptmxmode=0666 devpts "$mnt/dev/pts" 2>/dev/null || :
+        mount -t proc proc "$mnt/proc"
+        mount -t sysfs sysfs "$mnt/sys"
+    fi
+}
+
+in_chroot() {           # bounded: every step ends in 15 minutes at most
+    LANG=C.UTF-8 LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
+        PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout 900 chroot "$mnt" "$@"
+}
+
+# The Debian mirror this machine's apt already uses: the first deb URI
+# serving bookworm (one-line .list or deb822 .sources); no other host.
+find_mirror() {
+    local f
+    [ -n "${P2V_DEBIAN_MIRROR:-}" ] && { echo "$P2V_DEBIAN_MIRROR"; return; }
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                          if ($(i+1) == "bookworm") { print $i; exit } }' "$f"
+    done | head -n1 | grep . && return
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk 'BEGIN { RS = ""; FS = "\n" }
+             { types = uris = suites = ""
+               for (j = 1; j <= NF; j++) {
+                 if ($j ~ /^Types:/)  types = $j
+                 if ($j ~ /^URIs:/)   uris = $j
+                 if ($j ~ /^Suites:/) suites = $j
+               }
+               if (types ~ /[ \t]deb([ \t]|$)/ && suites ~ /[ \t]bookworm([ \t]|$)/) {
+                 sub(/^URIs:[ \t]*/, "", uris); split(uris, u, /[ \t]+/); print u[1]; exit } }' "$f"
+    done | head -n1 | grep . && return
+    return 1
+}
+
+# ---- Building the base image (the sda server) --------------------------
+DISK_SIZE=2G
+BOOT_START=2048 BOOT_SECTORS=524288         # 256 MiB /boot at 1 MiB
+
+build_base() {
+    local out=$1 mirror
+    mirror=$(find_mirror) || die "no Debian bookworm mirror in /etc/apt/sources.list{,.d}; set P2V_DEBIAN_MIRROR"
+    log "building the base guest from $mirror (a few minutes)"
+    rm -f "$out"
+    truncate -s "$DISK_SIZE" "$out"
+    printf 'label: dos\nstart=%d, size=%d, type=83, bootable\nstart=%d, type=83\n' \
+        $BOOT_START $BOOT_SECTORS $((BOOT_START + BOOT_SECTORS)) | sfdisk -q "$out"
+
+    loopdev=$(losetup -f --show "$out")
+    partx -a "$loopdev"
+    local i
+    for i in $(seq 50); do [ -b "${loopdev}p2" ] && break; sleep 0.1; done
+    mkfs.ext4 -q -L boot "${loopdev}p1"
+    mkfs.ext4 -q -L root "${loopdev}p2"
+    partx -d "$loopdev" || :
+    losetup -d "$loopdev"
+    loopdev=
+    mount_image "$out"
+
+    # minbase plus what a small server has; the kernel and GRUB come
+    # later so the initramfs configuration is in place before they are.
+    timeout 1200 debootstrap --variant=minbase \
+        --include=systemd-sysv,udev,kmod,ifupdown,iproute2,netbase,initramfs-tools,zstd,procps \
+        bookworm "$mnt" "$mirror" >"$cache/debootstrap.log" 2>&1 \
+        || { tail -n 30 "$cache/debootstrap.log" >&2; die "debootstrap failed"; }
+
+    umount_image
+    mount_image "$out" chroot
+    printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
+    chmod +x "$mnt/usr/sbin/policy-rc.d"
+
+    # fstab and GRUB name the disk by kernel name, as on the old server.
+    cat > "$mnt/etc/fstab" <<'EOF'
+# /etc/fstab: static file system information.
+#
+# <file system>	<mount point>	<type>	<options>		<dump>	<pass>
+/dev/sda2	/		ext4	errors=remount-ro	0	1
+/dev/sda1	/boot		ext4	defaults		0	2
+EOF
+    echo "$GUEST_HOSTNAME" > "$mnt/etc/hostname"
+    printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$GUEST_HOSTNAME" > "$mnt/etc/hosts"
+    echo "root:$ROOT_PASSWORD" | in_chroot chpasswd
+
+    # The initramfs.  On the real server it was built MODULES=dep, which
+    # takes the drivers of the disk holding / as it sees it at build time.
+    # Here that would be this build host's disk (often virtio itself), so
+    # the image is built MODULES=list with exactly what dep finds on the
+    # server's own hardware (an ATA/SATA disk with ext4), and afterwards
+    # initramfs.conf is left saying MODULES=dep, as the server's did: a
+    # rebuild (p2vfixup's) sees the same configuration the real one has.
+    sed -i 's/^MODULES=.*/MODULES=list/' "$mnt/etc/initramfs-tools/initramfs.conf"
+    cat >> "$mnt/etc/initramfs-tools/modules" <<'EOF'
+# The disk drivers of this server's own hardware.
+ata_piix
+ahci
+sd_mod
+ext4
+EOF
+
+    cat > "$mnt/etc/default/grub" <<'EOF'
+# If you change this file, run 'update-grub' afterwards to update
+# /boot/grub/grub.cfg.
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=1
+GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200n8"
+# This server names its disks by kernel name, not UUID.
+GRUB_DISABLE_LINUX_UUID=true
+GRUB_TERMINAL="console serial"
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+GRUB_DISABLE_OS_PROBER=true
+EOF
+    printf 'grub-pc grub-pc/install_devices multiselect\ngrub-pc grub-pc/install_devices_empty boolean true\n' \
+        | in_chroot debconf-set-selections
+
+    in_chroot apt-get install -y -q --no-install-recommends linux-image-amd64 grub-pc \
+        >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; die "installing kernel and grub failed"; }
+    in_chroot apt-get clean
+
+    # GRUB on the MBR of the whole disk, /boot/grub on partition 1.
+    in_chroot grub-install --target=i386-pc --modules="part_msdos ext2" "$loopdev" \
+        >>"$cache/apt.log" 2>&1 || { tail -n 20 "$cache/apt.log" >&2; die "grub-install failed"; }
+    in_chroot update-grub >>"$cache/apt.log" 2>&1 || die "update-grub failed"
+    # grub-mkconfig took root= from the build's loop device: write what
+    # the server's own grub-mkconfig wrote, its kernel name.
+    sed -i "s#${loopdev}p#/dev/sda#g" "$mnt/boot/grub/grub.cfg"
+    grep -q "$loopdev" "$mnt/boot/grub/grub.cfg" && die "grub.cfg still names $loopdev"
+    grep -q 'root=/dev/sda2' "$mnt/boot/grub/grub.cfg" || die "grub.cfg has no root=/dev/sda2"
+    printf '(hd0)\t/dev/sda\n' > "$mnt/boot/grub/device.map"
+    echo "grub-pc grub-pc/install_devices multiselect /dev/sda" | in_chroot debconf-set-selections
+
+    # Network: static address on eth0, pinned to the old NIC's MAC twice.
+    cat > "$mnt/etc/network/interfaces" <<EOF
+# This file describes the network interfaces available on your system
+# and how to activate them. For more information, see interfaces(5).
+
+source /etc/network/interfaces.d/*
+
+# The loopback network interface
+auto lo
+iface lo inet loopback
+
+# The primary network interface
+auto eth0
+iface eth0 inet static
+	address $GUEST_ADDR
+	gateway $GUEST_GW
+	hwaddress ether $OLD_MAC
+EOF
+    mkdir -p "$mnt/etc/udev/rules.d"
+    cat > "$mnt/etc/udev/rules.d/70-persistent-net.rules" <<EOF
+# This file was automatically generated by the /lib/udev/write_net_rules
+# program, run by the persistent-net-generator.rules rules file.
+#
+# You can modify it, as long as you keep each rule on a single
+# line, and change only the value of the NAME= key.
+
+# PCI device 0x8086:0x10d3 (e1000e)
+SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="$OLD_MAC", ATTR{dev_id}=="0x0", ATTR{type}=="1", KERNEL=="eth*", NAME="eth0"
+EOF
+
+    # The boot report the tests read on the serial console.
+    cat > "$mnt/usr/local/sbin/p2v-bootreport" <<EOF
+#!/bin/sh
+# Prints what the p2vstream boot test checks to the serial console.
+exec >/dev/ttyS0 2>&1
+i=0
+while [ \$i -lt 30 ] && ! ip -4 -o addr show scope global | grep -q inet; do
+    sleep 1; i=\$((i + 1))
+done
+echo "P2VBOOT-BEGIN"
+echo "P2VBOOT-CMDLINE \$(cat /proc/cmdline)"
+echo "P2VBOOT-ROOT \$(findmnt -n -o SOURCE /)"
+echo "P2VBOOT-BOOT \$(findmnt -n -o SOURCE /boot)"
+ip -br link | sed 's/^/P2VBOOT-LINK /'
+ip -br addr | sed 's/^/P2VBOOT-ADDR /'
+echo "P2VBOOT-NET \$(timeout 10 bash -c 'exec 3<>/dev/tcp/$PROBE_ADDR/$PROBE_PORT && head -n1 <&3' 2>&1)"
+echo "P2VBOOT-FAILED-UNITS \$(systemctl --no-legend --plain list-units --state=failed | awk '{print \$1}' | tr '\n' ' ')"
+echo "P2VBOOT-END"
+EOF
+    chmod +x "$mnt/usr/local/sbin/p2v-bootreport"
+    cat > "$mnt/etc/systemd/system/p2v-bootreport.service" <<'EOF'
+[Unit]
+Description=Print boot facts for the p2vstream boot test on ttyS0
+# After ifup -a, not network-online.target: when the interface is missing
+# ifupdown-wait-online would hold that target for 5 minutes; the script
+# waits (30 s at most) for the address itself.
+After=networking.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/p2v-bootreport
+RemainAfterExit=yes
+
+[Install]
+WantedBy=multi-user.target
+EOF
+    in_chroot systemctl enable p2v-bootreport.service >/dev/null 2>&1
+
+    # Now say what the server's own configuration said (see above).
+    sed -i 's/^MODULES=.*/MODULES=dep/' "$mnt/etc/initramfs-tools/initramfs.conf"
+    rm -f "$mnt/usr/sbin/policy-rc.d"
+    check_initrd "$mnt" ata_piix
+    umount_image
+}
+
+# The initrd must hold the server's driver and no virtio at all.
+check_initrd() {        # check_initrd ROOT DRIVER
+    local list
+    list=$(in_chroot sh -c 'lsinitramfs /boot/initrd.img-*')
+    printf '%s\n' "$list" | grep -q "/$2.ko" || die "initrd lacks $2"
+    ! printf '%s\n' "$list" | grep -q 'virtio' || die "initrd has virtio: $(printf '%s\n' "$list" | grep virtio | head -3)"
+}
+
+# ---- Variants, made from a copy of the base -----------------------------
+build_variant() {       # build_variant NAME OUT
+    local name=$1 out=$2
+    log "making the $name variant"
+    cp --sparse=always "$cache/sda.raw" "$out.tmp"
+    case $name in
+    cciss)
+        # The same server on an HP Smart Array (cciss names; the driver
+        # is hpsa nowadays): names and initramfs say so.
+        mount_image "$out.tmp" chroot
+        sed -i 's#/dev/sda\([0-9]\)#/dev/cciss/c0d0p\1#g' \
+            "$mnt/etc/fstab" "$mnt/boot/grub/grub.cfg"
+        printf '(hd0)\t/dev/cciss/c0d0\n' > "$mnt/boot/grub/device.map"
+        echo "grub-pc grub-pc/install_devices multiselect /dev/cciss/c0d0" | in_chroot debconf-set-selections
+        sed -i -e 's/^ata_piix$/hpsa/' -e '/^ahci$/d' "$mnt/etc/initramfs-tools/modules"
+        sed -i 's/^MODULES=.*/MODULES=list/' "$mnt/etc/initramfs-tools/initramfs.conf"
+        in_chroot update-initramfs -u -k all >/dev/null 2>&1 || die "update-initramfs failed"
+        sed -i 's/^MODULES=.*/MODULES=dep/' "$mnt/etc/initramfs-tools/initramfs.conf"
+        grep -q 'root=/dev/cciss/c0d0p2' "$mnt/boot/grub/grub.cfg" || die "cciss grub.cfg"
+        check_initrd "$mnt" hpsa
+        ;;
+    eno1)
+        # A predictable on-board name: nothing renames the new NIC to it.
+        mount_image "$out.tmp"
+        sed -i 's/eth0/eno1/g' "$mnt/etc/network/interfaces"
+        rm -f "$mnt/etc/udev/rules.d/70-persistent-net.rules"
+        ;;
+    esac
+    umount_image
+    mv "$out.tmp" "$out"
+}
+
+if [ ! -s "$cache/sda.raw" ]; then
+    # A changed script makes a new key: drop the images of older ones.
+    find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
+    start=$SECONDS
+    build_base "$cache/sda.raw.tmp"
+    mv "$cache/sda.raw.tmp" "$cache/sda.raw"
+    log "base guest built in $((SECONDS - start)) s"
+fi
+[ -z "$variant" ] && exit 0
+if [ ! -s "$cache/$variant.raw" ]; then
+    build_variant "$variant" "$cache/$variant.raw"
+fi
+flock -u 9
+cp --sparse=always "$cache/$variant.raw" "$dest"
