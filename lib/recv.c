@@ -339,6 +339,13 @@ static int
 accept_source (struct receiver *r)
 {
   char why[512];
+  /* Our preamble goes first whatever the answer, so the sender can tell
+   * a refusal from a peer that is not p2vrecv.
+   */
+  if (r->is_socket && p2v_wire_send_preamble (r->in) == -1) {
+    p2v_error ("connection from %s lost before the transfer: %s", r->peer, strerror (errno));
+    return P2V_EXIT_NET;
+  }
   int rc = p2v_target_open (r->o->target, r->sh.size, &r->dst, why, sizeof why);
   if (rc == -2) {
     uint8_t st[4];
@@ -357,8 +364,7 @@ accept_source (struct receiver *r)
   struct p2v_accept a = { .disk = 0, .start_offset = 0 };
   uint8_t buf[P2V_ACCEPT_LEN];
   p2v_pack_accept (buf, &a);
-  if (r->is_socket && (p2v_wire_send_preamble (r->in) == -1
-                       || p2v_wire_send (r->in, P2V_REC_ACCEPT, buf, sizeof buf, NULL, 0) == -1)) {
+  if (r->is_socket && p2v_wire_send (r->in, P2V_REC_ACCEPT, buf, sizeof buf, NULL, 0) == -1) {
     p2v_error ("connection from %s lost before the transfer: %s", r->peer, strerror (errno));
     return P2V_EXIT_NET;
   }
