@@ -7,6 +7,9 @@
 #   tmpdir                 a private scratch directory ($tmp), removed at exit
 #   wait_for_file F SECS   wait until F is non-empty, bounded
 #   make_disk_image F SIZE a real MBR disk image: two ext4 partitions with files
+#   start_recv ARGS...     p2vrecv on 127.0.0.1, free port: sets recv_pid, port
+#   wait_recv              wait for it: sets recv_rc
+#   expect_line F REGEX    F has a line matching REGEX, else fail
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -59,25 +62,10 @@ wait_for_file() {
     return 1
 }
 
-# make_disk_image FILE SIZE: an MBR disk with a 32 MiB ext4 /boot and an
-# ext4 root filling the rest, both populated with real files, made without
-# mounting anything (mkfs.ext4 -d) so it works without loop devices.
+# make_disk_image FILE SIZE: see scripts/make-disk-image.
 make_disk_image() {
-    local img=$1 size=$2 d="$tmp/mkdisk.$$"
     requires sfdisk mkfs.ext4
-    mkdir -p "$d/boot" "$d/root/etc" "$d/root/usr/bin"
-    printf 'menuentry test {\n linux /vmlinuz root=/dev/sda2\n}\n' > "$d/boot/grub.cfg"
-    printf '/dev/sda2 / ext4 defaults 0 1\n/dev/sda1 /boot ext4 defaults 0 2\n' > "$d/root/etc/fstab"
-    cp /bin/ls /bin/cp "$d/root/usr/bin/"
-    head -c 3M /dev/urandom > "$d/root/random.bin"
-    truncate -s "$size" "$img"
-    printf 'label: dos\nstart=2048, size=65536, type=83\nstart=67584, type=83\n' | sfdisk -q "$img"
-    local total=$(( $(stat -c %s "$img") / 512 ))
-    mkfs.ext4 -q -F -d "$d/boot" "$d/boot.fs" 32M
-    mkfs.ext4 -q -F -d "$d/root" "$d/root.fs" $(( (total - 67584) / 2 ))k
-    dd if="$d/boot.fs" of="$img" bs=512 seek=2048 conv=notrunc,sparse status=none
-    dd if="$d/root.fs" of="$img" bs=512 seek=67584 conv=notrunc,sparse status=none
-    rm -rf "$d"
+    "$top_srcdir/scripts/make-disk-image" "$@" > /dev/null 2>&1 || fail "cannot make a disk image"
 }
 
 # start_recv ARGS...: p2vrecv listening on 127.0.0.1 with a port the
