@@ -7,7 +7,8 @@
 #                              (virtio-net-pci|e1000) with MAC, the serial
 #                              console going to LOG, until the guest has shown
 #                              its login prompt and boot report, or has stopped
-#                              in the initramfs, or SECS have passed
+#                              in the initramfs, or SECS have passed;
+#                              BOOT_STATE says which: login|stopped|timeout|exited
 #   log_has LOG REGEX          grep -E on the serial log
 #   show_log LOG               the log's tail on stderr, for a failure
 #
@@ -28,7 +29,7 @@ guest_image() {
     echo "guest image ($1) ready in $((SECONDS - start)) s"
 }
 
-log_has() { grep -a -q -E "$2" "$1"; }
+log_has() { tr -d '\r' < "$1" | grep -a -q -E "$2"; }
 
 show_log() {
     echo "---- serial console (last 60 lines of $1) ----" >&2
@@ -67,22 +68,88 @@ boot_guest() {
         -serial "file:$log" \
         $drive \
         -netdev "user,id=n0,restrict=on,net=$GUEST_NET,host=$GUEST_GW,guestfwd=tcp:$PROBE_ADDR:$PROBE_PORT-cmd:echo $PROBE_REPLY" \
-        -device "$nic,netdev=n0,mac=$mac" \
+        -device "$nic,netdev=n0,mac=$mac,romfile=" \
         </dev/null >"$log.qemu" 2>&1 &
     _qemu_pid=$!
-    local state=timeout
+    BOOT_STATE=timeout
     while [ $((SECONDS - start)) -lt "$secs" ]; do
         sleep 2
-        if ! kill -0 "$_qemu_pid" 2>/dev/null; then state=exited; break; fi
+        if ! kill -0 "$_qemu_pid" 2>/dev/null; then BOOT_STATE=exited; break; fi
         if log_has "$log" 'P2VBOOT-END' && log_has "$log" "$GUEST_HOSTNAME login:"; then
-            state=login; break
+            BOOT_STATE=login; break
         fi
         if log_has "$log" 'ALERT!|Kernel panic|\(initramfs\)|emergency mode'; then
-            sleep 3; state=stopped; break
+            sleep 3; BOOT_STATE=stopped; break
         fi
     done
     _stop_qemu
-    echo "boot ($disk, $nic $mac): $state after $((SECONDS - start)) s"
-    [ -s "$log.qemu" ] && sed 's/^/qemu: /' "$log.qemu" >&2
+    echo "boot ($disk, $nic $mac): $BOOT_STATE after $((SECONDS - start)) s"
+    grep -v "terminating on signal" "$log.qemu" | sed 's/^/qemu: /' >&2 || :
     return 0
+}
+
+# ---- The tests themselves ------------------------------------------------
+
+# expect_report LOG IFACE ROOT BOOT MAC: the guest came up to its login
+# prompt with / and /boot on ROOT and BOOT, and IFACE (with MAC) up at
+# the server's old static address, passing packets.
+expect_report() {
+    local log=$1 ifc=$2 root=$3 boot=$4 mac=$5 ok=0
+    [ "$BOOT_STATE" = login ] || { show_log "$log"; fail "no login prompt and boot report ($BOOT_STATE)"; }
+    log_has "$log" "P2VBOOT-ROOT $root\$" || ok=1
+    log_has "$log" "P2VBOOT-BOOT $boot\$" || ok=1
+    log_has "$log" "P2VBOOT-CMDLINE .* root=$root( |\$)" || ok=1
+    log_has "$log" "P2VBOOT-LINK $ifc +UP +$mac " || ok=1
+    log_has "$log" "P2VBOOT-ADDR $ifc +UP +${GUEST_ADDR//./\\.} " || ok=1
+    log_has "$log" "P2VBOOT-NET $PROBE_REPLY" || ok=1
+    tr -d '\r' < "$log" | grep -a '^P2VBOOT' | sed 's/^/guest: /'
+    [ $ok -eq 0 ] || { show_log "$log"; fail "the guest's boot report differs: want / on $root, /boot on $boot, $ifc ($mac) up at $GUEST_ADDR passing packets"; }
+}
+
+# control_test VARIANT ROOT BOOT IFACE: on the server's own hardware (IDE
+# disk, e1000 NIC with the old MAC) the untouched image boots, so the
+# failure before p2vfixup is the hypervisor's, not the fixture's.
+control_test() {
+    local img="$tmp/disk.raw" log="$tmp/serial.log"
+    guest_image "$1" "$img"
+    boot_guest "$img" ide e1000 "$OLD_MAC" "$log" 300
+    expect_report "$log" "$4" "$2" "$3" "$OLD_MAC"
+    echo "PASS: the $1 server boots on its own hardware"
+}
+
+# before_test VARIANT ROOT: on KVM/virtio the untouched copy does not boot:
+# its initramfs has no virtio_blk, so the root device never appears.
+before_test() {
+    local img="$tmp/disk.raw" log="$tmp/serial.log"
+    guest_image "$1" "$img"
+    boot_guest "$img" virtio virtio-net-pci "$NEW_MAC" "$log" 240
+    if log_has "$log" "$GUEST_HOSTNAME login:|P2VBOOT-END"; then
+        show_log "$log"; fail "the untouched $1 copy booted on virtio"
+    fi
+    [ "$BOOT_STATE" = stopped ] || { show_log "$log"; fail "expected the boot to stop in the initramfs ($BOOT_STATE)"; }
+    log_has "$log" 'Gave up waiting for root' || { show_log "$log"; fail "no 'Gave up waiting for root' on the console"; }
+    log_has "$log" "ALERT! +${2//\//\\/} does not exist" || { show_log "$log"; fail "no 'ALERT!  $2 does not exist' on the console"; }
+    tr -d '\r' < "$log" | grep -a -E 'Gave up waiting|ALERT!' | sed 's/^/guest: /'
+    echo "PASS: the untouched $1 copy does not boot on virtio"
+}
+
+# after_test VARIANT IFACE: p2vfixup --target kvm --mac OLD=NEW makes the
+# copy boot on virtio with / on /dev/vda2, /boot on /dev/vda1 and IFACE
+# (now the virtio NIC) up at its old address.
+after_test() {
+    local img="$tmp/disk.raw" log="$tmp/serial.log" fixup="$top_builddir/src/p2vfixup" start rc
+    if [ ! -e "$fixup" ]; then
+        echo "SKIP: $fixup is not built" >&2; exit 77
+    fi
+    requires_guestfs
+    guest_image "$1" "$img"
+    start=$SECONDS
+    timeout 1500 "$fixup" --target kvm --mac "$OLD_MAC=$NEW_MAC" "$img" >"$tmp/fixup.out" 2>&1
+    rc=$?
+    sed 's/^/p2vfixup: /' "$tmp/fixup.out"
+    echo "p2vfixup exited $rc after $((SECONDS - start)) s"
+    [ $rc -eq 0 ] || fail "p2vfixup --target kvm --mac $OLD_MAC=$NEW_MAC failed ($rc)"
+    boot_guest "$img" virtio virtio-net-pci "$NEW_MAC" "$log" 300
+    expect_report "$log" "$2" /dev/vda2 /dev/vda1 "$NEW_MAC"
+    echo "PASS: after p2vfixup the $1 copy boots on virtio with $2 up at $GUEST_ADDR"
 }
