@@ -177,3 +177,53 @@ X
 tree_sum() {
     (cd "$1" && find . -printf '%p %y %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r md5sum)
 }
+
+# build_image IMG [CMD...]: a 160 MiB MBR image of the Debian tree,
+# /boot on sda1 and / on sda2 (mkfs.ext4 -d, no loop devices), its
+# initramfs (early microcode cpio + zstd) already carrying virtio.  CMD
+# runs with the tree's path appended before the image is made.
+build_image() {
+    local img=$1 t="$tmp/tree" m="usr/lib/modules/$KVER_DEB/kernel"
+    shift
+    make_debian_tree "$t"
+    mkdir -p "$t/bin" "$t/usr/bin" "$t/sbin" "$t/var/tmp" "$t/tmp"
+    printf '/dev/sda2\t/\text4\terrors=remount-ro\t0\t1\n/dev/sda1\t/boot\text4\tdefaults\t0\t2\n' > "$t/etc/fstab"
+    # MODULES=most built it on the old server: virtio is already there.
+    local d="$tmp/cpio"
+    mkdir -p "$d/kernel/x86/microcode"
+    echo ucode > "$d/kernel/x86/microcode/AuthenticAMD.bin"
+    (cd "$d" && find kernel | cpio -o -H newc --quiet) > "$t/boot/initrd.img-$KVER_DEB"
+    rm -rf "$d"; mkdir -p "$d"
+    for f in "$m/drivers/block/virtio_blk.ko" "$m/drivers/virtio/virtio_pci.ko" "$m/fs/ext4/ext4.ko"; do
+        mkdir -p "$d/$(dirname "$f")"; echo module > "$d/$f"
+    done
+    (cd "$d" && find . -mindepth 1 | cpio -o -H newc --quiet | zstd -q) >> "$t/boot/initrd.img-$KVER_DEB"
+    [ $# -gt 0 ] && "$@" "$t"
+    mkdir -p "$tmp/bootfs"
+    mv "$t/boot/"* "$tmp/bootfs/"
+    truncate -s 160M "$img"
+    printf 'label: dos\nstart=2048, size=65536, type=83\nstart=67584, type=83\n' | sfdisk -q "$img"
+    mkfs.ext4 -q -F -d "$tmp/bootfs" "$tmp/boot.fs" 32M
+    mkfs.ext4 -q -F -d "$t" "$tmp/root.fs" 120M
+    dd if="$tmp/boot.fs" of="$img" bs=512 seek=2048 conv=notrunc,sparse status=none
+    dd if="$tmp/root.fs" of="$img" bs=512 seek=67584 conv=notrunc,sparse status=none
+    rm -rf "$t" "$tmp/bootfs" "$tmp/boot.fs" "$tmp/root.fs" "$d"
+}
+
+# cat_in IMG PART FILE: a file's contents, read with debugfs.
+cat_in() {
+    local start
+    case $2 in 1) start=2048; n=65536 ;; 2) start=67584; n=$((120 * 2048)) ;; esac
+    dd if="$1" of="$tmp/part.fs" bs=512 skip=$start count=$n status=none
+    debugfs -R "cat $3" "$tmp/part.fs" 2>/dev/null
+}
+
+# write_manifest IMG: what p2vrecv writes beside the image.
+write_manifest() {
+    cat > "$1.p2v.json" <<'X'
+{ "format": "p2vstream-manifest", "version": 1,
+  "source": { "path": "/dev/sda", "kernel_name": "sda", "size": 167772160,
+              "by_id": ["/dev/disk/by-id/ata-ST500DM002-1BD142_W2A0XXXX"] },
+  "host": { "hostname": "web01", "nics": [] }, "target": "web01-disk0.img" }
+X
+}
