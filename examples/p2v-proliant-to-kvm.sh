@@ -12,12 +12,12 @@ name=web01
 # 1. On the KVM host: receive both disks.  p2vrecv writes each image and
 #    beside it IMAGE.p2v.json, the manifest: the source's kernel name
 #    (cciss/c0d0), its by-id/by-path aliases and the host's NICs.
-#      p2vrecv --listen 5000 $images/$name-disk0.img &
-#      p2vrecv --listen 5001 $images/$name-disk1.img &
+#      p2vrecv --listen=5000 $images/$name-disk0.img &
+#      p2vrecv --listen=5001 $images/$name-disk1.img &
 # 2. On the ProLiant (booted from a LiveCD, or quiesced):
 #      p2vsend /dev/cciss/c0d0 kvmhost:5000
 #      p2vsend /dev/cciss/c0d1 kvmhost:5001
-#    (see p2vsend(1) and p2vrecv(1) for the exact options.)
+#    (see p2vsend(1) and p2vrecv(1) for compression and digests.)
 echo "receive the disks of $src first (see the comments in $0)"
 
 # 3. Look before changing anything: the unified diff of every file and
