@@ -88,6 +88,15 @@ p2vfixup --target kvm --root "$g" --no-initrd --mac eno1=52:54:00:12:34:56 > "$t
     || fail "predictable second run"
 [ "$(tree_sum "$g")" = "$sum" ] || fail "predictable second run changed files: $(cat "$tmp/out2")"
 
+# --mac given by the old MAC (as a p2vrecv manifest lists it) names the
+# interface too: the rule matches the new MAC, not just the driver.
+g=$tmp/pred3
+make_debian_tree "$g" predictable
+p2vfixup --target kvm --root "$g" --no-initrd --mac "$OLD_MAC=52:54:00:12:34:57" > "$tmp/out" 2>&1 \
+    || fail "predictable 3"
+grep -qxF 'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="52:54:00:12:34:57", ATTR{type}=="1", NAME="eno1"' \
+    "$g/etc/udev/rules.d/70-p2v-net-names.rules" || fail "name rule by old MAC: $(cat "$g"/etc/udev/rules.d/*)"
+
 # Without --mac: matched by the virtio_net driver.
 g=$tmp/pred2
 make_debian_tree "$g" predictable

@@ -42,6 +42,12 @@ grep -qx MODULES=list /etc/initramfs-tools/initramfs.conf || { echo "still MODUL
 cp /root/initrd-new.img /boot/initrd.img-$KVER_DEB
 X
     chmod +x "$g/usr/sbin/update-initramfs"
+    # VMware Tools from the old platform, and a dpkg that records its use.
+    mkdir -p "$g/usr/bin" "$g/var/lib/dpkg/info"
+    : > "$g/usr/bin/vmtoolsd"
+    : > "$g/var/lib/dpkg/info/open-vm-tools.list"
+    printf '#!/bin/sh\necho "$@" > /tmp/dpkg.args\n' > "$g/usr/bin/dpkg"
+    chmod +x "$g/usr/bin/dpkg"
     # The old initramfs, built MODULES=dep on the SATA server.
     mkinitrd_img "$g/boot/initrd.img-$KVER_DEB" "zstd -q" init \
         "$m/fs/ext4/ext4.ko" "$m/fs/jbd2/jbd2.ko" "$m/drivers/ata/ahci.ko" \
@@ -62,8 +68,13 @@ grep -q 'virtio_blk MISSING' "$tmp/dry" || fail "dry run did not find virtio_blk
 grep -qx '+virtio_blk' "$tmp/dry" || fail "dry run lacks the modules diff"
 [ ! -e "$g/tmp/update-initramfs.args" ] || fail "dry run ran the tool"
 
-p2vfixup --target kvm --root "$g" > "$tmp/out" 2> "$tmp/err" || fail "run: $(cat "$tmp/err")"
+grep -qx "would run: /usr/bin/dpkg --purge open-vm-tools" "$tmp/dry" && fail "tools removal planned without --remove-tools"
+grep -q '^warning: VMware Tools installed (/usr/bin/vmtoolsd)' "$tmp/dry" || fail "no VMware Tools warning"
+
+p2vfixup --target kvm --root "$g" --remove-tools > "$tmp/out" 2> "$tmp/err" || fail "run: $(cat "$tmp/err")"
 cat "$tmp/out"
+[ "$(cat "$g/tmp/dpkg.args")" = "--purge open-vm-tools" ] || fail "VMware Tools not removed with dpkg"
+grep -q '^VMware Tools removed: /usr/bin/dpkg --purge open-vm-tools$' "$tmp/out" || fail "removal not reported"
 for p in proc sys dev; do mountpoint -q "$g/$p" && fail "/$p left mounted in the guest"; done
 [ "$(cat "$g/tmp/update-initramfs.args")" = "-u -k $KVER_DEB" ] || fail "tool args: $(cat "$g/tmp/update-initramfs.args")"
 cmp -s "$g/boot/initrd.img-$KVER_DEB" "$g/root/initrd-new.img" || fail "initrd not replaced"
@@ -89,7 +100,7 @@ make_guest "$g"
 touch "$g/tmp/fail"
 cp -a "$g/etc" "$tmp/etc.orig"
 rc=0
-p2vfixup --target kvm --root "$g" > "$tmp/out" 2> "$tmp/err" || rc=$?
+p2vfixup --target kvm --root "$g" --remove-tools > "$tmp/out" 2> "$tmp/err" || rc=$?
 [ $rc -eq 4 ] || fail "failed rebuild exited $rc, want 4"
 grep -q 'simulated failure' "$tmp/err" || fail "tool output not shown: $(cat "$tmp/err")"
 grep -q 'every change was undone' "$tmp/err" || fail "no undo message"
@@ -97,4 +108,5 @@ diff -r "$tmp/etc.orig" "$g/etc" || fail "files not restored"
 cmp -s "$g/boot/initrd.img-$KVER_DEB" "$g/root/initrd-new.img" && fail "initrd replaced"
 [ -z "$(find "$g" -name '*.p2vbak')" ] || fail "backups left after undo: $(find "$g" -name '*.p2vbak')"
 for p in proc sys dev; do mountpoint -q "$g/$p" && fail "/$p left mounted"; done
+[ ! -e "$g/tmp/dpkg.args" ] || fail "tools removed although the conversion failed"
 exit 0

@@ -587,6 +587,7 @@ fixup_run (const struct fixup_opts *o)
     ret = FIXUP_INITRD;
     goto out;
   }
+  fixup_agents_remove (&r);
   plan_report (&r.plan, false);
   ret = FIXUP_OK;
 
@@ -607,5 +608,7 @@ fixup_run (const struct fixup_opts *o)
   strlist_free (&r.state_lines);
   strlist_free (&r.state_old);
   strlist_free (&r.state_new);
+  strlist_free (&r.agent_cmds);
+  strlist_free (&r.agent_names);
   return ret;
 }

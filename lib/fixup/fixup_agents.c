@@ -91,20 +91,47 @@ fixup_agents (struct run *r)
                  "knows: remove it by hand", ag->name, seen);
       continue;
     }
+    /* Run after the files are written and the initrd is good, so a
+     * refused or failed conversion removes nothing.
+     */
     char *cmd = join_cmd (argv);
-    if (r->o->dry_run) {
-      strlist_add (&r->plan.commands, cmd);
-      free (cmd);
-      continue;
+    strlist_add (&r->plan.commands, cmd);
+    strlist_add (&r->agent_names, ag->name);
+    struct sbuf b = { 0 };
+    for (size_t i = 0; argv[i]; i++) {
+      if (i) sb_addc (&b, '\x1f');
+      sb_adds (&b, argv[i]);
     }
-    char *out = NULL;
-    int st = r->g->ops->run (r->g, argv, &out);
-    if (st != 0)
-      plan_warn (&r->plan, "%s: \"%s\" failed: %s", ag->name, cmd, out ? out : "");
-    else
-      plan_info (&r->plan, "%s removed: %s", ag->name, cmd);
-    free (out);
+    strlist_add (&r->agent_cmds, b.s);
+    sb_free (&b);
     free (cmd);
   }
   return 0;
+}
+
+void
+fixup_agents_remove (struct run *r)
+{
+  for (size_t k = 0; k < r->agent_cmds.n; k++) {
+    struct strlist argv = { 0 };
+    const char *s = r->agent_cmds.v[k];
+    for (const char *c = s; ; c++)
+      if (*c == '\x1f' || *c == '\0') {
+        char *w = xstrndup (s, (size_t) (c - s));
+        strlist_add (&argv, w);
+        free (w);
+        if (!*c) break;
+        s = c + 1;
+      }
+    char *cmd = join_cmd (argv.v);
+    char *out = NULL;
+    if (r->g->ops->run (r->g, argv.v, &out) != 0)
+      plan_warn (&r->plan, "%s: \"%s\" failed: %s", r->agent_names.v[k], cmd,
+                 out ? out : "");
+    else
+      plan_info (&r->plan, "%s removed: %s", r->agent_names.v[k], cmd);
+    free (out);
+    free (cmd);
+    strlist_free (&argv);
+  }
 }

@@ -328,18 +328,22 @@ fixup_initrd_rebuild (struct run *r)
   }
   for (size_t i = 0; i < r->rebuild_cmds.n; i++) {
     char **argv = split_cmd (r->rebuild_cmds.v[i]);
+    char *shown = xstrdup (r->rebuild_cmds.v[i]);
+    for (char *c = shown; *c; c++) if (*c == SEP) *c = ' ';
     char *out = NULL;
     if (r->o->verbose)
-      fprintf (stderr, "p2vfixup: running %s in the guest\n", r->plan.commands.v[i]);
+      fprintf (stderr, "p2vfixup: running %s in the guest\n", shown);
     int st = g->ops->run (g, argv, &out);
     if (st != 0) {
       fprintf (stderr, "p2vfixup: error: %s failed (status %d):\n", argv[0], st);
       print_tail (out);
       free (out);
+      free (shown);
       free_argv (argv);
       goto restore;
     }
-    plan_info (&r->plan, "initrd: ran %s", r->plan.commands.v[i]);
+    plan_info (&r->plan, "initrd: ran %s", shown);
+    free (shown);
     free (out);
     free_argv (argv);
   }

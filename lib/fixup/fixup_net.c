@@ -85,6 +85,11 @@ fixup_network (struct run *r)
   apply_dir (r, &nc, "/etc/NetworkManager/system-connections", "", NULL, NMKEY);
   apply_dir (r, &nc, "/etc/netplan", "", ".yaml", NETPLAN);
 
+  for (size_t i = 0; i < nc.pins.n; i++) {
+    const char *sp = strchr (nc.pins.v[i], ' ');
+    plan_info (&r->plan, "Interface %.*s: was pinned to MAC %s",
+               (int) (sp - nc.pins.v[i]), nc.pins.v[i], sp + 1);
+  }
   bool predictable = predictable_names (r);
   struct strlist need = { 0 };
   for (size_t i = 0; i < nc.ifaces.n; i++) {
@@ -102,14 +107,28 @@ fixup_network (struct run *r)
     else
       strlist_add (&need, n);
   }
-  for (size_t i = 0; i < nc.pins.n; i++) {
-    const char *sp = strchr (nc.pins.v[i], ' ');
-    plan_info (&r->plan, "Interface %.*s: was pinned to MAC %s",
-               (int) (sp - nc.pins.v[i]), nc.pins.v[i], sp + 1);
-  }
   if (need.n) {
+    /* --mac OLD-MAC=NEW also tells the new MAC of the interface that
+     * was pinned to OLD-MAC: match it exactly rather than by driver.
+     */
+    struct macmap bynames = { 0 };
+    for (size_t i = 0; i < nc.pins.n; i++) {
+      const char *sp = strchr (nc.pins.v[i], ' ');
+      const char *nm = macmap_lookup (&r->o->macs, NULL, sp + 1);
+      if (nm) {
+        char *arg = xasprintf ("%.*s=%s", (int) (sp - nc.pins.v[i]), nc.pins.v[i], nm);
+        macmap_add (&bynames, arg);
+        free (arg);
+      }
+    }
+    for (size_t i = 0; i < r->o->macs.n; i++) {
+      char *arg = xasprintf ("%s=%s", r->o->macs.e[i].key, r->o->macs.e[i].mac);
+      macmap_add (&bynames, arg);
+      free (arg);
+    }
     struct strlist notes = { 0 };
-    char *text = netnames_rules (&need, &r->o->macs, r->net_driver, &notes);
+    char *text = netnames_rules (&need, &bynames, r->net_driver, &notes);
+    macmap_free (&bynames);
     for (size_t i = 0; i < notes.n; i++)
       plan_info (&r->plan, "Interface %s", notes.v[i]);
     char *cur = run_read (r, NAMES_RULES);

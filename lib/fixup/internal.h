@@ -27,6 +27,7 @@ struct run {
   struct strlist rebuild_cmds;  /* argv joined by '\x1f' */
   struct strlist state_lines;   /* "old new" renamed by this run */
   struct strlist state_old, state_new;   /* recorded by earlier runs */
+  struct strlist agent_cmds, agent_names; /* --remove-tools, run last */
 };
 
 /* Read PATH as it will be after the planned changes (so rules chain),
@@ -39,6 +40,7 @@ void run_change (struct run *r, const char *path, const char *cur, char *new_,
 
 int fixup_network (struct run *r);
 int fixup_agents (struct run *r);
+void fixup_agents_remove (struct run *r);
 /* Decide whether the initrd must be rebuilt and plan its configuration;
  * returns -1 (with a message) if it needs one and cannot have it.
  */

@@ -39,6 +39,13 @@ plan_add (struct plan *p, const char *path, const char *old, char *new_,
     /* A later rule may undo an earlier one; then there is no change. */
     free (new_);
     if (notes) strlist_free (notes);
+    if (c) {
+      free (c->path);
+      free (c->old);
+      free (c->new_);
+      strlist_free (&c->notes);
+      *c = p->c[--p->n];
+    }
     return NULL;
   }
   if (!c) {
