@@ -227,3 +227,10 @@ write_manifest() {
   "host": { "hostname": "web01", "nics": [] }, "target": "web01-disk0.img" }
 X
 }
+
+# cciss_names TREE: the same server on an HP Smart Array.
+cciss_names() {
+    sed -i 's#/dev/sda\([0-9]\)#/dev/cciss/c0d0p\1#g' "$1/etc/fstab" "$1/boot/grub/grub.cfg" \
+        "$1/etc/default/grub"
+    printf '(hd0)\t/dev/cciss/c0d0\n' > "$1/boot/grub/device.map"
+}

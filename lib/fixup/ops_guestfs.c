@@ -10,6 +10,7 @@
 #include <guestfs.h>
 
 #include "fixup/ops.h"
+#include "fixup/devname.h"
 
 struct gfs_guest {
   struct guest g;
@@ -264,20 +265,44 @@ guest_open_images (char *const *images, size_t n, bool readonly,
   size_t nmp = 0;
   while (mps[nmp * 2]) nmp++;
   qsort (mps, nmp, 2 * sizeof *mps, cmp_mp);
+  /* Inspection passes fstab names it cannot resolve (/dev/cciss/c0d0p1,
+   * by-id names of the old disks) through unchanged.  The "/" entry
+   * pairs its old disk with the disk inspection found the root on, and
+   * with a single image every old disk can only be that one.
+   */
+  struct devmap amap = { 0 };
+  struct devname rootdn, d;
+  bool root_parsed = devname_parse (root, strlen (root), &rootdn);
+  for (size_t i = 0; i < nmp && root_parsed; i++)
+    if (strcmp (mps[2 * i], "/") == 0
+        && devname_parse (mps[2 * i + 1], strlen (mps[2 * i + 1]), &d))
+      devmap_add (&amap, d.disk, rootdn.disk);
+  for (size_t i = 0; i < nmp && n == 1; i++)
+    if (devname_parse (mps[2 * i + 1], strlen (mps[2 * i + 1]), &d))
+      devmap_add (&amap, d.disk, "sda");
   for (size_t i = 0; i < nmp; i++) {
-    int r = readonly ? guestfs_mount_ro (h, mps[2 * i + 1], mps[2 * i])
-      : guestfs_mount (h, mps[2 * i + 1], mps[2 * i]);
+    char *dev = xstrdup (strcmp (mps[2 * i], "/") == 0 ? root : mps[2 * i + 1]);
+    if (guestfs_is_blockdev (h, dev) <= 0
+        && devname_parse (dev, strlen (dev), &d)) {
+      char *m = devmap_lookup (&amap, &d);
+      if (m) { free (dev); dev = m; }
+    }
+    int r = readonly ? guestfs_mount_ro (h, dev, mps[2 * i])
+      : guestfs_mount (h, dev, mps[2 * i]);
+    free (dev);
     if (r == -1) {
       /* Swap or a damaged /home must not stop the conversion of / and /boot. */
       if (strcmp (mps[2 * i], "/") == 0) {
-        *err = xasprintf ("mounting the root %s: %s", mps[2 * i + 1],
+        *err = xasprintf ("mounting the root %s: %s", root,
                           guestfs_last_error (h));
+        devmap_free (&amap);
         goto bad;
       }
       fprintf (stderr, "p2vfixup: warning: cannot mount %s on %s: %s\n",
                mps[2 * i + 1], mps[2 * i], guestfs_last_error (h));
     }
   }
+  devmap_free (&amap);
   free_strings (mps);
   free_strings (roots);
   struct gfs_guest *gg = xcalloc (1, sizeof *gg);
