@@ -82,6 +82,20 @@ static const char debian_default_grub[] =
   "GRUB_CMDLINE_LINUX=\"\"\n"
   "#GRUB_DISABLE_LINUX_UUID=true\n";
 
+/* SLES 11 on a ProLiant names everything by-id. */
+static const char sles11_menu[] =
+  "# Modified by YaST2. Last modification on Tue Mar  3 10:12:01 CET 2015\n"
+  "default 0\n"
+  "timeout 8\n"
+  "##YaST - activate\n"
+  "\n"
+  "###Don't change this comment - YaST2 identifier: Original name: linux###\n"
+  "title SUSE Linux Enterprise Server 11 SP4 - 3.0.101-63\n"
+  "    root (hd0,1)\n"
+  "    kernel /boot/vmlinuz-3.0.101-63-default root=/dev/disk/by-id/cciss-3600508b1001030364231334637300700-part2"
+  " resume=/dev/disk/by-id/cciss-3600508b1001030364231334637300700-part1 splash=silent crashkernel=256M-:128M showopts vga=0x314\n"
+  "    initrd /boot/initrd-3.0.101-63-default\n";
+
 int
 main (void)
 {
@@ -140,6 +154,17 @@ main (void)
   s = rule_devices ("(hd0)\t/dev/disk/by-id/ata-ST500DM002-1BD142_W2A0XXXX\n", &m, NULL, NULL);
   CHECK_STR (s, "(hd0)\t/dev/vda\n");
   free (s);
+  devmap_free (&m);
+
+  /* The manifest's by-id alias resolves SUSE's names. */
+  CHECK (devmap_add (&m, "/dev/disk/by-id/cciss-3600508b1001030364231334637300700", "/dev/xvda"));
+  s = rule_grub_legacy (sles11_menu, &m, &notes, &warn);
+  CHECK (strstr (s, "    kernel /boot/vmlinuz-3.0.101-63-default root=/dev/xvda2 resume=/dev/xvda1 splash=silent") != NULL);
+  CHECK (strstr (s, "    root (hd0,1)\n") != NULL);
+  CHECK (strstr (s, "###Don't change this comment - YaST2 identifier: Original name: linux###\n") != NULL);
+  CHECK (notes.n == 2 && warn.n == 0);
+  free (s);
+  strlist_free (&notes);
   devmap_free (&m);
   TEST_DONE ();
 }
