@@ -11,26 +11,11 @@
 requires_root
 requires p2vfixup busybox cpio gzip zstd ldd mountpoint cmp
 
-mkinitrd_img() {        # mkinitrd_img OUT COMPRESSOR FILE...
-    local out=$1 comp=$2 d="$tmp/cpio.$RANDOM"; shift 2
-    mkdir -p "$d/kernel/x86/microcode"
-    echo ucode > "$d/kernel/x86/microcode/GenuineIntel.bin"
-    (cd "$d" && find kernel | cpio -o -H newc --quiet) > "$out"
-    rm -rf "$d/kernel"
-    for f in "$@"; do mkdir -p "$d/$(dirname "$f")"; echo module > "$d/$f"; done
-    (cd "$d" && find . -mindepth 1 | cpio -o -H newc --quiet | $comp) >> "$out"
-    rm -rf "$d"
-}
-
 make_guest() {
     local g=$1 m="usr/lib/modules/$KVER_DEB/kernel"
     make_debian_tree "$g"
     mkdir -p "$g/bin" "$g/usr/sbin" "$g/proc" "$g/sys" "$g/dev" "$g/tmp" "$g/root"
-    cp "$(command -v busybox)" "$g/bin/busybox"
-    for l in $(ldd "$(command -v busybox)" | grep -o '/[^ ]*'); do
-        mkdir -p "$g$(dirname "$l")"; cp -L "$l" "$g$l"
-    done
-    for a in sh cp cat grep; do ln -sf busybox "$g/bin/$a"; done
+    add_busybox "$g"
     cat > "$g/usr/sbin/update-initramfs" <<X
 #!/bin/sh
 echo "\$@" > /tmp/update-initramfs.args

@@ -234,3 +234,29 @@ cciss_names() {
         "$1/etc/default/grub"
     printf '(hd0)\t/dev/cciss/c0d0\n' > "$1/boot/grub/device.map"
 }
+
+# mkinitrd_img OUT COMPRESSOR FILE...: an initrd as distributions make
+# them, an uncompressed early microcode cpio followed by the main cpio
+# (holding FILE..., each a one-line stand-in) through COMPRESSOR.
+mkinitrd_img() {
+    local out=$1 comp=$2 d="$tmp/cpio.$RANDOM"; shift 2
+    mkdir -p "$d/kernel/x86/microcode"
+    echo ucode > "$d/kernel/x86/microcode/GenuineIntel.bin"
+    (cd "$d" && find kernel | cpio -o -H newc --quiet) > "$out"
+    rm -rf "$d/kernel"
+    for f in "$@"; do mkdir -p "$d/$(dirname "$f")"; echo module > "$d/$f"; done
+    (cd "$d" && find . -mindepth 1 | cpio -o -H newc --quiet | $comp) >> "$out"
+    rm -rf "$d"
+}
+
+
+# add_busybox TREE: a shell and the few tools a chroot into TREE needs.
+add_busybox() {
+    local g=$1 l a
+    mkdir -p "$g/bin"
+    cp "$(command -v busybox)" "$g/bin/busybox"
+    for l in $(ldd "$(command -v busybox)" | grep -o '/[^ ]*'); do
+        mkdir -p "$g$(dirname "$l")"; cp -L "$l" "$g$l"
+    done
+    for a in sh cp cat grep; do ln -sf busybox "$g/bin/$a"; done
+}
