@@ -241,6 +241,12 @@ udev_name (const char **tok, const size_t *tl, size_t k)
     else if (tok_is (tok[i], tl[i], "NAME:=\"")) v = tok[i] + 7;
     if (v && tl[i] > (size_t) (v - tok[i]) && tok[i][tl[i] - 1] == '"')
       return xstrndup (v, tl[i] - (size_t) (v - tok[i]) - 1);
+    /* SUSE 10/11: IMPORT="/lib/udev/rename_netiface %k eth0" */
+    const char *r = memmem (tok[i], tl[i], "rename_netiface %k ", 19);
+    if (r && tok_is (tok[i], tl[i], "IMPORT") && tok[i][tl[i] - 1] == '"') {
+      const char *n = r + 19, *e = tok[i] + tl[i] - 1;
+      if (e > n && valid_ifname (n, (size_t) (e - n))) return xstrndup (n, (size_t) (e - n));
+    }
   }
   return NULL;
 }

@@ -147,6 +147,18 @@ main (void)
   netctx_free (&nc);
   nc.macs = &none;
 
+  /* SUSE 11 names NICs through rename_netiface. */
+  s = rule_persistent_net ("# PCI device 0x14e4:0x164c (bnx2)\n"
+                           "SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", "
+                           "ATTR{address}==\"00:1b:78:aa:bb:cc\", IMPORT=\"/lib/udev/rename_netiface %k eth0\"\n",
+                           &nc, NULL);
+  CHECK_STR (s, "# PCI device 0x14e4:0x164c (bnx2)\n"
+             "SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"virtio_net\", "
+             "IMPORT=\"/lib/udev/rename_netiface %k eth0\"\n");
+  CHECK (strlist_has (&nc.kept, "eth0"));
+  free (s);
+  netctx_free (&nc);
+
   /* Debian interfaces: hwaddress line dropped, tabs kept. */
   s = rule_interfaces (debian_interfaces, &nc, &notes);
   CHECK (strstr (s, "iface eth0 inet static\n\taddress 10.0.2.15/24\n\tgateway 10.0.2.2\n") != NULL);
