@@ -4,6 +4,8 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires /usr/bin/time
 [ "$(nproc)" -ge 2 ] || { echo "SKIP: one CPU"; exit 77; }
+# Sanitizers change where the time goes; timing means nothing there.
+[ -z "${P2V_SANITIZE:-}" ] || { echo "SKIP: timing under sanitizers"; exit 77; }
 
 src=$tmp/text.img
 # Compressible but not trivially so: text with random words mixed in.

@@ -4,10 +4,14 @@
 # stays under 256 MiB however big the disk.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 
+# Under sanitizers every memcmp is checked, and RSS includes shadow
+# memory: a smaller disk still tests the sparse copy, not the memory bound.
+gib=16
+[ -z "${P2V_SANITIZE:-}" ] || gib=2
 src=$tmp/sparse.img out=$tmp/sparse.out
-truncate -s 16G "$src"
+truncate -s ${gib}G "$src"
 printf 'boot sector' | dd of="$src" conv=notrunc status=none
-head -c 1M /dev/urandom | dd of="$src" bs=1M seek=16383 conv=notrunc status=none
+head -c 1M /dev/urandom | dd of="$src" bs=1M seek=$((gib * 1024 - 1)) conv=notrunc status=none
 
 start_recv "$out"
 peak=0
@@ -24,9 +28,11 @@ wait "$send_pid" || fail "p2vsend failed"
 wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exited $recv_rc"; }
 echo "p2vrecv peak RSS: $((peak / 1024)) MiB"
-[ "$peak" -gt 0 ] && [ "$peak" -lt $((256 * 1024)) ] || fail "p2vrecv peak RSS ${peak} kB is not under 256 MiB"
+if [ -z "${P2V_SANITIZE:-}" ]; then
+    [ "$peak" -gt 0 ] && [ "$peak" -lt $((256 * 1024)) ] || fail "p2vrecv peak RSS ${peak} kB is not under 256 MiB"
+fi
 
-[ "$(stat -c %s "$out")" -eq $((16 << 30)) ] || fail "copy has the wrong size"
+[ "$(stat -c %s "$out")" -eq $((gib << 30)) ] || fail "copy has the wrong size"
 used=$(( $(stat -c %b "$out") * $(stat -c %B "$out") ))
 [ "$used" -lt $((64 << 20)) ] || fail "copy is not sparse: $used bytes allocated"
 [ "$(digest_of sha256 "$out")" = "$(digest_of sha256 "$src")" ] || fail "copy differs"
