@@ -277,12 +277,15 @@ EOF
     # The boot report the tests read on the serial console.
     cat > "$mnt/usr/local/sbin/p2v-bootreport" <<EOF
 #!/bin/sh
-# Prints what the p2vstream boot test checks to the serial console.
-exec >/dev/ttyS0 2>&1
+# Prints what the p2vstream boot test checks to the serial console.  The
+# report is gathered first and written with one open of the tty: the
+# serial getty hangs ttyS0 up when it starts, which would silence a
+# descriptor opened before (the unit also runs before that getty).
 i=0
 while [ \$i -lt 30 ] && ! ip -4 -o addr show scope global | grep -q inet; do
     sleep 1; i=\$((i + 1))
 done
+{
 echo "P2VBOOT-BEGIN"
 echo "P2VBOOT-CMDLINE \$(cat /proc/cmdline)"
 echo "P2VBOOT-ROOT \$(findmnt -n -o SOURCE /)"
@@ -292,6 +295,8 @@ ip -br addr | sed 's/^/P2VBOOT-ADDR /'
 echo "P2VBOOT-NET \$(timeout 10 bash -c 'exec 3<>/dev/tcp/$PROBE_ADDR/$PROBE_PORT && head -n1 <&3' 2>&1)"
 echo "P2VBOOT-FAILED-UNITS \$(systemctl --no-legend --plain list-units --state=failed | awk '{print \$1}' | tr '\n' ' ')"
 echo "P2VBOOT-END"
+} >/run/p2v-bootreport 2>&1
+cat /run/p2v-bootreport >/dev/ttyS0
 EOF
     chmod +x "$mnt/usr/local/sbin/p2v-bootreport"
     cat > "$mnt/etc/systemd/system/p2v-bootreport.service" <<'EOF'
@@ -301,11 +306,13 @@ Description=Print boot facts for the p2vstream boot test on ttyS0
 # ifupdown-wait-online would hold that target for 5 minutes; the script
 # waits (30 s at most) for the address itself.
 After=networking.service
+Before=serial-getty@ttyS0.service
 
 [Service]
 Type=oneshot
 ExecStart=/usr/local/sbin/p2v-bootreport
 RemainAfterExit=yes
+TimeoutStartSec=90
 
 [Install]
 WantedBy=multi-user.target

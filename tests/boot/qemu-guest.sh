@@ -153,3 +153,23 @@ after_test() {
     expect_report "$log" "$2" /dev/vda2 /dev/vda1 "$NEW_MAC"
     echo "PASS: after p2vfixup the $1 copy boots on virtio with $2 up at $GUEST_ADDR"
 }
+
+# before_net_test VARIANT IFACE: the disk is on a controller the server's
+# initramfs knows (IDE) but the NIC is the VM's virtio-net with a new MAC:
+# the guest boots, yet the old MAC pinning leaves IFACE missing (the new
+# NIC gets another name) and the old address down.  This is the network
+# half of "before", which the virtio-disk boot never reaches.
+before_net_test() {
+    local img="$tmp/disk.raw" log="$tmp/serial.log"
+    guest_image "$1" "$img"
+    boot_guest "$img" ide virtio-net-pci "$NEW_MAC" "$log" 300
+    [ "$BOOT_STATE" = login ] || { show_log "$log"; fail "no login prompt and boot report ($BOOT_STATE)"; }
+    tr -d '\r' < "$log" | grep -a '^P2VBOOT' | sed 's/^/guest: /'
+    log_has "$log" "P2VBOOT-ROOT /dev/sda2\$" || fail "root is not /dev/sda2"
+    log_has "$log" "P2VBOOT-LINK .*$NEW_MAC" || fail "the new NIC ($NEW_MAC) is not in the guest at all"
+    if log_has "$log" "P2VBOOT-LINK $2 " || log_has "$log" "P2VBOOT-ADDR .*${GUEST_ADDR//./\\.}" ||
+       log_has "$log" "P2VBOOT-NET $PROBE_REPLY"; then
+        show_log "$log"; fail "the untouched $1 copy brought $2 up on the new NIC"
+    fi
+    echo "PASS: on a new NIC the untouched $1 copy has no $2 and not its address"
+}
