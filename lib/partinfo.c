@@ -157,6 +157,10 @@ describe (const char *path, FILE *out)
     p2v_error ("cannot open %s: %s", path, strerror (errno));
     return -1;
   }
+  if (!S_ISBLK (st.st_mode) && !S_ISREG (st.st_mode)) {
+    p2v_error ("%s is not a block device or an image file: no partition table to show", path);
+    return -1;
+  }
   PedDevice *dev = ped_device_get (path);
   if (!dev) {
     p2v_error ("cannot open %s to read its partition table", path);

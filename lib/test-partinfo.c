@@ -201,6 +201,9 @@ test_print_bare (void)
   out = print_table (img ("missing.img"), &r);
   CHECK (r == -1);
   free (out);
+  out = print_table ("/dev/null", &r);          /* not a disk: refused */
+  CHECK (r == -1 && strcmp (out, "") == 0);
+  free (out);
 }
 
 /* What sgdisk -v says about an image: 1 clean, 0 problems. */

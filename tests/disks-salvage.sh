@@ -97,10 +97,10 @@ for ((i = 0; i < ${#bad[@]}; i += 2)); do echo "${bad[i]} ${bad[i + 1]}"; done >
 total=0
 for ((i = 1; i < ${#bad[@]}; i += 2)); do total=$((total + bad[i])); done
 for chunk in 1M 4M; do
-    start=$(date +%s.%N)
+    start=$EPOCHREALTIME
     "$tool" salvage "$src" "$tmp/out.img" "$tmp/bad.map" "$chunk" > "$tmp/salvage.out" 2> "$tmp/salvage.err" \
         || { cat "$tmp/salvage.err" >&2; fail "salvage ($chunk) failed"; }
-    echo "salvage in $chunk chunks: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+    echo "salvage in $chunk chunks: $(awk "BEGIN { print $EPOCHREALTIME - $start }") s" >&2
     cat "$tmp/salvage.out" "$tmp/salvage.err" >&2
     cmp "$tmp/out.img" "$expected" || fail "salvaged copy ($chunk) differs from the image with the bad ranges zeroed"
     grep -v '^#' "$tmp/bad.map" > "$tmp/got.map"
