@@ -419,6 +419,20 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
     ret = 0;
     goto done;
   }
+  /* A GPT is only in force behind a protective (or hybrid) MBR: an MBR
+   * disk that was GPT once may still carry the old headers, and the
+   * stale backup may sit inside its last partition.
+   */
+  if (pread_all (fd, sec, 512, 0) == -1)
+    goto io_error;
+  bool protective = false;
+  for (int i = 0; i < 4; i++)
+    protective |= sec[446 + 16 * i + 4] == 0xEE;
+  if (sec[510] != 0x55 || sec[511] != 0xAA || !protective) {
+    say (what, what_len, "%s has no GPT (no protective MBR): nothing to move", path);
+    ret = 0;
+    goto done;
+  }
   if (pread_all (fd, sec, ss, ss) == -1)
     goto io_error;
   if (memcmp (sec, GPT_SIG, 8) != 0) {

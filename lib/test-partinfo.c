@@ -313,6 +313,15 @@ test_relocate_noop (void)
   CHECK (run ("truncate -s 1M %s", p) == 0);
   check_untouched (p, 0, "has no GPT");
 
+  /* An MBR disk that was GPT once: the stale headers at LBA 1 and at
+   * the old end are not a GPT in force, and the stale backup sits in
+   * the last partition's data.
+   */
+  char *stale = make_gpt ("gpt-stale.img", "16M");
+  CHECK (run ("dd if=%s of=%s bs=512 count=1 conv=notrunc status=none && truncate -s 32M %s",
+              img ("mbr-big.img"), stale, stale) == 0);
+  check_untouched (stale, 0, "no protective MBR");
+
   /* A target smaller than the source: refused, not "fixed". */
   p = make_gpt ("gpt-small.img", "16M");
   CHECK (run ("truncate -s 12M %s", p) == 0);
