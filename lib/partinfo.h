@@ -21,8 +21,10 @@
  * (msdos tables show primary/extended/logical in Name/type).  A disk
  * without a table says "no partition table" and the file system that
  * fills it, if any.  libparted's complaints (e.g. a GPT whose backup is
- * not at the end) are printed as warnings on stderr.  Returns 0, or -1
- * when path cannot be opened or read (error printed).
+ * not at the end) are printed as warnings on stderr.  model is left
+ * out when the kernel gives none (image files).  Returns 0, or -1 when
+ * path is neither a block device nor a regular file, or cannot be
+ * opened or read (error printed).
  */
 int p2v_print_partition_table (const char *path, FILE *out);
 
@@ -39,7 +41,9 @@ int p2v_list_disks (FILE *out);
  * `sgdisk -e` does, per the UEFI spec (CRC32 of header and array):
  * the primary header's AlternateLBA and LastUsableLBA are updated (the
  * new space becomes usable), the old backup header sector is zeroed,
- * and a pure protective MBR's 0xEE entry is stretched to the new size.
+ * and a pure protective MBR's 0xEE entry is stretched to the new size
+ * (a hybrid MBR is left as it is).  A GPT counts only behind an MBR with
+ * an 0xEE entry, as the UEFI spec and libparted require.
  * Partitions, their entries and everything else are left untouched.
  * The new backup is written and flushed before the primary header
  * points at it, so a crash leaves one consistent pair.
