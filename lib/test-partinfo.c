@@ -234,6 +234,19 @@ test_relocate_larger (void)
   int r;
   char *before = print_table (src, &r);
 
+  /* Printing it asks libparted, which offers to "fix" it: the answer
+   * must be no, and the image stay as it was.
+   */
+  size_t l0, l1;
+  unsigned char *i0 = slurp (dst, &l0);
+  char *t = print_table (dst, &r);
+  CHECK (r == 0 && strstr (t, "gpt partition table") != NULL);
+  free (t);
+  unsigned char *i1 = slurp (dst, &l1);
+  CHECK (i0 && i1 && l0 == l1 && memcmp (i0, i1, l0) == 0);
+  free (i0);
+  free (i1);
+
   CHECK (p2v_gpt_relocate_backup (dst, what, sizeof what) == 1);
   fprintf (stderr, "%s\n", what);
   CHECK (strstr (what, "from sector 32767 to sector 81919") != NULL);
