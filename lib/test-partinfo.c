@@ -62,9 +62,9 @@ capture (const char *fmt, ...)
 static char *
 img (const char *name)
 {
-  static char path[4][256];
+  static char path[8][256];
   static int i;
-  i = (i + 1) % 4;
+  i = (i + 1) % 8;
   snprintf (path[i], sizeof path[i], "%s/%s", dir, name);
   return path[i];
 }
@@ -154,13 +154,19 @@ test_print_msdos (void)
   free (out);
 }
 
-/* sgdisk builds a GPT image; returns its path. */
+/* A 16 MiB GPT image as sgdisk builds it (once: sgdisk takes a second
+ * each run), copied to name; returns its path.
+ */
 static char *
-make_gpt (const char *name, const char *size)
+make_gpt (const char *name)
 {
+  static int made;
+  char *t = img ("gpt-template.img");
+  if (!made++)
+    CHECK (run ("truncate -s 16M %s && sgdisk -n1:2048:+4M -c1:'EFI System' -t1:ef00 "
+                "-n2:0:+6M -c2:root -t2:8300 -n3:0:0 -c3:data %s >/dev/null", t, t) == 0);
   char *p = img (name);
-  CHECK (run ("rm -f %s && truncate -s %s %s && sgdisk -n1:2048:+4M -c1:'EFI System' -t1:ef00 "
-              "-n2:0:+6M -c2:root -t2:8300 -n3:0:0 -c3:data %s >/dev/null", p, size, p, p) == 0);
+  CHECK (run ("cp %s %s", t, p) == 0);
   return p;
 }
 
@@ -169,7 +175,7 @@ test_print_gpt (void)
 {
   char line[256];
   int r;
-  char *p = make_gpt ("gpt.img", "16M");
+  char *p = make_gpt ("gpt.img");
   CHECK (run ("mkfs.ext4 -q -F -E offset=%d %s 6M", (2048 + 8192) * 512, p) == 0);
   char *out = print_table (p, &r);
   fputs (out, stderr);
@@ -225,7 +231,7 @@ static void
 test_relocate_larger (void)
 {
   char what[512];
-  char *src = make_gpt ("gpt-src.img", "16M");
+  char *src = make_gpt ("gpt-src.img");
   char *dst = img ("gpt-big.img");
   CHECK (run ("cp %s %s && truncate -s 40M %s", src, dst, dst) == 0);
   char *v = capture ("sgdisk -v %s 2>&1", dst);
@@ -313,7 +319,7 @@ static void
 test_relocate_noop (void)
 {
   /* Same size: a copy onto an equal disk is already right. */
-  char *p = make_gpt ("gpt-same.img", "16M");
+  char *p = make_gpt ("gpt-same.img");
   check_untouched (p, 0, "already at the end");
   CHECK (gpt_clean (p));
 
@@ -330,18 +336,18 @@ test_relocate_noop (void)
    * the old end are not a GPT in force, and the stale backup sits in
    * the last partition's data.
    */
-  char *stale = make_gpt ("gpt-stale.img", "16M");
+  char *stale = make_gpt ("gpt-stale.img");
   CHECK (run ("dd if=%s of=%s bs=512 count=1 conv=notrunc status=none && truncate -s 32M %s",
               img ("mbr-big.img"), stale, stale) == 0);
   check_untouched (stale, 0, "no protective MBR");
 
   /* A target smaller than the source: refused, not "fixed". */
-  p = make_gpt ("gpt-small.img", "16M");
+  p = make_gpt ("gpt-small.img");
   CHECK (run ("truncate -s 12M %s", p) == 0);
   check_untouched (p, -1, NULL);
 
   /* A damaged primary header is not copied anywhere. */
-  p = make_gpt ("gpt-bad.img", "16M");
+  p = make_gpt ("gpt-bad.img");
   CHECK (run ("printf X | dd of=%s bs=1 seek=%d conv=notrunc status=none && truncate -s 32M %s",
               p, 512 + 60, p) == 0);
   check_untouched (p, -1, NULL);
@@ -360,7 +366,7 @@ static void
 test_relocate_hybrid (void)
 {
   char what[512];
-  char *p = make_gpt ("gpt-hybrid.img", "16M");
+  char *p = make_gpt ("gpt-hybrid.img");
   CHECK (run ("sgdisk -h 2 %s >/dev/null && truncate -s 24M %s", p, p) == 0);
   size_t l;
   unsigned char *a = slurp (p, &l);
