@@ -122,29 +122,36 @@ in_chroot() {           # bounded: every step ends in 15 minutes at most
         PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout 900 chroot "$mnt" "$@"
 }
 
-# The Debian mirror this machine's apt already uses: the first deb URI
-# serving bookworm (one-line .list or deb822 .sources); no other host.
-find_mirror() {
+# The Debian mirror this machine's apt already uses (one-line .list or
+# deb822 .sources), no other host: the first deb URI serving bookworm,
+# or else the first serving another Debian release (a newer host's
+# mirror carries bookworm too).  P2V_DEBIAN_MIRROR overrides.
+mirror_for() {          # mirror_for SUITE-REGEX
     local f
-    [ -n "${P2V_DEBIAN_MIRROR:-}" ] && { echo "$P2V_DEBIAN_MIRROR"; return; }
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
         [ -f "$f" ] || continue
-        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-                          if ($(i+1) == "bookworm") { print $i; exit } }' "$f"
-    done | head -n1 | grep . && return
+        awk -v want="$1" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                          if ($(i+1) ~ want && $i !~ /security/) { print $i; exit } }' "$f"
+    done
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        awk 'BEGIN { RS = ""; FS = "\n" }
+        awk -v want="$1" 'BEGIN { RS = ""; FS = "\n" }
              { types = uris = suites = ""
                for (j = 1; j <= NF; j++) {
                  if ($j ~ /^Types:/)  types = $j
                  if ($j ~ /^URIs:/)   uris = $j
                  if ($j ~ /^Suites:/) suites = $j
                }
-               if (types ~ /[ \t]deb([ \t]|$)/ && suites ~ /[ \t]bookworm([ \t]|$)/) {
-                 sub(/^URIs:[ \t]*/, "", uris); split(uris, u, /[ \t]+/); print u[1]; exit } }' "$f"
-    done | head -n1 | grep . && return
-    return 1
+               sub(/^URIs:[ \t]*/, "", uris); split(uris, u, /[ \t]+/)
+               sub(/^Suites:[ \t]*/, "", suites); n = split(suites, s, /[ \t]+/)
+               if (types !~ /[ \t]deb([ \t]|$)/ || u[1] ~ /security/) next
+               for (j = 1; j <= n; j++) if (s[j] ~ want) { print u[1]; exit } }' "$f"
+    done
+}
+find_mirror() {
+    [ -n "${P2V_DEBIAN_MIRROR:-}" ] && { echo "$P2V_DEBIAN_MIRROR"; return; }
+    { mirror_for '^bookworm$'; mirror_for '^(bullseye|bookworm|trixie|forky|duke|stable|testing|unstable|sid)$'; } \
+        | head -n1 | grep .
 }
 
 # ---- Building the base image (the sda server) --------------------------
@@ -153,7 +160,7 @@ BOOT_START=2048 BOOT_SECTORS=524288         # 256 MiB /boot at 1 MiB
 
 build_base() {
     local out=$1 mirror
-    mirror=$(find_mirror) || die "no Debian bookworm mirror in /etc/apt/sources.list{,.d}; set P2V_DEBIAN_MIRROR"
+    mirror=$(find_mirror) || die "no Debian mirror in /etc/apt/sources.list{,.d}; set P2V_DEBIAN_MIRROR"
     log "building the base guest from $mirror (a few minutes)"
     rm -f "$out"
     truncate -s "$DISK_SIZE" "$out"
