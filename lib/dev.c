@@ -110,7 +110,7 @@ p2v_source_open (const char *path, struct p2v_dev *d)
 }
 
 int
-p2v_target_open (const char *path, uint64_t need, struct p2v_dev *d,
+p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
                  char *why, size_t why_len)
 {
   char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
@@ -139,10 +139,10 @@ p2v_target_open (const char *path, uint64_t need, struct p2v_dev *d,
     /* O_EXCL on a block device fails with EBUSY when it is mounted or
      * held by LVM, md or another exclusive opener.
      */
-    d->fd = open (path, O_RDWR | O_EXCL | O_CLOEXEC);
+    d->fd = open (path, O_RDWR | (force ? 0 : O_EXCL) | O_CLOEXEC);
     if (d->fd == -1 && errno == EBUSY) {
       snprintf (why, why_len, "target %s is in use (mounted or held by another "
-                "program); nothing written", path);
+                "program); nothing written (--force overrides)", path);
       goto refused;
     }
     if (d->fd == -1) {
@@ -186,7 +186,8 @@ p2v_target_open (const char *path, uint64_t need, struct p2v_dev *d,
   /* A file takes the source's size now, so a full disk fails here
    * rather than hours into the copy.
    */
-  if (d->ops == &file_ops) {
+  d->is_file = d->ops == &file_ops;
+  if (d->is_file) {
     if (ftruncate (d->fd, need) == -1) {
       p2v_error ("cannot set the size of %s to %llu: %s", path,
                  (unsigned long long) need, strerror (errno));

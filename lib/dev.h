@@ -26,6 +26,7 @@ struct p2v_dev {
   uint64_t size;        /* source: bytes to send; target: its capacity */
   bool reads_zero;      /* a new file: unwritten ranges already read as zeros */
   bool created;         /* we created this file */
+  bool is_file;         /* a regular file (resume state lives beside it) */
 };
 
 /* Opens a source for reading.  Returns 0 or -1 (error printed). */
@@ -35,9 +36,9 @@ int p2v_source_open (const char *path, struct p2v_dev *d);
  * -1 for an I/O error (printed); or -2 when the target is unsuitable —
  * too small, mounted or in use — with the reason in why, which the
  * receiver both prints and sends to the sender.  Nothing is written
- * before the checks pass.
+ * before the checks pass.  force skips the in-use check.
  */
-int p2v_target_open (const char *path, uint64_t need, struct p2v_dev *d,
+int p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
                      char *why, size_t why_len);
 
 /* Whole reads and writes at an offset; -1 with the error printed. */

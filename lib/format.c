@@ -44,10 +44,11 @@ p2v_unpack_preamble (const uint8_t in[P2V_PREAMBLE_LEN], struct p2v_preamble *p)
 }
 
 void
-p2v_pack_record_hdr (uint8_t out[P2V_RECORD_HDR_LEN], uint8_t type, uint32_t length)
+p2v_pack_record_hdr (uint8_t out[P2V_RECORD_HDR_LEN], uint8_t type, uint8_t flags,
+                     uint32_t length)
 {
   out[0] = type;
-  out[1] = 0;
+  out[1] = flags;
   p2v_put16 (out + 2, 0);
   p2v_put32 (out + 4, length);
 }

@@ -32,11 +32,21 @@ enum p2v_record_type {
   P2V_REC_SOURCE = 0x01,   /* sender → receiver: the disk being sent */
   P2V_REC_ACCEPT = 0x02,   /* receiver → sender: go ahead */
   P2V_REC_REFUSE = 0x03,   /* receiver → sender: will not write, and why */
+  P2V_REC_HELLO = 0x04,    /* sender → receiver: flags and sender nonce */
+  P2V_REC_CHALLENGE = 0x05, /* receiver → sender: receiver nonce */
+  P2V_REC_AUTH = 0x06,     /* sender → receiver: proof of the key */
   P2V_REC_CHUNK = 0x10,    /* sender → receiver: data */
   P2V_REC_END = 0x20,      /* sender → receiver: trailer with the digest */
   P2V_REC_RESULT = 0x21,   /* receiver → sender: verified or not */
 };
 #define P2V_REC_OPTIONAL 0x80
+/* Record header flags. */
+#define P2V_RECF_SEALED 0x01      /* payload followed by a 16-byte AEAD tag */
+
+/* HELLO: u32 flags, then the sender's 32-byte nonce. */
+#define P2V_HELLO_LEN 36
+#define P2V_HELLO_ENCRYPT 0x1     /* payloads encrypted, not only authenticated */
+#define P2V_HELLO_NOKEY 0x2       /* the sender was given no key: refuse, and say so */
 
 struct p2v_preamble {
   uint16_t major, minor;
@@ -61,7 +71,7 @@ struct p2v_source_hdr {
 #define P2V_ACCEPT_LEN 12
 struct p2v_accept {
   uint32_t disk;
-  uint64_t start_offset;    /* always 0 in version 1.0 */
+  uint64_t start_offset;    /* resume here: the receiver has [0, this) durably */
 };
 
 #define P2V_CHUNK_HDR_LEN 24
@@ -97,7 +107,7 @@ int p2v_unpack_preamble (const uint8_t in[P2V_PREAMBLE_LEN],
                          struct p2v_preamble *p);
 
 void p2v_pack_record_hdr (uint8_t out[P2V_RECORD_HDR_LEN],
-                          uint8_t type, uint32_t length);
+                          uint8_t type, uint8_t flags, uint32_t length);
 void p2v_unpack_record_hdr (const uint8_t in[P2V_RECORD_HDR_LEN],
                             struct p2v_record_hdr *h);
 

@@ -15,6 +15,14 @@
  * the digest thread hashes what is written, in order.  At END the
  * target is given its size and fsynced before the digests are compared
  * and the verdict is sent back.
+ *
+ * Nothing is opened before the handshake proved the sender holds the
+ * key (handshake.h), and a chunk is published only after its record's
+ * AEAD tag verified: a tampered record is never written.  Every
+ * checkpoint (256 MiB) the writer fdatasyncs the target and then
+ * records the durable offset in the resume state (resume.h); a later
+ * session for the same disk starts there, and the digest thread re-reads
+ * the target's prefix so the final digest covers the whole disk.
  */
 #include <config.h>
 
@@ -26,7 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -39,16 +51,25 @@
 #include "manifest.h"
 #include "net.h"
 #include "progress.h"
+#include "handshake.h"
+#include "resume.h"
 #include "ring.h"
 #include "source-desc.h"
 #include "stream.h"
 #include "util.h"
 #include "wire.h"
 
+#define CHECKPOINT_BYTES (256ull << 20)
+
 struct receiver {
   const struct p2v_recv_opts *o;
-  int in;
+  struct p2v_chan ch;
+  struct p2v_keys keys;
+  char key[P2V_KEY_TEXT_LEN];
   bool is_socket;
+  char *state_path;             /* NULL on a pipe: nothing to resume */
+  struct p2v_resume_state state;
+  uint64_t start;               /* resume offset of this session */
   char peer[300];
   struct p2v_source_hdr sh;
   struct p2v_source_desc desc;
@@ -61,6 +82,7 @@ struct receiver {
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t written;             /* writer thread: bytes on the target */
+  uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
   pthread_mutex_t lock;
   int status;
   char reason[512];             /* first failure, for the RESULT record */
@@ -120,11 +142,33 @@ worker_thread (void *arg)
   return NULL;
 }
 
+/* Make what was written so far durable, then say so in the resume
+ * state: the order matters, the state must never claim more than the
+ * disk holds.
+ */
+static int
+checkpoint (struct receiver *r)
+{
+  if (!r->state_path || r->written == r->checkpoint)
+    return 0;
+  if (fdatasync (r->dst.fd) == -1 && errno != EINVAL) {
+    fail (r, P2V_EXIT_IO, "cannot flush %s to stable storage: %s", r->dst.path, strerror (errno));
+    return -1;
+  }
+  r->state.durable = r->written;
+  if (p2v_state_save (r->state_path, &r->state) == -1) {
+    fail (r, P2V_EXIT_IO, "cannot record progress in %s", r->state_path);
+    return -1;
+  }
+  r->checkpoint = r->written;
+  return 0;
+}
+
 static void *
 writer_thread (void *arg)
 {
   struct receiver *r = arg;
-  for (uint64_t seq = 0; seq < r->nchunks; seq++) {
+  for (uint64_t seq = r->start / r->sh.chunk_size; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
     if (!slot)
       break;
@@ -140,7 +184,14 @@ writer_thread (void *arg)
     }
     r->written = h->offset + h->raw_len;
     p2v_progress_update (r->progress, r->written);
+    /* Checkpoints only at full chunks: a resume starts on a chunk. */
+    if (r->written - r->checkpoint >= CHECKPOINT_BYTES && h->raw_len == r->sh.chunk_size
+        && checkpoint (r) == -1)
+      break;
   }
+  /* A session that dies keeps whatever reached the disk. */
+  if (p2v_ring_aborted (r->ring) && r->written % r->sh.chunk_size == 0)
+    checkpoint (r);
   return NULL;
 }
 
@@ -148,7 +199,22 @@ static void *
 digest_thread (void *arg)
 {
   struct receiver *r = arg;
-  for (uint64_t seq = 0; seq < r->nchunks; seq++) {
+  uint32_t cs = r->sh.chunk_size;
+  /* Resuming: hash what an earlier session made durable, read back
+   * from the target itself.
+   */
+  if (r->start) {
+    uint8_t *buf = xmalloc (cs);
+    for (uint64_t off = 0; off < r->start && !p2v_ring_aborted (r->ring); off += cs) {
+      if (p2v_dev_pread (&r->dst, buf, cs, off) == -1) {
+        fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
+        break;
+      }
+      p2v_digest_update (r->digest, buf, cs);
+    }
+    free (buf);
+  }
+  for (uint64_t seq = r->start / cs; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
     if (!slot)
       break;
@@ -164,15 +230,33 @@ static void
 send_reply (struct receiver *r, uint8_t type, const void *a, size_t alen,
             const char *msg)
 {
-  if (r->is_socket)
-    p2v_wire_send (r->in, type, a, alen, msg, msg ? strlen (msg) : 0);
+  if (!r->is_socket)
+    return;
+  /* One part: sealing encrypts the second part in place, and msg may
+   * be a string constant.
+   */
+  size_t mlen = msg ? strlen (msg) : 0;
+  uint8_t *buf = xmalloc (alen + mlen);
+  memcpy (buf, a, alen);
+  if (mlen)
+    memcpy (buf + alen, msg, mlen);
+  p2v_chan_send (&r->ch, type, buf, alen + mlen, NULL, NULL, 0);
+  free (buf);
 }
 
 static void
 truncated (struct receiver *r, uint64_t at)
 {
   char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
-  if (errno)
+  if (errno == EBADMSG)
+    fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
+          "corrupted in transit); it was not written", p2v_human_size (at, a),
+          p2v_human_size (r->sh.size, b));
+  else if (errno == EAGAIN || errno == EWOULDBLOCK)
+    fail (r, P2V_EXIT_NET, "%s sent nothing for %u s at %s of %s; %s is incomplete",
+          r->peer, r->o->timeout, p2v_human_size (at, a), p2v_human_size (r->sh.size, b),
+          r->o->target);
+  else if (errno)
     fail (r, P2V_EXIT_NET, "connection from %s failed at %s of %s: %s; %s is incomplete",
           r->peer, p2v_human_size (at, a), p2v_human_size (r->sh.size, b),
           strerror (errno), r->o->target);
@@ -221,10 +305,10 @@ check_chunk (const struct receiver *r, const struct p2v_chunk_hdr *h,
 static int
 read_stream (struct receiver *r, struct p2v_end *end)
 {
-  uint64_t expect = 0, seq = 0;
+  uint64_t expect = r->start, seq = r->start / r->sh.chunk_size;
   for (;;) {
     struct p2v_record_hdr h;
-    int rc = p2v_wire_recv_hdr (r->in, &h);
+    int rc = p2v_chan_recv_hdr (&r->ch, &h);
     if (rc != 1) {
       if (rc == 0)
         errno = 0;
@@ -233,13 +317,18 @@ read_stream (struct receiver *r, struct p2v_end *end)
     }
     if (h.type == P2V_REC_END) {
       uint8_t buf[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
-      if (h.length > sizeof buf || p2v_wire_recv (r->in, buf, h.length) == -1
-          || p2v_unpack_end (buf, h.length, end) == -1) {
+      if (h.length > sizeof buf || p2v_chan_recv (&r->ch, buf, h.length) == -1
+          || p2v_chan_recv_end (&r->ch) == -1) {
+        truncated (r, expect);
+        return -1;
+      }
+      if (p2v_unpack_end (buf, h.length, end) == -1) {
         fail (r, P2V_EXIT_PROTOCOL, "malformed end of stream");
         return -1;
       }
       if (end->disk != 0 || end->total != r->sh.size || expect != r->sh.size
           || end->digest_len != p2v_digest_size (r->sh.digest_id)) {
+        errno = 0;
         truncated (r, expect);
         return -1;
       }
@@ -247,7 +336,7 @@ read_stream (struct receiver *r, struct p2v_end *end)
     }
     if (h.type != P2V_REC_CHUNK) {
       if ((h.type & P2V_REC_OPTIONAL) && h.length <= P2V_RECORD_MAX) {
-        if (p2v_wire_skip (r->in, h.length) == -1) {
+        if (p2v_chan_skip (&r->ch, h.length) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
           truncated (r, expect);
           return -1;
         }
@@ -264,10 +353,13 @@ read_stream (struct receiver *r, struct p2v_end *end)
     uint8_t hb[P2V_CHUNK_HDR_LEN];
     struct p2v_chunk_hdr ch;
     uint32_t payload = h.length - P2V_CHUNK_HDR_LEN;
-    if (p2v_wire_recv (r->in, hb, sizeof hb) == -1) {
+    if (p2v_chan_recv (&r->ch, hb, sizeof hb) == -1) {
       truncated (r, expect);
       return -1;
     }
+    /* Not yet authenticated: used only to reject early and to pick the
+     * buffer; nothing is published before the tag verifies.
+     */
     p2v_unpack_chunk_hdr (hb, &ch);
     const char *why = check_chunk (r, &ch, payload, expect);
     if (why) {
@@ -281,7 +373,7 @@ read_stream (struct receiver *r, struct p2v_end *end)
     slot->hdr = ch;
     slot->enc_len = payload;
     uint8_t *dst = ch.codec == P2V_CODEC_STORED ? slot->raw : slot->enc;
-    if (p2v_wire_recv (r->in, dst, payload) == -1) {
+    if (p2v_chan_recv (&r->ch, dst, payload) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
       /* The slot was never published, so no one else sees it. */
       truncated (r, expect);
       return -1;
@@ -292,34 +384,32 @@ read_stream (struct receiver *r, struct p2v_end *end)
   }
 }
 
-/* Preamble and SOURCE.  0 on success; -1 when the peer is not a
- * p2vstream sender at all (the listener keeps waiting for one); else an
- * exit status.
- */
+/* The sealed SOURCE record.  0, or an exit status (printed). */
 static int
-read_header (struct receiver *r)
+read_source (struct receiver *r)
 {
-  struct p2v_preamble pre;
   struct p2v_record_hdr h;
-  int rc = p2v_wire_recv_preamble (r->in, &pre);
-  if (rc == -3) {
-    p2v_error ("%s speaks p2vstream version %u, this p2vrecv reads version %u",
-               r->peer, pre.major, P2V_VERSION_MAJOR);
+  const char *why;
+  if (p2v_chan_recv_hdr (&r->ch, &h) != 1 || h.type != P2V_REC_SOURCE
+      || h.length < P2V_SOURCE_FIXED_LEN || h.length > P2V_SOURCE_FIXED_LEN + P2V_TEXT_MAX) {
+    p2v_error ("%s did not send a source description", r->peer);
     return P2V_EXIT_PROTOCOL;
   }
-  if (rc < 0)
-    return -1;
-  if (p2v_wire_recv_hdr (r->in, &h) != 1 || h.type != P2V_REC_SOURCE
-      || h.length < P2V_SOURCE_FIXED_LEN || h.length > P2V_SOURCE_FIXED_LEN + P2V_TEXT_MAX)
-    return -1;
   uint8_t *buf = xmalloc (h.length);
-  const char *why;
-  if (p2v_wire_recv (r->in, buf, h.length) == -1) {
+  int ret = 0;
+  if (p2v_chan_recv (&r->ch, buf, h.length) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
+    if (errno == EBADMSG && !r->is_socket) {
+      p2v_error ("the stream does not open with this key (wrong key, or a corrupt stream)");
+      ret = P2V_EXIT_AUTH;
+    }
+    else {
+      p2v_error ("%s sent an unreadable source description", r->peer);
+      ret = P2V_EXIT_PROTOCOL;
+    }
     free (buf);
-    return -1;
+    return ret;
   }
   p2v_unpack_source (buf, &r->sh);
-  int ret = 0;
   if (p2v_check_source (&r->sh, &why) == -1 || r->sh.disk != 0) {
     p2v_error ("%s sent an unusable stream header: %s", r->peer,
                r->sh.disk ? "several disks are not supported yet" : why);
@@ -334,26 +424,68 @@ read_header (struct receiver *r)
   return ret;
 }
 
+static int
+refuse (struct receiver *r, int status, const char *why)
+{
+  uint8_t st[4];
+  p2v_put32 (st, (uint32_t) status);
+  p2v_error ("%s", why);
+  send_reply (r, P2V_REC_REFUSE, st, sizeof st, why);
+  return status;
+}
+
+/* Decide where this session starts: 0, or where a matching resume
+ * state says.  A state for another disk is refused, not overwritten.
+ */
+static int
+resume_point (struct receiver *r)
+{
+  char why[1024];
+  r->start = 0;
+  if (!r->state_path)
+    return 0;
+  p2v_state_free (&r->state);
+  int rc = p2v_state_load (r->state_path, &r->state);
+  if (rc == -1)
+    return refuse (r, P2V_EXIT_REFUSED, "the resume state beside the target is unreadable; "
+                   "see the receiver's messages");
+  const char *fp = r->desc.fingerprint ? r->desc.fingerprint : "-";
+  if (rc == 1) {
+    if (r->state.size != r->sh.size || r->state.chunk_size != r->sh.chunk_size
+        || r->state.digest_id != r->sh.digest_id || strcmp (r->state.fingerprint, fp) != 0) {
+      snprintf (why, sizeof why, "%s holds a partial copy of %s (resume state %s), but this "
+                "stream is %s:%s; nothing written (remove %s to start over)",
+                r->o->target, r->state.source, r->state_path,
+                r->desc.hostname ? r->desc.hostname : "?", r->desc.path ? r->desc.path : "?",
+                r->state_path);
+      p2v_state_free (&r->state);
+      return refuse (r, P2V_EXIT_REFUSED, why);
+    }
+    r->start = r->state.durable;
+    return 0;
+  }
+  memcpy (r->state.key, r->key, sizeof r->key);
+  r->state.size = r->sh.size;
+  r->state.chunk_size = r->sh.chunk_size;
+  r->state.digest_id = r->sh.digest_id;
+  r->state.fingerprint = xstrdup (fp);
+  r->state.source = xasprintf ("%s:%s", r->desc.hostname ? r->desc.hostname : "?",
+                               r->desc.path ? r->desc.path : "?");
+  r->state.durable = 0;
+  return 0;
+}
+
 /* Open the target and say yes or no to the sender. */
 static int
 accept_source (struct receiver *r)
 {
   char why[512];
-  /* Our preamble goes first whatever the answer, so the sender can tell
-   * a refusal from a peer that is not p2vrecv.
-   */
-  if (r->is_socket && p2v_wire_send_preamble (r->in) == -1) {
-    p2v_error ("connection from %s lost before the transfer: %s", r->peer, strerror (errno));
-    return P2V_EXIT_NET;
-  }
-  int rc = p2v_target_open (r->o->target, r->sh.size, &r->dst, why, sizeof why);
-  if (rc == -2) {
-    uint8_t st[4];
-    p2v_put32 (st, P2V_EXIT_REFUSED);
-    p2v_error ("%s", why);
-    send_reply (r, P2V_REC_REFUSE, st, sizeof st, why);
-    return P2V_EXIT_REFUSED;
-  }
+  int status = resume_point (r);
+  if (status)
+    return status;
+  int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, &r->dst, why, sizeof why);
+  if (rc == -2)
+    return refuse (r, P2V_EXIT_REFUSED, why);
   if (rc == -1) {
     uint8_t st[4];
     p2v_put32 (st, P2V_EXIT_IO);
@@ -361,10 +493,13 @@ accept_source (struct receiver *r)
     return P2V_EXIT_IO;
   }
   r->dst_open = true;
-  struct p2v_accept a = { .disk = 0, .start_offset = 0 };
+  /* From now on a crash leaves a state to resume from, with the key. */
+  if (r->state_path && p2v_state_save (r->state_path, &r->state) == -1)
+    return P2V_EXIT_IO;
+  struct p2v_accept a = { .disk = 0, .start_offset = r->start };
   uint8_t buf[P2V_ACCEPT_LEN];
   p2v_pack_accept (buf, &a);
-  if (r->is_socket && p2v_wire_send (r->in, P2V_REC_ACCEPT, buf, sizeof buf, NULL, 0) == -1) {
+  if (r->is_socket && p2v_chan_send (&r->ch, P2V_REC_ACCEPT, buf, sizeof buf, NULL, NULL, 0) == -1) {
     p2v_error ("connection from %s lost before the transfer: %s", r->peer, strerror (errno));
     return P2V_EXIT_NET;
   }
@@ -388,7 +523,9 @@ transfer (struct receiver *r)
 {
   const struct p2v_recv_opts *o = r->o;
   uint32_t cs = r->sh.chunk_size;
+  r->status = P2V_EXIT_OK;
   r->nchunks = (r->sh.size + cs - 1) / cs;
+  r->written = r->checkpoint = r->start;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
   r->zeros = xcalloc (1, cs);
   r->zero_crc_full = (uint32_t) crc32_z (0, r->zeros, cs);
@@ -397,10 +534,13 @@ transfer (struct receiver *r)
   if (!r->digest)
     return P2V_EXIT_USAGE;
 
-  char sz[P2V_HUMAN_LEN];
+  char sz[P2V_HUMAN_LEN], at[P2V_HUMAN_LEN];
   p2v_info ("receiving %s (%s) from %s%s%s into %s", r->desc.path ? r->desc.path : "?",
             p2v_human_size (r->sh.size, sz), r->desc.hostname ? r->desc.hostname : "?",
             r->is_socket ? " at " : "", r->is_socket ? r->peer : "", o->target);
+  if (r->start)
+    p2v_info ("resuming at %s: the rest of %s is already on stable storage",
+              p2v_human_size (r->start, at), o->target);
   r->progress = p2v_progress_new (o->progress_mode, o->target, r->sh.size);
 
   pthread_t workers[64], writer, hasher;
@@ -434,15 +574,22 @@ transfer (struct receiver *r)
   p2v_hex (mine, dlen, a);
   p2v_hex (end.digest, dlen, b);
   if (strcmp (a, b) != 0) {
+    /* The state would resume into a copy that is wrong somewhere before
+     * the resume point: drop it, so the next run starts over.
+     */
+    if (r->state_path)
+      unlink (r->state_path);
     fail (r, P2V_EXIT_MISMATCH, "digest mismatch: the source is %s %s, %s received %s",
           alg, b, o->target, a);
     send_result (r, mine, dlen);
     return r->status;
   }
   p2v_info ("%s %s  %s", alg, a, o->target);
+  if (r->state_path)
+    unlink (r->state_path);
 
   char *mpath = o->manifest ? xstrdup (o->manifest)
-                            : p2v_manifest_default_path (o->target, strcmp (r->dst.ops->kind, "file") != 0);
+                            : p2v_manifest_default_path (o->target, !r->dst.is_file);
   if (mpath && p2v_manifest_write (mpath, &r->desc, o->target, alg, a) == -1)
     fail (r, P2V_EXIT_IO, "cannot write the manifest %s", mpath);
   else if (mpath)
@@ -460,87 +607,212 @@ transfer (struct receiver *r)
   return r->status;
 }
 
-/* Wait for a sender.  Connections that are not p2vstream senders (a
- * port scanner, a stray nc) are dropped and we keep listening; nothing
- * is opened or written for them.
+/* Everything after the handshake, on one connection or pipe. */
+static int
+session (struct receiver *r)
+{
+  int status = read_source (r);
+  if (status == 0)
+    status = accept_source (r);
+  if (status == 0)
+    status = transfer (r);
+  if (r->dst_open)
+    p2v_dev_close (&r->dst);
+  r->dst_open = false;
+  p2v_progress_free (r->progress);
+  r->progress = NULL;
+  p2v_digest_free (r->digest);
+  r->digest = NULL;
+  p2v_ring_free (r->ring);
+  r->ring = NULL;
+  free (r->zeros);
+  r->zeros = NULL;
+  p2v_desc_free (&r->desc);
+  p2v_aead_free (r->ch.tx);
+  p2v_aead_free (r->ch.rx);
+  r->ch.tx = r->ch.rx = NULL;
+  return status;
+}
+
+/* An address the sender can use: the bound one, or for a wildcard bind
+ * this machine's first non-loopback address.
+ */
+static void
+reachable_address (const char *bound, char *out, size_t n)
+{
+  const char *colon = strrchr (bound, ':');
+  const char *port = colon ? colon + 1 : "5000";
+  if (strncmp (bound, "[::]:", 5) != 0 && strncmp (bound, "0.0.0.0:", 8) != 0) {
+    snprintf (out, n, "%s", bound);
+    return;
+  }
+  struct ifaddrs *ifa, *i;
+  snprintf (out, n, "THIS-HOST:%.16s", port);
+  if (getifaddrs (&ifa) == -1)
+    return;
+  for (i = ifa; i; i = i->ifa_next) {
+    char host[NI_MAXHOST];
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET
+        || strcmp (i->ifa_name, "lo") == 0
+        || getnameinfo (i->ifa_addr, sizeof (struct sockaddr_in), host, sizeof host,
+                        NULL, 0, NI_NUMERICHOST) != 0)
+      continue;
+    snprintf (out, n, "%.64s:%.16s", host, port);
+    break;
+  }
+  freeifaddrs (ifa);
+}
+
+/* Accept the next connection; after a drop, wait at most timeout s. */
+static int
+next_connection (struct receiver *r, int lfd, bool bounded)
+{
+  if (bounded) {
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+    int pr;
+    do
+      pr = poll (&p, 1, (int) r->o->timeout * 1000);
+    while (pr == -1 && errno == EINTR);
+    if (pr == 0) {
+      p2v_error ("the sender did not come back within %u s; %s is incomplete: rerun both "
+                 "commands to resume", r->o->timeout, r->o->target);
+      return -1;
+    }
+  }
+  return p2v_accept (lfd, r->peer, sizeof r->peer);
+}
+
+/* Wait for the sender, hand each connection to a session; after a
+ * dropped connection wait for the sender to come back (--retry times).
+ * Connections that are not p2vstream senders, or lack the key, are
+ * dropped and we keep listening; nothing is opened for them.
  */
 static int
-listen_for_sender (struct receiver *r)
+serve (struct receiver *r, bool key_shown)
 {
-  char bound[300];
+  char bound[300], addr[300];
   int lfd = p2v_listen (r->o->host, r->o->port, bound, sizeof bound);
   if (lfd == -1)
     return P2V_EXIT_NET;
   /* Always printed, even with -q: with port 0 it is the only way to
-   * learn the port.
+   * learn the port, and the key is needed on the other side.
    */
   fprintf (stderr, "%s: listening on %s\n", p2v_progname, bound);
+  reachable_address (bound, addr, sizeof addr);
+  if (key_shown)
+    fprintf (stderr, "%s: on the source, run:  p2vsend DISK %s --key %s\n",
+             p2v_progname, addr, r->key);
+  unsigned drops = 0;
+  int status;
   for (;;) {
-    int fd = p2v_accept (lfd, r->peer, sizeof r->peer);
+    int fd = next_connection (r, lfd, drops > 0);
     if (fd == -1) {
-      close (lfd);
-      return P2V_EXIT_NET;
+      status = P2V_EXIT_NET;
+      break;
     }
-    /* A sender that connects and then says nothing must not hold the
-     * listener forever.
-     */
+    /* A peer that connects and says nothing must not hold the port. */
     struct timeval tv = { .tv_sec = 30 };
     setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    r->in = fd;
-    int rc = read_header (r);
-    if (rc == -1) {
+    r->ch.fd = fd;
+    int rc = p2v_handshake_receiver (&r->ch, true, &r->keys, r->peer);
+    if (rc == -1)
       p2v_warning ("ignoring connection from %s: not a p2vsend stream", r->peer);
+    if (rc == -1 || rc == P2V_EXIT_AUTH) {
+      p2v_aead_free (r->ch.tx);
+      p2v_aead_free (r->ch.rx);
+      r->ch.tx = r->ch.rx = NULL;
       close (fd);
       continue;
     }
-    close (lfd);
     if (rc == 0) {
-      /* During the transfer a silent sender is a dead link: give it
-       * minutes, not forever.
-       */
-      tv.tv_sec = 600;
-      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       p2v_info ("connection from %s", r->peer);
+      tv.tv_sec = r->o->timeout;
+      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      status = session (r);
     }
-    return rc;
+    else
+      status = rc;
+    close (fd);
+    r->ch.fd = -1;
+    if (status != P2V_EXIT_NET || drops >= r->o->retry)
+      break;
+    drops++;
+    p2v_info ("waiting up to %u s for the sender to reconnect and resume (%u of %u)",
+              r->o->timeout, drops, r->o->retry);
   }
+  close (lfd);
+  return status;
 }
 
 int
 p2v_recv (const struct p2v_recv_opts *o)
 {
-  struct receiver r = { .o = o, .in = -1 };
+  struct receiver r = { .o = o, .ch = { .fd = -1 } };
   pthread_mutex_init (&r.lock, NULL);
   signal (SIGPIPE, SIG_IGN);
+  int status = P2V_EXIT_OK;
+  bool key_shown = false;
 
-  int status;
+  /* Resume state lives beside a file target, in the state directory
+   * for anything else.  A stream on a pipe cannot negotiate a resume.
+   */
+  if (!o->from_stdin) {
+    struct stat st;
+    bool is_file = stat (o->target, &st) == -1 || S_ISREG (st.st_mode);
+    r.state_path = p2v_state_path (o->target, is_file, o->state_dir);
+    if (!is_file && mkdir (o->state_dir, 0700) == -1 && errno != EEXIST) {
+      p2v_error ("cannot create the state directory %s: %s", o->state_dir, strerror (errno));
+      status = P2V_EXIT_IO;
+      goto out;
+    }
+  }
+
+  /* The key: given; else the one an interrupted session used, so the
+   * same two commands resume; else a new one, shown to the admin.
+   */
+  if (o->key)
+    snprintf (r.key, sizeof r.key, "%s", o->key);
+  else {
+    struct p2v_resume_state st;
+    if (r.state_path && p2v_state_load (r.state_path, &st) == 1) {
+      memcpy (r.key, st.key, sizeof r.key);
+      p2v_state_free (&st);
+    }
+    else if (o->from_stdin) {
+      p2v_error ("--stdin needs the key the stream was written with (--key-file or P2V_KEY)");
+      status = P2V_EXIT_USAGE;
+      goto out;
+    }
+    else if (p2v_key_generate (r.key) == -1) {
+      status = P2V_EXIT_IO;
+      goto out;
+    }
+    key_shown = true;
+  }
+  if (p2v_keys_derive (r.key, &r.keys) == -1) {
+    status = P2V_EXIT_IO;
+    goto out;
+  }
+
   if (o->from_stdin) {
-    r.in = STDIN_FILENO;
+    r.ch.fd = STDIN_FILENO;
     snprintf (r.peer, sizeof r.peer, "standard input");
-    status = read_header (&r);
+    status = p2v_handshake_receiver (&r.ch, false, &r.keys, r.peer);
     if (status == -1) {
       p2v_error ("standard input is not a p2vsend stream");
       status = P2V_EXIT_PROTOCOL;
     }
+    if (status == 0)
+      status = session (&r);
   }
   else {
     r.is_socket = true;
-    status = listen_for_sender (&r);
+    status = serve (&r, key_shown);
   }
-  if (status == 0)
-    status = accept_source (&r);
-  if (status == 0)
-    status = transfer (&r);
 
-  if (r.dst_open)
-    p2v_dev_close (&r.dst);
-  if (r.is_socket && r.in >= 0)
-    close (r.in);
-  p2v_progress_free (r.progress);
-  p2v_digest_free (r.digest);
-  p2v_ring_free (r.ring);
-  free (r.zeros);
-  p2v_desc_free (&r.desc);
+ out:
+  p2v_state_free (&r.state);
+  free (r.state_path);
   pthread_mutex_destroy (&r.lock);
   return status;
 }

@@ -25,6 +25,19 @@
  * whole-image digest; on a socket the sender waits for the receiver's
  * RESULT, sent only after the target was fsynced and the digests
  * compared, so a zero exit means the data is verified and durable.
+ *
+ * Every record after the handshake (handshake.h) is sealed by the
+ * writer, in order, with AES-256-GCM (crypto.h): a stored chunk is
+ * encrypted from the raw buffer into the slot's spare buffer because
+ * the digest thread may still be reading raw; a compressed chunk is
+ * encrypted in place.
+ *
+ * Resume: the receiver's ACCEPT names the offset it already holds on
+ * stable storage.  The reader starts there; the digest thread first
+ * re-reads the source's prefix so the final digest still covers the
+ * whole disk.  A dropped connection is retried (--retry, with backoff)
+ * by reconnecting and going through the handshake again: each attempt
+ * is a fresh session with fresh keys and a fresh pipeline.
  */
 #include <config.h>
 
@@ -47,6 +60,7 @@
 #include "manifest.h"
 #include "net.h"
 #include "progress.h"
+#include "handshake.h"
 #include "ring.h"
 #include "source-desc.h"
 #include "stream.h"
@@ -56,11 +70,15 @@
 struct sender {
   const struct p2v_send_opts *o;
   struct p2v_dev src;
-  int out;
+  struct p2v_keys keys;
+  char fingerprint[2 * 32 + 1];
+  struct p2v_chan ch;
   bool is_socket;
   char peer[300];
   struct p2v_ring *ring;
   uint64_t nchunks;
+  uint64_t start_seq;           /* first chunk to send (resume) */
+  bool accepted_once;           /* a receiver accepted us: drops are worth retrying */
   uint32_t zero_crc_full, zero_crc_last;
   struct p2v_digest *digest;
   struct p2v_progress *progress;
@@ -76,7 +94,8 @@ fail (struct sender *s, int status)
   if (s->status == P2V_EXIT_OK)
     s->status = status;
   pthread_mutex_unlock (&s->lock);
-  p2v_ring_abort (s->ring);
+  if (s->ring)
+    p2v_ring_abort (s->ring);
 }
 
 static uint32_t
@@ -116,14 +135,14 @@ worker_thread (void *arg)
 static void
 report_peer_reason (struct sender *s)
 {
-  struct pollfd p = { .fd = s->out, .events = POLLIN };
+  struct pollfd p = { .fd = s->ch.fd, .events = POLLIN };
   struct p2v_record_hdr h;
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + 512];
   if (!s->is_socket || poll (&p, 1, 2000) != 1)
     return;
-  if (p2v_wire_recv_hdr (s->out, &h) != 1 || h.length > sizeof buf
+  if (p2v_chan_recv_hdr (&s->ch, &h) != 1 || h.length > sizeof buf
       || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE)
-      || p2v_wire_recv (s->out, buf, h.length) == -1)
+      || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1)
     return;
   struct p2v_result r;
   const char *msg;
@@ -155,20 +174,22 @@ writer_thread (void *arg)
 {
   struct sender *s = arg;
   uint8_t hdr[P2V_CHUNK_HDR_LEN];
-  for (uint64_t seq = 0; seq < s->nchunks; seq++) {
+  for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, P2V_SLOT_DONE);
     if (!slot)
       break;
     p2v_pack_chunk_hdr (hdr, &slot->hdr);
-    const void *payload = slot->hdr.codec == P2V_CODEC_STORED ? slot->raw : slot->enc;
-    size_t plen = slot->hdr.codec == P2V_CODEC_STORED ? slot->hdr.raw_len : slot->enc_len;
+    bool stored = slot->hdr.codec == P2V_CODEC_STORED;
+    const void *payload = stored ? slot->raw : slot->enc;
+    size_t plen = stored ? slot->hdr.raw_len : slot->enc_len;
     uint64_t end = slot->hdr.offset + slot->hdr.raw_len;
-    if (p2v_wire_send (s->out, P2V_REC_CHUNK, hdr, sizeof hdr, payload, plen) == -1) {
+    /* Sealed output goes to enc: raw may still be in the digest's hands. */
+    if (p2v_chan_send (&s->ch, P2V_REC_CHUNK, hdr, sizeof hdr, payload, slot->enc, plen) == -1) {
       write_failed (s, slot->hdr.offset);
       p2v_ring_release (s->ring, slot);
       break;
     }
-    s->wire_bytes += P2V_RECORD_HDR_LEN + sizeof hdr + plen;
+    s->wire_bytes += P2V_RECORD_HDR_LEN + sizeof hdr + plen + (s->ch.tx ? P2V_TAG_LEN : 0);
     p2v_ring_release (s->ring, slot);
     p2v_progress_update (s->progress, end);
   }
@@ -179,7 +200,22 @@ static void *
 digest_thread (void *arg)
 {
   struct sender *s = arg;
-  for (uint64_t seq = 0; seq < s->nchunks; seq++) {
+  /* Resuming: what the receiver already holds is hashed from the source
+   * again, so the digest still covers the whole disk.
+   */
+  uint64_t prefix = s->start_seq * s->o->chunk_size;
+  if (prefix) {
+    uint8_t *buf = xmalloc (s->o->chunk_size);
+    for (uint64_t off = 0; off < prefix && !p2v_ring_aborted (s->ring); off += s->o->chunk_size) {
+      if (p2v_dev_pread (&s->src, buf, s->o->chunk_size, off) == -1) {
+        fail (s, P2V_EXIT_IO);
+        break;
+      }
+      p2v_digest_update (s->digest, buf, s->o->chunk_size);
+    }
+    free (buf);
+  }
+  for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, P2V_SLOT_FILLED);
     if (!slot)
       break;
@@ -194,7 +230,7 @@ static void
 read_source (struct sender *s)
 {
   uint32_t cs = s->o->chunk_size;
-  for (uint64_t seq = 0; seq < s->nchunks; seq++) {
+  for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_acquire (s->ring, seq);
     if (!slot)
       break;
@@ -222,6 +258,7 @@ send_header (struct sender *s)
 {
   struct p2v_source_desc desc;
   p2v_desc_probe (s->o->source, s->src.fd, s->src.size, &desc);
+  desc.fingerprint = xstrdup (s->fingerprint);
   size_t tlen;
   char *text = p2v_desc_encode (&desc, &tlen);
   p2v_desc_free (&desc);
@@ -233,8 +270,7 @@ send_header (struct sender *s)
   uint8_t fixed[P2V_SOURCE_FIXED_LEN];
   p2v_pack_source (fixed, &sh);
   int r = 0;
-  if (p2v_wire_send_preamble (s->out) == -1
-      || p2v_wire_send (s->out, P2V_REC_SOURCE, fixed, sizeof fixed, text, tlen) == -1) {
+  if (p2v_chan_send (&s->ch, P2V_REC_SOURCE, fixed, sizeof fixed, text, text, tlen) == -1) {
     write_failed (s, 0);
     r = -1;
   }
@@ -246,26 +282,22 @@ send_header (struct sender *s)
 static int
 await_accept (struct sender *s)
 {
-  struct p2v_preamble pre;
   struct p2v_record_hdr h;
   uint8_t buf[P2V_TEXT_MAX];
-  int r = p2v_wire_recv_preamble (s->out, &pre);
-  if (r == -1 || (r == 0 && p2v_wire_recv_hdr (s->out, &h) != 1)) {
+  if (p2v_chan_recv_hdr (&s->ch, &h) != 1) {
     p2v_error ("%s closed the connection before accepting the stream%s%s", s->peer,
                errno ? ": " : "", errno ? strerror (errno) : "");
-    return P2V_EXIT_NET;
+    return errno == EBADMSG ? P2V_EXIT_PROTOCOL : P2V_EXIT_NET;
   }
-  if (r < 0) {
-    p2v_error ("%s is not a p2vrecv (or speaks an incompatible version)", s->peer);
-    return P2V_EXIT_PROTOCOL;
-  }
-  if (h.length > sizeof buf || p2v_wire_recv (s->out, buf, h.length) == -1) {
-    p2v_error ("%s sent a malformed reply", s->peer);
+  if (h.length > sizeof buf || p2v_chan_recv (&s->ch, buf, h.length) == -1
+      || p2v_chan_recv_end (&s->ch) == -1) {
+    p2v_error ("%s sent a malformed or unauthentic reply", s->peer);
     return P2V_EXIT_PROTOCOL;
   }
   if (h.type == P2V_REC_REFUSE && h.length >= 4) {
+    uint32_t st = p2v_get32 (buf);
     p2v_error ("receiver %s refused: %.*s", s->peer, (int) h.length - 4, (char *) buf + 4);
-    return P2V_EXIT_REFUSED;
+    return st == P2V_EXIT_AUTH ? P2V_EXIT_AUTH : P2V_EXIT_REFUSED;
   }
   struct p2v_accept a;
   if (h.type != P2V_REC_ACCEPT || h.length != P2V_ACCEPT_LEN) {
@@ -273,10 +305,20 @@ await_accept (struct sender *s)
     return P2V_EXIT_PROTOCOL;
   }
   p2v_unpack_accept (buf, &a);
-  if (a.start_offset != 0) {
-    p2v_error ("%s asked to resume at %llu, which this version cannot do", s->peer,
-               (unsigned long long) a.start_offset);
+  if (a.start_offset % s->o->chunk_size != 0 || a.start_offset > s->src.size) {
+    p2v_error ("%s asked to resume at %llu, which is not a chunk boundary of this disk",
+               s->peer, (unsigned long long) a.start_offset);
     return P2V_EXIT_PROTOCOL;
+  }
+  s->start_seq = a.start_offset / s->o->chunk_size;
+  s->accepted_once = true;
+  char at[P2V_HUMAN_LEN], of[P2V_HUMAN_LEN];
+  if (a.start_offset)
+    p2v_info ("resuming at %s of %s: the receiver already holds the rest on stable storage",
+              p2v_human_size (a.start_offset, at), p2v_human_size (s->src.size, of));
+  else if (s->o->resume) {
+    p2v_error ("--resume: %s has no partial copy of this disk to continue", s->peer);
+    return P2V_EXIT_REFUSED;
   }
   return 0;
 }
@@ -290,14 +332,14 @@ await_result (struct sender *s, const char *hex)
   struct p2v_result res;
   const char *msg;
   size_t mlen;
-  int r = p2v_wire_recv_hdr (s->out, &h);
+  int r = p2v_chan_recv_hdr (&s->ch, &h);
   if (r != 1) {
     p2v_error ("%s closed the connection before confirming the copy; "
                "the target may be incomplete", s->peer);
     return P2V_EXIT_NET;
   }
   if (h.type != P2V_REC_RESULT || h.length > sizeof buf
-      || p2v_wire_recv (s->out, buf, h.length) == -1
+      || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1
       || p2v_unpack_result (buf, h.length, &res, &msg, &mlen) == -1) {
     p2v_error ("%s sent a malformed result", s->peer);
     return P2V_EXIT_PROTOCOL;
@@ -331,114 +373,183 @@ p2v_ring_slots (unsigned threads)
   return 2 * threads + 2;
 }
 
+/* One session: connect, handshake, stream from wherever the receiver
+ * says, and wait for its verdict.  Returns an exit status.
+ */
+static int
+attempt (struct sender *s)
+{
+  const struct p2v_send_opts *o = s->o;
+  int status = P2V_EXIT_OK;
+  s->status = P2V_EXIT_OK;
+  s->start_seq = 0;
+  s->wire_bytes = 0;
+  if (o->to_stdout)
+    s->ch.fd = STDOUT_FILENO;
+  else if ((s->ch.fd = p2v_connect (o->host, o->port)) == -1)
+    return P2V_EXIT_NET;
+
+  /* The ring exists before anything can call fail(). */
+  s->ring = p2v_ring_new (p2v_ring_slots (o->threads), o->chunk_size,
+                          p2v_codec_bound (o->codec, o->chunk_size));
+  status = p2v_handshake_sender (&s->ch, s->is_socket, o->key ? &s->keys : NULL,
+                                 o->encrypt, s->peer);
+  if (status)
+    goto out;
+  if (!o->key) {
+    /* Keyless: the receiver refuses; show its words. */
+    status = await_accept (s);
+    if (status == 0)
+      status = P2V_EXIT_PROTOCOL;
+    goto out;
+  }
+  if (send_header (s) == -1)
+    goto out;
+  if (s->is_socket && (status = await_accept (s)) != 0)
+    goto out;
+
+  char sz[P2V_HUMAN_LEN];
+  p2v_info ("sending %s (%s) to %s, %s, %u threads, %s", o->source,
+            p2v_human_size (s->src.size, sz), s->is_socket ? s->peer : "standard output",
+            p2v_codec_name (o->codec), o->threads,
+            o->encrypt ? "encrypted" : "authenticated, not encrypted");
+
+  s->digest = p2v_digest_new (o->digest_id);
+  if (!s->digest) {
+    status = P2V_EXIT_USAGE;
+    goto out;
+  }
+  s->progress = p2v_progress_new (o->progress_mode, o->source, s->src.size);
+  double t0 = p2v_now ();
+
+  pthread_t workers[64], writer, hasher;
+  for (unsigned i = 0; i < o->threads; i++)
+    pthread_create (&workers[i], NULL, worker_thread, s);
+  pthread_create (&writer, NULL, writer_thread, s);
+  pthread_create (&hasher, NULL, digest_thread, s);
+  read_source (s);
+  pthread_join (writer, NULL);
+  pthread_join (hasher, NULL);
+  for (unsigned i = 0; i < o->threads; i++)
+    pthread_join (workers[i], NULL);
+  if (s->status)
+    goto out;
+  p2v_progress_finish (s->progress, s->src.size);
+
+  struct p2v_end e = { .disk = 0, .total = s->src.size,
+                       .digest_len = (uint8_t) p2v_digest_size (o->digest_id) };
+  p2v_digest_final (s->digest, e.digest);
+  char hex[P2V_DIGEST_HEX_MAX];
+  p2v_hex (e.digest, e.digest_len, hex);
+  uint8_t buf[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
+  size_t n = p2v_pack_end (buf, &e);
+  if (p2v_chan_send (&s->ch, P2V_REC_END, buf, n, NULL, NULL, 0) == -1) {
+    write_failed (s, s->src.size);
+    goto out;
+  }
+  s->wire_bytes += P2V_RECORD_HDR_LEN + n;
+
+  double dt = p2v_now () - t0;
+  char w[P2V_HUMAN_LEN], el[P2V_HUMAN_LEN];
+  uint64_t sent = s->src.size - s->start_seq * o->chunk_size;
+  p2v_info ("read %s in %s; %s on the wire (%.0f%% of what was sent)",
+            p2v_human_size (sent, sz), p2v_human_duration (dt, el),
+            p2v_human_size (s->wire_bytes, w), sent ? 100.0 * s->wire_bytes / sent : 100.0);
+  p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
+  if (o->digest_file && p2v_digest_file_write (o->digest_file, hex, o->source) == -1)
+    status = P2V_EXIT_IO;
+  if (s->is_socket) {
+    int r = await_result (s, hex);
+    if (r)
+      status = r;
+  }
+
+ out:
+  if (s->status)
+    status = s->status;
+  p2v_progress_free (s->progress);
+  s->progress = NULL;
+  p2v_digest_free (s->digest);
+  s->digest = NULL;
+  p2v_ring_free (s->ring);
+  s->ring = NULL;
+  p2v_aead_free (s->ch.tx);
+  p2v_aead_free (s->ch.rx);
+  s->ch.tx = s->ch.rx = NULL;
+  if (s->is_socket && s->ch.fd >= 0)
+    close (s->ch.fd);
+  s->ch.fd = -1;
+  return status;
+}
+
+/* SHA-256 of the first chunk: tells a resume state which disk it is. */
+static int
+fingerprint (struct sender *s)
+{
+  uint32_t n = s->src.size < s->o->chunk_size ? (uint32_t) s->src.size : s->o->chunk_size;
+  uint8_t *buf = xmalloc (n ? n : 1), md[P2V_DIGEST_MAX];
+  int r = p2v_dev_pread (&s->src, buf, n, 0);
+  if (r == 0) {
+    struct p2v_digest *d = p2v_digest_new (P2V_DIGEST_SHA256);
+    p2v_digest_update (d, buf, n);
+    p2v_digest_final (d, md);
+    p2v_digest_free (d);
+    p2v_hex (md, 32, s->fingerprint);
+  }
+  free (buf);
+  return r;
+}
+
 int
 p2v_send (const struct p2v_send_opts *o)
 {
-  struct sender s = { .o = o, .out = -1 };
+  struct sender s = { .o = o, .ch = { .fd = -1 } };
   pthread_mutex_init (&s.lock, NULL);
   signal (SIGPIPE, SIG_IGN);
 
+  if (o->to_stdout && isatty (STDOUT_FILENO)) {
+    p2v_error ("--stdout: standard output is a terminal; redirect it to a file or pipe");
+    return P2V_EXIT_USAGE;
+  }
+  if (o->to_stdout && !o->key) {
+    p2v_error ("--stdout needs a key (--key, --key-file or P2V_KEY): give the same key "
+               "to p2vrecv --stdin");
+    return P2V_EXIT_USAGE;
+  }
+  if (o->key && p2v_keys_derive (o->key, &s.keys) == -1)
+    return P2V_EXIT_IO;
   if (p2v_source_open (o->source, &s.src) == -1)
     return P2V_EXIT_IO;
-
-  int status = P2V_EXIT_OK;
-  if (o->to_stdout) {
-    if (isatty (STDOUT_FILENO)) {
-      p2v_error ("--stdout: standard output is a terminal; redirect it to a file or pipe");
-      p2v_dev_close (&s.src);
-      return P2V_EXIT_USAGE;
-    }
-    s.out = STDOUT_FILENO;
+  if (fingerprint (&s) == -1) {
+    p2v_dev_close (&s.src);
+    return P2V_EXIT_IO;
   }
-  else {
-    const char *lb = strchr (o->host, ':') ? "[" : "", *rb = *lb ? "]" : "";
-    snprintf (s.peer, sizeof s.peer, "%s%s%s:%s", lb, o->host, rb, o->port);
-    s.out = p2v_connect (o->host, o->port);
-    if (s.out == -1) {
-      p2v_dev_close (&s.src);
-      return P2V_EXIT_NET;
-    }
-    s.is_socket = true;
-  }
-
-  /* The ring exists before anything can call fail(). */
-  unsigned slots = p2v_ring_slots (o->threads);
-  s.ring = p2v_ring_new (slots, o->chunk_size, p2v_codec_bound (o->codec, o->chunk_size));
   s.nchunks = (s.src.size + o->chunk_size - 1) / o->chunk_size;
   uint8_t *z = xcalloc (1, o->chunk_size);
   s.zero_crc_full = (uint32_t) crc32_z (0, z, o->chunk_size);
   s.zero_crc_last = (uint32_t) crc32_z (0, z, chunk_len (s.src.size, o->chunk_size,
                                                           s.nchunks ? s.nchunks - 1 : 0));
   free (z);
-
-  if (send_header (&s) == -1)
-    goto out;
-  if (s.is_socket && (status = await_accept (&s)) != 0)
-    goto out;
-
-  char sz[P2V_HUMAN_LEN];
-  p2v_info ("sending %s (%s) to %s, %s, %u threads", o->source,
-            p2v_human_size (s.src.size, sz), s.is_socket ? s.peer : "standard output",
-            p2v_codec_name (o->codec), o->threads);
-
-  s.digest = p2v_digest_new (o->digest_id);
-  if (!s.digest) {
-    status = P2V_EXIT_USAGE;
-    goto out;
-  }
-  s.progress = p2v_progress_new (o->progress_mode, o->source, s.src.size);
-  double t0 = p2v_now ();
-
-  pthread_t workers[64], writer, hasher;
-  for (unsigned i = 0; i < o->threads; i++)
-    pthread_create (&workers[i], NULL, worker_thread, &s);
-  pthread_create (&writer, NULL, writer_thread, &s);
-  pthread_create (&hasher, NULL, digest_thread, &s);
-  read_source (&s);
-  pthread_join (writer, NULL);
-  pthread_join (hasher, NULL);
-  for (unsigned i = 0; i < o->threads; i++)
-    pthread_join (workers[i], NULL);
-  if (s.status)
-    goto out;
-  p2v_progress_finish (s.progress, s.src.size);
-
-  struct p2v_end e = { .disk = 0, .total = s.src.size,
-                       .digest_len = (uint8_t) p2v_digest_size (o->digest_id) };
-  p2v_digest_final (s.digest, e.digest);
-  char hex[P2V_DIGEST_HEX_MAX];
-  p2v_hex (e.digest, e.digest_len, hex);
-  uint8_t buf[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
-  size_t n = p2v_pack_end (buf, &e);
-  if (p2v_wire_send (s.out, P2V_REC_END, buf, n, NULL, 0) == -1) {
-    write_failed (&s, s.src.size);
-    goto out;
-  }
-  s.wire_bytes += P2V_RECORD_HDR_LEN + n;
-
-  double dt = p2v_now () - t0;
-  char w[P2V_HUMAN_LEN], el[P2V_HUMAN_LEN];
-  p2v_info ("read %s in %s; %s on the wire (%.0f%% of the disk)",
-            p2v_human_size (s.src.size, sz), p2v_human_duration (dt, el),
-            p2v_human_size (s.wire_bytes, w),
-            s.src.size ? 100.0 * s.wire_bytes / s.src.size : 100.0);
-  p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
-  if (o->digest_file && p2v_digest_file_write (o->digest_file, hex, o->source) == -1)
-    status = P2V_EXIT_IO;
-  if (s.is_socket) {
-    int r = await_result (&s, hex);
-    if (r)
-      status = r;
+  if (!o->to_stdout) {
+    const char *lb = strchr (o->host, ':') ? "[" : "", *rb = *lb ? "]" : "";
+    snprintf (s.peer, sizeof s.peer, "%s%s%s:%s", lb, o->host, rb, o->port);
+    s.is_socket = true;
   }
 
- out:
-  if (s.status)
-    status = s.status;
-  p2v_progress_free (s.progress);
-  p2v_digest_free (s.digest);
-  p2v_ring_free (s.ring);
-  if (s.is_socket)
-    close (s.out);
+  int status;
+  for (unsigned tries = 0;; tries++) {
+    status = attempt (&s);
+    /* Only a lost connection is worth another try: the receiver keeps
+     * what it made durable, so the next session resumes.  A first
+     * connection that fails is more likely a wrong address: say so now.
+     */
+    if (status != P2V_EXIT_NET || !s.is_socket || tries >= o->retry || !s.accepted_once)
+      break;
+    unsigned wait = tries < 5 ? 1u << tries : 30;
+    p2v_info ("retrying in %u s (attempt %u of %u)", wait, tries + 2, o->retry + 1);
+    sleep (wait);
+  }
+
   p2v_dev_close (&s.src);
   pthread_mutex_destroy (&s.lock);
   return status;

@@ -41,6 +41,7 @@ p2v_desc_encode (const struct p2v_source_desc *d, size_t *len)
   append (&buf, &n, &cap, "model", d->model);
   append (&buf, &n, &cap, "serial", d->serial);
   append (&buf, &n, &cap, "hostname", d->hostname);
+  append (&buf, &n, &cap, "fingerprint", d->fingerprint);
   for (size_t i = 0; i < d->n_by_id; i++)
     append (&buf, &n, &cap, "by_id", d->by_id[i]);
   for (size_t i = 0; i < d->n_by_path; i++)
@@ -109,6 +110,7 @@ p2v_desc_decode (const char *text, size_t len, struct p2v_source_desc *d)
     else if (strcmp (key, "model") == 0) slot = &d->model;
     else if (strcmp (key, "serial") == 0) slot = &d->serial;
     else if (strcmp (key, "hostname") == 0) slot = &d->hostname;
+    else if (strcmp (key, "fingerprint") == 0) slot = &d->fingerprint;
     if (slot) {
       free (*slot);
       *slot = value;
@@ -145,6 +147,7 @@ p2v_desc_free (struct p2v_source_desc *d)
   free (d->model);
   free (d->serial);
   free (d->hostname);
+  free (d->fingerprint);
   for (size_t i = 0; i < d->n_by_id; i++)
     free (d->by_id[i]);
   free (d->by_id);

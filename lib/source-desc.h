@@ -18,6 +18,7 @@ struct p2v_source_desc {
   char *kernel_name;        /* "cciss/c0d0", "sda"; NULL for a file */
   char *model, *serial;     /* NULL when unknown */
   char *hostname;
+  char *fingerprint;        /* SHA-256 of the first chunk: which disk this is */
   uint64_t size;
   char **by_id;  size_t n_by_id;
   char **by_path; size_t n_by_path;

@@ -20,7 +20,7 @@ main (void)
   uint8_t buf[8192];
 
   /* A new target file: created owner-only, sparse, of the source's size. */
-  CHECK (p2v_target_open (path, 10 << 20, &d, why, sizeof why) == 0);
+  CHECK (p2v_target_open (path, 10 << 20, false, &d, why, sizeof why) == 0);
   CHECK (d.created && d.reads_zero);
   memset (buf, 0xab, sizeof buf);
   CHECK (p2v_dev_pwrite (&d, buf, sizeof buf, 5 << 20) == 0);
@@ -33,7 +33,7 @@ main (void)
   CHECK (st.st_blocks * 512 < (1 << 20));               /* still sparse */
 
   /* Reopened as an existing file: zeros must really clear old data. */
-  CHECK (p2v_target_open (path, 10 << 20, &d, why, sizeof why) == 0);
+  CHECK (p2v_target_open (path, 10 << 20, false, &d, why, sizeof why) == 0);
   CHECK (!d.created && !d.reads_zero);
   CHECK (p2v_dev_zero (&d, 5 << 20, sizeof buf) == 0);
   CHECK (p2v_dev_pread (&d, buf, sizeof buf, 5 << 20) == 0);
@@ -52,9 +52,9 @@ main (void)
 
   CHECK (p2v_source_open ("/nonexistent/disk", &d) == -1);
   CHECK (p2v_source_open (dir, &d) == -1);               /* a directory */
-  CHECK (p2v_target_open (dir, 5, &d, why, sizeof why) == -2);
+  CHECK (p2v_target_open (dir, 5, false, &d, why, sizeof why) == -2);
   CHECK (strstr (why, "not a block device") != NULL);
-  CHECK (p2v_target_open ("/nonexistent/dir/x.img", 5, &d, why, sizeof why) == -1);
+  CHECK (p2v_target_open ("/nonexistent/dir/x.img", 5, false, &d, why, sizeof why) == -1);
 
   unlink (path);
   unlink (src);

@@ -19,9 +19,9 @@ main (void)
 
   uint8_t rh[P2V_RECORD_HDR_LEN];
   struct p2v_record_hdr h;
-  p2v_pack_record_hdr (rh, P2V_REC_CHUNK, 0x01020304);
+  p2v_pack_record_hdr (rh, P2V_REC_CHUNK, P2V_RECF_SEALED, 0x01020304);
   p2v_unpack_record_hdr (rh, &h);
-  CHECK (h.type == P2V_REC_CHUNK && h.length == 0x01020304);
+  CHECK (h.type == P2V_REC_CHUNK && h.flags == P2V_RECF_SEALED && h.length == 0x01020304);
   CHECK (rh[4] == 1 && rh[7] == 4);            /* big-endian on the wire */
 
   struct p2v_source_hdr s = { 0, 68719476736ull + 5, 4 << 20, P2V_DIGEST_SHA256 }, s2;

@@ -19,6 +19,7 @@ enum {
   P2V_EXIT_PROTOCOL = 4,  /* malformed stream or a chunk failing its checksum */
   P2V_EXIT_MISMATCH = 5,  /* whole-image digests differ */
   P2V_EXIT_REFUSED = 6,   /* the receiver refused the source (size, in use) */
+  P2V_EXIT_AUTH = 7,      /* wrong or missing key */
 };
 
 extern const char *p2v_progname;

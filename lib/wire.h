@@ -1,29 +1,49 @@
 /* Records on a file descriptor (socket or pipe): the I/O half of the
- * wire format.  Callers add context (how far the stream got) to errors,
- * so these only return status.
+ * wire format.  A channel carries plain records until the handshake
+ * installs its AEAD contexts; from then on every record is sealed
+ * (record length includes the 16-byte tag that follows the payload),
+ * and the same calls open them.  Callers add context (how far the
+ * stream got) to errors, so these only return status.
  */
 #ifndef P2V_WIRE_H
 #define P2V_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto.h"
 #include "format.h"
 
-/* Header + up to two payload parts in one writev.  0 or -1 (errno). */
-int p2v_wire_send (int fd, uint8_t type, const void *a, size_t alen,
-                   const void *b, size_t blen);
+struct p2v_chan {
+  int fd;
+  struct p2v_aead *tx, *rx;     /* NULL: plain records */
+  bool cur_sealed;              /* the record being read is sealed */
+};
 
-/* 1 when a header was read, 0 at a clean end of stream, -1 on error or
- * a stream that stops inside the header (errno 0 then).
+/* Header, a, then b (b_in sent as is, or sealed into b_out, which may
+ * equal b_in).  0 or -1 (errno).
  */
-int p2v_wire_recv_hdr (int fd, struct p2v_record_hdr *h);
+int p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
+                   const void *b_in, void *b_out, size_t blen);
 
-/* Exactly n payload bytes.  0, or -1 (errno 0 for a truncated stream). */
-int p2v_wire_recv (int fd, void *buf, size_t n);
-
-/* Read and drop n bytes (an optional record we do not know). */
-int p2v_wire_skip (int fd, size_t n);
+/* 1 when a header was read (h->length is the payload length, tag not
+ * counted), 0 at a clean end of stream, -1 on error or a stream that
+ * stops inside the header (errno 0 then).  Once rx is installed, the
+ * only plain record accepted is REFUSE (a receiver that rejected our
+ * key cannot seal); anything else unsealed fails with EBADMSG.
+ */
+int p2v_chan_recv_hdr (struct p2v_chan *c, struct p2v_record_hdr *h);
+/* Exactly n payload bytes, opened in place.  0, or -1 (errno 0 for a
+ * truncated stream).
+ */
+int p2v_chan_recv (struct p2v_chan *c, void *buf, size_t n);
+/* After the payload: check the tag.  0, or -1 with errno EBADMSG when
+ * the record is not authentic (its contents must not be used).
+ */
+int p2v_chan_recv_end (struct p2v_chan *c);
+/* Read (and authenticate) n payload bytes we have no use for. */
+int p2v_chan_skip (struct p2v_chan *c, size_t n);
 
 /* Preamble: send ours, or read and check the peer's (0, -1 I/O or
  * truncated, -2 not a p2vstream, -3 unsupported version).

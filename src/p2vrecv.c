@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crypto.h"
 #include "parse.h"
 #include "progress.h"
 #include "stream.h"
@@ -27,6 +28,14 @@ usage (FILE *f)
 "      --manifest=FILE          where to write the source's description\n"
 "                               (default: TARGET.p2v.json for a file)\n"
 "      --progress=MODE          auto, tty, plain, json, none\n"
+"      --key-file=FILE          the session key (default: P2V_KEY, the key of\n"
+"                               an interrupted copy, or a new one, printed)\n"
+"      --retry=N                after a dropped link, wait for the sender to\n"
+"                               come back N times (default 5)\n"
+"      --timeout=SECS           give up on a silent sender (default 300)\n"
+"      --state-dir=DIR          resume state for block devices\n"
+"                               (default /var/lib/p2vstream)\n"
+"      --force                  write a target that is mounted or in use\n"
 "  -q, --quiet                  no progress, only errors\n"
 "  -h, --help / -V, --version\n"
 "See p2vrecv(1) for exit statuses.\n");
@@ -35,7 +44,8 @@ usage (FILE *f)
 int
 main (int argc, char **argv)
 {
-  enum { OPT_STDIN = 256, OPT_DIGEST_FILE, OPT_MANIFEST, OPT_PROGRESS };
+  enum { OPT_STDIN = 256, OPT_DIGEST_FILE, OPT_MANIFEST, OPT_PROGRESS, OPT_KEY_FILE,
+         OPT_RETRY, OPT_TIMEOUT, OPT_STATE_DIR, OPT_FORCE };
   static const struct option long_opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "stdin", no_argument, NULL, OPT_STDIN },
@@ -43,6 +53,11 @@ main (int argc, char **argv)
     { "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
     { "manifest", required_argument, NULL, OPT_MANIFEST },
     { "progress", required_argument, NULL, OPT_PROGRESS },
+    { "key-file", required_argument, NULL, OPT_KEY_FILE },
+    { "retry", required_argument, NULL, OPT_RETRY },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+    { "force", no_argument, NULL, OPT_FORCE },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -50,8 +65,11 @@ main (int argc, char **argv)
   };
   struct p2v_recv_opts o = {
     .threads = p2v_default_threads (), .progress_mode = P2V_PROGRESS_AUTO,
+    .retry = 5, .timeout = 300, .state_dir = "/var/lib/p2vstream",
   };
   char *host = NULL, *port = NULL;
+  const char *key_file = NULL;
+  char key[P2V_KEY_TEXT_LEN];
   int c;
 
   p2v_set_progname (argv[0]);
@@ -80,6 +98,21 @@ main (int argc, char **argv)
         return P2V_EXIT_USAGE;
       }
       break;
+    case OPT_KEY_FILE: key_file = optarg; break;
+    case OPT_STATE_DIR: o.state_dir = optarg; break;
+    case OPT_FORCE: o.force = true; break;
+    case OPT_RETRY:
+      if (p2v_parse_uint (optarg, 0, 1000, &o.retry) == -1) {
+        p2v_error ("--retry: '%s' is not a number from 0 to 1000", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
+    case OPT_TIMEOUT:
+      if (p2v_parse_uint (optarg, 1, 86400, &o.timeout) == -1) {
+        p2v_error ("--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
     case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
     case 'h': usage (stdout); return P2V_EXIT_OK;
     case 'V': printf ("p2vrecv %s\n", PACKAGE_VERSION); return P2V_EXIT_OK;
@@ -89,6 +122,10 @@ main (int argc, char **argv)
   if (argc - optind != 1) {
     p2v_error ("expected one TARGET (see --help)");
     return P2V_EXIT_USAGE;
+  }
+  switch (p2v_key_resolve (NULL, key_file, key)) {
+  case -1: return P2V_EXIT_USAGE;
+  case 1: o.key = key; break;
   }
   o.target = argv[optind];
   o.host = host;

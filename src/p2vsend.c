@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "crypto.h"
 #include "digest.h"
 #include "format.h"
 #include "parse.h"
@@ -28,6 +29,11 @@ usage (FILE *f)
 "      --digest=ALG              md5, sha1, sha256 (default), sha512\n"
 "      --digest-file=FILE        write \"DIGEST  SOURCE\" for sha256sum -c\n"
 "      --stdout                  write the stream to standard output\n"
+"  -k, --key=KEY                 the key p2vrecv printed (or P2V_KEY)\n"
+"      --key-file=FILE           read the key from FILE\n"
+"      --no-encrypt              authenticate but do not encrypt\n"
+"      --retry=N                 reconnect and resume N times (default 5)\n"
+"      --resume                  fail unless the receiver can resume\n"
 "      --progress=MODE           auto, tty, plain, json, none\n"
 "  -q, --quiet                   no progress, only errors\n"
 "  -h, --help / -V, --version\n"
@@ -37,7 +43,8 @@ usage (FILE *f)
 int
 main (int argc, char **argv)
 {
-  enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS };
+  enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS, OPT_KEY_FILE,
+         OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME };
   static const struct option long_opts[] = {
     { "compress", required_argument, NULL, 'c' },
     { "threads", required_argument, NULL, 'j' },
@@ -46,6 +53,11 @@ main (int argc, char **argv)
     { "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
     { "stdout", no_argument, NULL, OPT_STDOUT },
     { "progress", required_argument, NULL, OPT_PROGRESS },
+    { "key", required_argument, NULL, 'k' },
+    { "key-file", required_argument, NULL, OPT_KEY_FILE },
+    { "no-encrypt", no_argument, NULL, OPT_NO_ENCRYPT },
+    { "retry", required_argument, NULL, OPT_RETRY },
+    { "resume", no_argument, NULL, OPT_RESUME },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -54,13 +66,15 @@ main (int argc, char **argv)
   struct p2v_send_opts o = {
     .threads = p2v_default_threads (), .codec = P2V_CODEC_ZLIB, .level = -1,
     .chunk_size = P2V_CHUNK_DEFAULT, .digest_id = P2V_DIGEST_SHA256,
-    .progress_mode = P2V_PROGRESS_AUTO,
+    .progress_mode = P2V_PROGRESS_AUTO, .encrypt = true, .retry = 5,
   };
   char *host = NULL, *port = NULL;
+  const char *key_arg = NULL, *key_file = NULL;
+  char key[P2V_KEY_TEXT_LEN];
   int c;
 
   p2v_set_progname (argv[0]);
-  while ((c = getopt_long (argc, argv, "c:j:b:qhV", long_opts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "c:j:b:k:qhV", long_opts, NULL)) != -1) {
     switch (c) {
     case 'c': {
       char *name = xstrdup (optarg), *colon = strchr (name, ':');
@@ -115,6 +129,16 @@ main (int argc, char **argv)
         return P2V_EXIT_USAGE;
       }
       break;
+    case 'k': key_arg = optarg; break;
+    case OPT_KEY_FILE: key_file = optarg; break;
+    case OPT_NO_ENCRYPT: o.encrypt = false; break;
+    case OPT_RESUME: o.resume = true; break;
+    case OPT_RETRY:
+      if (p2v_parse_uint (optarg, 0, 1000, &o.retry) == -1) {
+        p2v_error ("--retry: '%s' is not a number from 0 to 1000", optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
     case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
     case 'h': usage (stdout); return P2V_EXIT_OK;
     case 'V': printf ("p2vsend %s\n", PACKAGE_VERSION); return P2V_EXIT_OK;
@@ -131,6 +155,10 @@ main (int argc, char **argv)
     p2v_error (o.to_stdout ? "expected SOURCE with --stdout (see --help)"
                            : "expected SOURCE and HOST[:PORT] (see --help)");
     return P2V_EXIT_USAGE;
+  }
+  switch (p2v_key_resolve (key_arg, key_file, key)) {
+  case -1: return P2V_EXIT_USAGE;
+  case 1: o.key = key; break;
   }
   o.source = argv[optind];
   if (!o.to_stdout) {

@@ -50,6 +50,10 @@ requires_guestfs() {
     export LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}"
 }
 
+# Both programs take the session key from P2V_KEY; tests that are about
+# keys unset or override it.
+export P2V_KEY=TEST-KEY0-0000-0000-0001
+
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/p2vtest.XXXXXX")
 cleanup_fn "rm -rf '$tmp'"
 

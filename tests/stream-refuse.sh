@@ -36,7 +36,7 @@ start_recv "$loop"
 rc=0; p2vsend -q "$tmp/one.img" "127.0.0.1:$port" 2> "$tmp/send.err" || rc=$?
 wait_recv
 [ $rc -eq 6 ] && [ "$recv_rc" -eq 6 ] || fail "mounted target: exits $rc/$recv_rc, expected 6/6"
-expect_line "$tmp/recv.err" "^p2vrecv: error: target $loop is in use \(mounted or held by another program\); nothing written$"
+expect_line "$tmp/recv.err" "^p2vrecv: error: target $loop is in use \(mounted or held by another program\); nothing written \(--force overrides\)$"
 umount "$tmp/mnt"
 [ "$(digest_of sha256 "$loop")" = "$before" ] || fail "mounted target was modified"
 

@@ -1,0 +1,149 @@
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "resume.h"
+#include "util.h"
+
+char *
+p2v_state_path (const char *target, bool target_is_file, const char *state_dir)
+{
+  if (target_is_file)
+    return xasprintf ("%s.p2v-state", target);
+  char *name = xstrdup (target[0] == '/' ? target + 1 : target);
+  for (char *c = name; *c; c++)
+    if (*c == '/')
+      *c = '_';
+  char *p = xasprintf ("%s/%s.p2v-state", state_dir, name);
+  free (name);
+  return p;
+}
+
+void
+p2v_state_free (struct p2v_resume_state *s)
+{
+  free (s->fingerprint);
+  free (s->source);
+  memset (s, 0, sizeof *s);
+}
+
+int
+p2v_state_load (const char *path, struct p2v_resume_state *s)
+{
+  memset (s, 0, sizeof *s);
+  FILE *f = fopen (path, "re");
+  if (!f) {
+    if (errno == ENOENT)
+      return 0;
+    p2v_error ("cannot read the resume state %s: %s", path, strerror (errno));
+    return -1;
+  }
+  char line[512];
+  int have = 0, lineno = 0;
+  while (fgets (line, sizeof line, f)) {
+    lineno++;
+    size_t n = strlen (line);
+    if (n == 0 || line[n - 1] != '\n')
+      goto bad;
+    line[n - 1] = '\0';
+    char *sp = strchr (line, ' ');
+    if (!sp)
+      goto bad;
+    *sp = '\0';
+    const char *k = line, *v = sp + 1;
+    uint64_t u;
+    if (strcmp (k, "version") == 0) {
+      if (strcmp (v, "1") != 0)
+        goto bad;
+      have |= 1;
+    }
+    else if (strcmp (k, "key") == 0) {
+      if (p2v_key_normalize (v, s->key) == -1)
+        goto bad;
+      have |= 2;
+    }
+    else if (strcmp (k, "size") == 0) {
+      if (p2v_parse_u64 (v, &s->size) == -1)
+        goto bad;
+      have |= 4;
+    }
+    else if (strcmp (k, "chunk_size") == 0) {
+      if (p2v_parse_u64 (v, &u) == -1 || u == 0 || u > UINT32_MAX)
+        goto bad;
+      s->chunk_size = (uint32_t) u;
+      have |= 8;
+    }
+    else if (strcmp (k, "digest") == 0) {
+      if (p2v_parse_u64 (v, &u) == -1 || u > 255)
+        goto bad;
+      s->digest_id = (int) u;
+      have |= 16;
+    }
+    else if (strcmp (k, "durable") == 0) {
+      if (p2v_parse_u64 (v, &s->durable) == -1)
+        goto bad;
+      have |= 32;
+    }
+    else if (strcmp (k, "fingerprint") == 0) {
+      free (s->fingerprint);
+      s->fingerprint = xstrdup (v);
+      have |= 64;
+    }
+    else if (strcmp (k, "source") == 0) {
+      free (s->source);
+      s->source = xstrdup (v);
+    }
+    /* Unknown keys: written by a newer version; ignore. */
+  }
+  fclose (f);
+  if (have != 127 || s->durable > s->size || s->durable % s->chunk_size != 0) {
+    p2v_error ("resume state %s is incomplete or inconsistent; remove it to start over", path);
+    p2v_state_free (s);
+    return -1;
+  }
+  return 1;
+ bad:
+  fclose (f);
+  p2v_error ("resume state %s is malformed at line %d; remove it to start over", path, lineno);
+  p2v_state_free (s);
+  return -1;
+}
+
+int
+p2v_state_save (const char *path, const struct p2v_resume_state *s)
+{
+  char *tmp = xasprintf ("%s.tmp", path);
+  /* It holds the session key: owner-only. */
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
+  if (!f) {
+    p2v_error ("cannot write the resume state %s: %s", path, strerror (errno));
+    if (fd >= 0)
+      close (fd);
+    free (tmp);
+    return -1;
+  }
+  fprintf (f, "version 1\nkey %s\nsize %llu\nchunk_size %u\ndigest %d\n"
+           "fingerprint %s\nsource %s\ndurable %llu\n",
+           s->key, (unsigned long long) s->size, s->chunk_size, s->digest_id,
+           s->fingerprint ? s->fingerprint : "-", s->source ? s->source : "-",
+           (unsigned long long) s->durable);
+  int bad = ferror (f) || fflush (f) != 0 || fsync (fileno (f)) != 0;
+  int e = errno;
+  if (fclose (f) != 0)
+    bad = 1;
+  if (bad || rename (tmp, path) == -1) {
+    p2v_error ("cannot write the resume state %s: %s", path, strerror (bad ? e : errno));
+    unlink (tmp);
+    free (tmp);
+    return -1;
+  }
+  free (tmp);
+  return 0;
+}
