@@ -149,9 +149,13 @@ mirror_for() {          # mirror_for SUITE-REGEX
     done
 }
 find_mirror() {
+    local m
     [ -n "${P2V_DEBIAN_MIRROR:-}" ] && { echo "$P2V_DEBIAN_MIRROR"; return; }
-    { mirror_for '^bookworm$'; mirror_for '^(bullseye|bookworm|trixie|forky|duke|stable|testing|unstable|sid)$'; } \
-        | head -n1 | grep .
+    # Collected whole, not piped to head: under pipefail a writer killed
+    # by SIGPIPE would fail the lookup that found a mirror.
+    m=$(mirror_for '^bookworm$'; mirror_for '^(bullseye|bookworm|trixie|forky|duke|stable|testing|unstable|sid)$')
+    m=${m%%$'\n'*}
+    [ -n "$m" ] && echo "$m"
 }
 
 # ---- Building the base image (the sda server) --------------------------
