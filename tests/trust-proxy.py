@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""A small TCP man in the middle for the trust-*.sh tests, 127.0.0.1 only.
+
+  trust-proxy.py proxy --to PORT --port-file F [--record F] [--flip-at N]
+                 [--trickle-after N --trickle-every SECS] [--conns K]
+      Listen on 127.0.0.1 (a free port, written to F), forward each
+      connection to 127.0.0.1:PORT.  Only the FIRST connection is
+      meddled with: its sender-to-receiver bytes are recorded (--record),
+      bit 0 of byte N is flipped (--flip-at), or after N bytes the rest
+      trickles one byte every SECS (--trickle-after).  Later connections
+      pass through untouched.  Exits after K connections (default 1) or
+      when killed.
+  trust-proxy.py replay --to PORT --file F [--timeout SECS]
+      Connect to 127.0.0.1:PORT, send F's bytes verbatim (as fast as the
+      peer takes them), print what came back: "replay: sent S received R
+      closed-by-peer=yes|no" and the received bytes' printable text.
+  trust-proxy.py trickle --to PORT --preamble-of F --every SECS --max SECS
+      Connect, send the first 16 bytes of F (a p2vstream preamble), then
+      one byte of F every SECS, until the peer hangs up or MAX seconds.
+      Prints "trickle: peer closed after S s" or "trickle: still open".
+  trust-proxy.py silent --to PORT --max SECS
+      Connect and send nothing; print how long until the peer closed.
+"""
+import argparse
+import socket
+import sys
+import threading
+import time
+
+LOCAL = "127.0.0.1"
+
+
+def pump(src, dst, meddle, done):
+    """Copy src to dst; meddle(bytes, offset) -> list of (data, delay)."""
+    off = 0
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            for piece, delay in meddle(data, off):
+                if delay:
+                    time.sleep(delay)
+                dst.sendall(piece)
+            off += len(data)
+    except OSError:
+        pass
+    finally:
+        for s in (dst, src):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        done.set()
+
+
+def passthrough(data, off):
+    return [(data, 0)]
+
+
+def serve(args):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((LOCAL, 0))
+    ls.listen(4)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % ls.getsockname()[1])
+    import os
+    os.rename(args.port_file + ".tmp", args.port_file)
+    rec = open(args.record, "wb") if args.record else None
+    for n in range(args.conns):
+        c, _ = ls.accept()
+        try:
+            u = socket.create_connection((LOCAL, args.to), timeout=10)
+            u.settimeout(None)
+        except OSError:
+            c.close()
+            continue
+        if n == 0:
+            def meddle(data, off, rec=rec):
+                if rec:
+                    rec.write(data)
+                    rec.flush()
+                if args.flip_at is not None and off <= args.flip_at < off + len(data):
+                    b = bytearray(data)
+                    b[args.flip_at - off] ^= 1
+                    sys.stderr.write("proxy: flipped bit 0 of byte %d\n" % args.flip_at)
+                    data = bytes(b)
+                if args.trickle_after is not None:
+                    end = off + len(data)
+                    if end <= args.trickle_after:
+                        return [(data, 0)]
+                    head = max(0, args.trickle_after - off)
+                    out = [(data[:head], 0)] if head else []
+                    out += [(data[i:i + 1], args.trickle_every) for i in range(head, len(data))]
+                    return out
+                return [(data, 0)]
+        else:
+            meddle = passthrough
+        d1, d2 = threading.Event(), threading.Event()
+        threading.Thread(target=pump, args=(c, u, meddle, d1), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c, passthrough, d2), daemon=True).start()
+        d1.wait()
+        d2.wait()
+        c.close()
+        u.close()
+    if rec:
+        rec.close()
+
+
+def replay(args):
+    data = open(args.file, "rb").read()
+    s = socket.create_connection((LOCAL, args.to), timeout=args.timeout)
+    got = bytearray()
+    closed = [False]
+
+    def reader():
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    closed[0] = True
+                    break
+                got.extend(b)
+        except OSError:
+            closed[0] = True
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    sent = 0
+    try:
+        while sent < len(data):
+            sent += s.send(data[sent:sent + 65536])
+    except OSError:
+        pass
+    t.join(args.timeout)
+    print("replay: sent %d of %d received %d closed-by-peer=%s"
+          % (sent, len(data), len(got), "yes" if closed[0] else "no"))
+    print("replay: text: %s" % "".join(chr(c) if 32 <= c < 127 else "." for c in got))
+
+
+def trickle(args):
+    data = open(args.preamble_of, "rb").read()
+    s = socket.create_connection((LOCAL, args.to), timeout=5)
+    s.sendall(data[:16])
+    t0 = time.monotonic()
+    i = 16
+    s.settimeout(args.every)
+    while time.monotonic() - t0 < args.max and i < len(data):
+        try:
+            b = s.recv(4096)
+            if not b:
+                print("trickle: peer closed after %.0f s" % (time.monotonic() - t0))
+                return
+        except socket.timeout:
+            pass
+        except OSError:
+            print("trickle: peer closed after %.0f s" % (time.monotonic() - t0))
+            return
+        try:
+            s.sendall(data[i:i + 1])
+        except OSError:
+            print("trickle: peer closed after %.0f s" % (time.monotonic() - t0))
+            return
+        i += 1
+    print("trickle: still open after %.0f s, %d bytes sent" % (time.monotonic() - t0, i))
+
+
+def silent(args):
+    s = socket.create_connection((LOCAL, args.to), timeout=5)
+    s.settimeout(args.max)
+    t0 = time.monotonic()
+    try:
+        while s.recv(4096):
+            pass
+        print("silent: peer closed after %.0f s" % (time.monotonic() - t0))
+    except socket.timeout:
+        print("silent: still open after %.0f s" % (time.monotonic() - t0))
+    except OSError:
+        print("silent: peer closed after %.0f s" % (time.monotonic() - t0))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("proxy")
+    a.add_argument("--to", type=int, required=True)
+    a.add_argument("--port-file", required=True)
+    a.add_argument("--record")
+    a.add_argument("--flip-at", type=int)
+    a.add_argument("--trickle-after", type=int)
+    a.add_argument("--trickle-every", type=float, default=2.0)
+    a.add_argument("--conns", type=int, default=1)
+    b = sub.add_parser("replay")
+    b.add_argument("--to", type=int, required=True)
+    b.add_argument("--file", required=True)
+    b.add_argument("--timeout", type=float, default=20)
+    c = sub.add_parser("trickle")
+    c.add_argument("--to", type=int, required=True)
+    c.add_argument("--preamble-of", required=True)
+    c.add_argument("--every", type=float, default=2)
+    c.add_argument("--max", type=float, default=60)
+    d = sub.add_parser("silent")
+    d.add_argument("--to", type=int, required=True)
+    d.add_argument("--max", type=float, default=60)
+    args = p.parse_args()
+    {"proxy": serve, "replay": replay, "trickle": trickle, "silent": silent}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
