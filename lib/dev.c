@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dev.h"
 #include "humanize.h"
+#include "parse.h"
 #include "util.h"
 
 /* 1 MiB of zeros, shared read-only by every writer of zeros. */
@@ -107,6 +109,66 @@ p2v_source_open (const char *path, struct p2v_dev *d)
  fail:
   p2v_dev_close (d);
   return -1;
+}
+
+/* The sysfs directory of a block device: partitions live below their
+ * disk's, so "is this mount on that disk" is a prefix test.
+ */
+static char *
+sysfs_dir (unsigned maj, unsigned min)
+{
+  char link[64];
+  snprintf (link, sizeof link, "/sys/dev/block/%u:%u", maj, min);
+  return realpath (link, NULL);
+}
+
+int
+p2v_source_in_use (struct p2v_dev *src, bool force)
+{
+  struct stat st;
+  if (fstat (src->fd, &st) == -1 || !S_ISBLK (st.st_mode))
+    return 0;
+  char *disk = sysfs_dir (major (st.st_rdev), minor (st.st_rdev));
+  FILE *f = disk ? fopen ("/proc/self/mountinfo", "re") : NULL;
+  if (!f) {
+    free (disk);
+    return 0;
+  }
+  size_t dlen = strlen (disk);
+  char line[4096];
+  int status = 0;
+  while (status == 0 && fgets (line, sizeof line, f)) {
+    /* id parent MAJ:MIN root mountpoint options ... */
+    char *field[6], *save = NULL, *tok = strtok_r (line, " ", &save);
+    int n = 0;
+    for (; tok && n < 6; tok = strtok_r (NULL, " ", &save))
+      field[n++] = tok;
+    if (n < 6)
+      continue;
+    char *colon = strchr (field[2], ':');
+    uint64_t maj, min;
+    if (!colon)
+      continue;
+    *colon = '\0';
+    if (p2v_parse_u64 (field[2], &maj) == -1 || p2v_parse_u64 (colon + 1, &min) == -1)
+      continue;
+    char *dir = sysfs_dir ((unsigned) maj, (unsigned) min);
+    bool ours = dir && strncmp (dir, disk, dlen) == 0 && (dir[dlen] == '\0' || dir[dlen] == '/');
+    free (dir);
+    if (!ours || strncmp (field[5], "rw", 2) != 0 || (field[5][2] && field[5][2] != ','))
+      continue;
+    if (strcmp (field[4], "/") == 0 && !force) {
+      p2v_error ("%s holds the running system's root filesystem, mounted read-write: a "
+                 "copy would be inconsistent; boot a LiveCD (or use --force)", src->path);
+      status = P2V_EXIT_REFUSED;
+    }
+    else
+      p2v_warning ("%s has a filesystem mounted read-write on %s: the copy will be "
+                   "inconsistent unless nothing writes to it", src->path, field[4]);
+  }
+  fclose (f);
+  free (disk);
+  return status;
 }
 
 int

@@ -32,6 +32,14 @@ struct p2v_dev {
 /* Opens a source for reading.  Returns 0 or -1 (error printed). */
 int p2v_source_open (const char *path, struct p2v_dev *d);
 
+/* A copy of a disk whose filesystems are mounted read-write is
+ * inconsistent; of the running system's root, hopelessly so.  Warns
+ * for the first, refuses the second unless force.  Returns 0, or the
+ * exit status to stop with (printed).  Filesystems on LVM or md on top
+ * of the disk are not seen.
+ */
+int p2v_source_in_use (struct p2v_dev *src, bool force);
+
 /* Opens (or creates) a target for a source of need bytes.  Returns 0;
  * -1 for an I/O error (printed); or -2 when the target is unsuitable —
  * too small, mounted or in use — with the reason in why, which the

@@ -794,3 +794,21 @@ p2v_reread_partitions (const char *path, char *what, size_t what_len)
   close (fd);
   return ret;
 }
+
+int
+p2v_finish_partitions (const char *target)
+{
+  struct stat st;
+  char what[1024];
+  if (stat (target, &st) == -1 || !S_ISBLK (st.st_mode))
+    return P2V_EXIT_OK;
+  int r = p2v_gpt_relocate_backup (target, what, sizeof what);
+  if (r == -1)
+    return P2V_EXIT_IO;
+  if (r == 1)
+    p2v_info ("%s", what);
+  if (p2v_reread_partitions (target, what, sizeof what) == -1)
+    return P2V_EXIT_IO;
+  p2v_info ("%s", what);
+  return P2V_EXIT_OK;
+}

@@ -70,4 +70,12 @@ int p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t wha
  */
 int p2v_reread_partitions (const char *path, char *what, size_t what_len);
 
+/* After a verified copy onto a block device: move a GPT backup to the
+ * end of a larger disk, then have the kernel re-read the partitions,
+ * saying what was done.  Does nothing for a file.  Returns an exit
+ * status (util.h).  The digests describe the data as received: the GPT
+ * move changes the disk's last sectors and two header fields.
+ */
+int p2v_finish_partitions (const char *target);
+
 #endif

@@ -62,6 +62,7 @@
 #include "progress.h"
 #include "handshake.h"
 #include "ring.h"
+#include "salvage.h"
 #include "source-desc.h"
 #include "stream.h"
 #include "util.h"
@@ -79,6 +80,8 @@ struct sender {
   uint64_t nchunks;
   uint64_t start_seq;           /* first chunk to send (resume) */
   bool accepted_once;           /* a receiver accepted us: drops are worth retrying */
+  struct p2v_badmap bad;        /* --ignore-read-errors: the reader's finds */
+  struct p2v_badmap bad_prefix; /* ... and the digest thread's, when resuming */
   uint32_t zero_crc_full, zero_crc_last;
   struct p2v_digest *digest;
   struct p2v_progress *progress;
@@ -196,6 +199,21 @@ writer_thread (void *arg)
   return NULL;
 }
 
+/* A whole chunk, or with --ignore-read-errors whatever of it can be
+ * read, the rest zeros (recorded in the map).  0 or -1 (printed).
+ */
+static int
+read_chunk (struct sender *s, struct p2v_salvage *salvage, void *buf, size_t n, uint64_t off)
+{
+  if (!salvage)
+    return p2v_dev_pread (&s->src, buf, n, off);
+  int64_t lost = p2v_read_salvage (salvage, buf, n, off);
+  if (lost > 0)
+    p2v_warning ("%lld unreadable bytes in the %zu at offset %llu of %s: sent as zeros",
+                 (long long) lost, n, (unsigned long long) off, s->o->source);
+  return lost < 0 ? -1 : 0;
+}
+
 static void *
 digest_thread (void *arg)
 {
@@ -206,13 +224,19 @@ digest_thread (void *arg)
   uint64_t prefix = s->start_seq * s->o->chunk_size;
   if (prefix) {
     uint8_t *buf = xmalloc (s->o->chunk_size);
+    /* Its own salvage context and map: the reader thread owns the others. */
+    struct p2v_salvage sv, *salvage = NULL;
+    if (s->o->badmap && p2v_salvage_init (&sv, s->src.fd, s->o->source, &s->bad_prefix) == 0)
+      salvage = &sv;
     for (uint64_t off = 0; off < prefix && !p2v_ring_aborted (s->ring); off += s->o->chunk_size) {
-      if (p2v_dev_pread (&s->src, buf, s->o->chunk_size, off) == -1) {
+      if (read_chunk (s, salvage, buf, s->o->chunk_size, off) == -1) {
         fail (s, P2V_EXIT_IO);
         break;
       }
       p2v_digest_update (s->digest, buf, s->o->chunk_size);
     }
+    if (salvage)
+      p2v_salvage_close (salvage);
     free (buf);
   }
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
@@ -230,6 +254,9 @@ static void
 read_source (struct sender *s)
 {
   uint32_t cs = s->o->chunk_size;
+  struct p2v_salvage sv, *salvage = NULL;
+  if (s->o->badmap && p2v_salvage_init (&sv, s->src.fd, s->o->source, &s->bad) == 0)
+    salvage = &sv;
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_acquire (s->ring, seq);
     if (!slot)
@@ -238,7 +265,7 @@ read_source (struct sender *s)
     h->disk = 0;
     h->offset = seq * cs;
     h->raw_len = chunk_len (s->src.size, cs, seq);
-    if (p2v_dev_pread (&s->src, slot->raw, h->raw_len, h->offset) == -1) {
+    if (read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
       fail (s, P2V_EXIT_IO);
       break;
     }
@@ -251,6 +278,8 @@ read_source (struct sender *s)
     p2v_ring_publish (s->ring, slot, 2, !zero);
   }
   p2v_ring_finish (s->ring);
+  if (salvage)
+    p2v_salvage_close (salvage);
 }
 
 static int
@@ -373,6 +402,25 @@ p2v_ring_slots (unsigned threads)
   return 2 * threads + 2;
 }
 
+/* The unreadable areas, merged from the reader and the prefix re-read,
+ * in the final report and the map file.
+ */
+static int
+report_bad_sectors (struct sender *s)
+{
+  char line[4096];
+  for (size_t i = 0; i < s->bad_prefix.n; i++)
+    p2v_badmap_add (&s->bad, s->bad_prefix.r[i].offset, s->bad_prefix.r[i].length);
+  if (s->bad.n)
+    p2v_warning ("%s", p2v_badmap_summary (&s->bad, 10, line, sizeof line));
+  else
+    p2v_info ("no unreadable sectors");
+  if (p2v_badmap_write (&s->bad, s->o->badmap, s->o->source, s->src.size) == -1)
+    return -1;
+  p2v_info ("bad-sector map: %s", s->o->badmap);
+  return 0;
+}
+
 /* One session: connect, handshake, stream from wherever the receiver
  * says, and wait for its verdict.  Returns an exit status.
  */
@@ -384,6 +432,10 @@ attempt (struct sender *s)
   s->status = P2V_EXIT_OK;
   s->start_seq = 0;
   s->wire_bytes = 0;
+  p2v_badmap_free (&s->bad);
+  p2v_badmap_free (&s->bad_prefix);
+  p2v_badmap_init (&s->bad);
+  p2v_badmap_init (&s->bad_prefix);
   if (o->to_stdout)
     s->ch.fd = STDOUT_FILENO;
   else if ((s->ch.fd = p2v_connect (o->host, o->port)) == -1)
@@ -456,6 +508,8 @@ attempt (struct sender *s)
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->wire_bytes, w), sent ? 100.0 * s->wire_bytes / sent : 100.0);
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
+  if (o->badmap && report_bad_sectors (s) == -1)
+    status = P2V_EXIT_IO;
   if (o->digest_file && p2v_digest_file_write (o->digest_file, hex, o->source) == -1)
     status = P2V_EXIT_IO;
   if (s->is_socket) {
@@ -488,7 +542,16 @@ fingerprint (struct sender *s)
 {
   uint32_t n = s->src.size < s->o->chunk_size ? (uint32_t) s->src.size : s->o->chunk_size;
   uint8_t *buf = xmalloc (n ? n : 1), md[P2V_DIGEST_MAX];
-  int r = p2v_dev_pread (&s->src, buf, n, 0);
+  /* A dying disk may fail here already; the reader reports it later. */
+  struct p2v_badmap scratch;
+  struct p2v_salvage sv;
+  p2v_badmap_init (&scratch);
+  bool salvage = s->o->badmap && p2v_salvage_init (&sv, s->src.fd, s->o->source, &scratch) == 0;
+  int r = salvage ? (p2v_read_salvage (&sv, buf, n, 0) < 0 ? -1 : 0)
+                  : p2v_dev_pread (&s->src, buf, n, 0);
+  if (salvage)
+    p2v_salvage_close (&sv);
+  p2v_badmap_free (&scratch);
   if (r == 0) {
     struct p2v_digest *d = p2v_digest_new (P2V_DIGEST_SHA256);
     p2v_digest_update (d, buf, n);
@@ -520,6 +583,13 @@ p2v_send (const struct p2v_send_opts *o)
     return P2V_EXIT_IO;
   if (p2v_source_open (o->source, &s.src) == -1)
     return P2V_EXIT_IO;
+  int busy = p2v_source_in_use (&s.src, o->force);
+  if (busy) {
+    p2v_dev_close (&s.src);
+    return busy;
+  }
+  p2v_badmap_init (&s.bad);
+  p2v_badmap_init (&s.bad_prefix);
   if (fingerprint (&s) == -1) {
     p2v_dev_close (&s.src);
     return P2V_EXIT_IO;
@@ -550,6 +620,8 @@ p2v_send (const struct p2v_send_opts *o)
     sleep (wait);
   }
 
+  p2v_badmap_free (&s.bad);
+  p2v_badmap_free (&s.bad_prefix);
   p2v_dev_close (&s.src);
   pthread_mutex_destroy (&s.lock);
   return status;

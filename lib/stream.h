@@ -9,6 +9,12 @@ struct p2v_send_opts {
   const char *source;
   const char *host, *port;      /* NULL host with to_stdout */
   bool to_stdout;
+  const char *key;              /* normalized key text, or NULL */
+  bool encrypt;                 /* false: --no-encrypt (still authenticated) */
+  unsigned retry;               /* reconnections after a dropped link */
+  bool resume;                  /* --resume: insist on continuing */
+  const char *badmap;           /* --ignore-read-errors: map file, else NULL */
+  bool force;                   /* send a disk whose filesystems are in use */
   unsigned threads;             /* compression workers */
   int codec, level;
   uint32_t chunk_size;
@@ -21,6 +27,11 @@ struct p2v_recv_opts {
   const char *target;
   const char *host, *port;      /* listen address; NULL host: all */
   bool from_stdin;
+  const char *key;              /* normalized key text, or NULL: state's or random */
+  unsigned retry;               /* reconnections to wait for after a drop */
+  unsigned timeout;             /* seconds of silence before giving up */
+  const char *state_dir;        /* resume state of block device targets */
+  bool force;                   /* write a target that is in use */
   unsigned threads;             /* decompression workers */
   const char *digest_file;
   const char *manifest;         /* NULL: TARGET.p2v.json for files */

@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "parse.h"
+#include "partinfo.h"
 #include "progress.h"
 #include "stream.h"
 #include "util.h"
@@ -131,6 +132,12 @@ main (int argc, char **argv)
   o.host = host;
   o.port = port ? port : "5000";
   int status = p2v_recv (&o);
+  /* A verified copy on a disk: make its partition table right for the
+   * new disk (a GPT's backup header belongs at the end of a larger
+   * disk) and show the partitions to the kernel, as partprobe would.
+   */
+  if (status == P2V_EXIT_OK)
+    status = p2v_finish_partitions (o.target);
   free (host);
   free (port);
   return status;

@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "format.h"
 #include "parse.h"
+#include "partinfo.h"
 #include "progress.h"
 #include "stream.h"
 #include "util.h"
@@ -34,6 +35,10 @@ usage (FILE *f)
 "      --no-encrypt              authenticate but do not encrypt\n"
 "      --retry=N                 reconnect and resume N times (default 5)\n"
 "      --resume                  fail unless the receiver can resume\n"
+"      --ignore-read-errors[=MAP] send unreadable sectors as zeros, list them\n"
+"                                in MAP (default: SOURCE-NAME.badmap here)\n"
+"      --force                   send a disk holding the running root\n"
+"      --list                    show this machine's disks and exit\n"
 "      --progress=MODE           auto, tty, plain, json, none\n"
 "  -q, --quiet                   no progress, only errors\n"
 "  -h, --help / -V, --version\n"
@@ -44,7 +49,8 @@ int
 main (int argc, char **argv)
 {
   enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS, OPT_KEY_FILE,
-         OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME };
+         OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME, OPT_IGNORE_READ_ERRORS, OPT_FORCE,
+         OPT_LIST };
   static const struct option long_opts[] = {
     { "compress", required_argument, NULL, 'c' },
     { "threads", required_argument, NULL, 'j' },
@@ -58,6 +64,9 @@ main (int argc, char **argv)
     { "no-encrypt", no_argument, NULL, OPT_NO_ENCRYPT },
     { "retry", required_argument, NULL, OPT_RETRY },
     { "resume", no_argument, NULL, OPT_RESUME },
+    { "ignore-read-errors", optional_argument, NULL, OPT_IGNORE_READ_ERRORS },
+    { "force", no_argument, NULL, OPT_FORCE },
+    { "list", no_argument, NULL, OPT_LIST },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -70,6 +79,8 @@ main (int argc, char **argv)
   };
   char *host = NULL, *port = NULL;
   const char *key_arg = NULL, *key_file = NULL;
+  bool ignore_read_errors = false;
+  char *badmap = NULL;
   char key[P2V_KEY_TEXT_LEN];
   int c;
 
@@ -133,6 +144,14 @@ main (int argc, char **argv)
     case OPT_KEY_FILE: key_file = optarg; break;
     case OPT_NO_ENCRYPT: o.encrypt = false; break;
     case OPT_RESUME: o.resume = true; break;
+    case OPT_IGNORE_READ_ERRORS:
+      ignore_read_errors = true;
+      if (optarg)
+        o.badmap = optarg;
+      break;
+    case OPT_FORCE: o.force = true; break;
+    case OPT_LIST:
+      return p2v_list_disks (stdout) >= 0 ? P2V_EXIT_OK : P2V_EXIT_IO;
     case OPT_RETRY:
       if (p2v_parse_uint (optarg, 0, 1000, &o.retry) == -1) {
         p2v_error ("--retry: '%s' is not a number from 0 to 1000", optarg);
@@ -161,6 +180,10 @@ main (int argc, char **argv)
   case 1: o.key = key; break;
   }
   o.source = argv[optind];
+  if (ignore_read_errors && !o.badmap) {
+    const char *base = strrchr (o.source, '/');
+    o.badmap = badmap = xasprintf ("%s.badmap", base ? base + 1 : o.source);
+  }
   if (!o.to_stdout) {
     if (p2v_parse_hostport (argv[optind + 1], 0, "5000", &host, &port) == -1) {
       p2v_error ("'%s' is not HOST[:PORT] (IPv6: [ADDR]:PORT)", argv[optind + 1]);
@@ -169,7 +192,11 @@ main (int argc, char **argv)
     o.host = host;
     o.port = port;
   }
+  /* What is about to be copied, as the admin will want to check it. */
+  if (!p2v_quiet)
+    p2v_print_partition_table (o.source, stderr);
   int status = p2v_send (&o);
+  free (badmap);
   free (host);
   free (port);
   return status;

@@ -116,4 +116,23 @@ done
 cmp "$tmp/out.img" "$img" || fail "salvaged healthy copy differs"
 [ -z "$(grep -v '^#' "$tmp/bad.map")" ] || fail "healthy image has bad ranges in its map"
 expect_line "$tmp/salvage.out" "^no unreadable sectors$"
+# End to end, as an admin runs it: p2vsend stops cleanly without the
+# option, and with it sends everything readable to p2vrecv over TCP,
+# both digests describing what was written, the map exact.
+rc=0
+p2vsend -q --retry 0 "$src" 127.0.0.1:1 2> "$tmp/send.err" || rc=$?
+[ "$rc" -eq 2 ] || { cat "$tmp/send.err" >&2; fail "p2vsend on a failing disk exited $rc, want 2"; }
+expect_line "$tmp/send.err" "^p2vsend: error: read error on $src at offset [0-9]+: Input/output error$"
+start_recv "$tmp/received.img"
+p2vsend --progress=none --ignore-read-errors="$tmp/send.map" "$src" "127.0.0.1:$port" 2> "$tmp/send.err" \
+    || { cat "$tmp/send.err" >&2; fail "p2vsend --ignore-read-errors failed"; }
+wait_recv
+[ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exited $recv_rc"; }
+cmp "$tmp/received.img" "$expected" || fail "received copy is not the image with the bad ranges zeroed"
+want=$(digest_of sha256 "$expected")
+expect_line "$tmp/send.err" "^p2vsend: sha256 $want  "
+expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
+expect_line "$tmp/send.err" "^p2vsend: warning: $((${#bad[@]} / 2)) unreadable ranges, .* \\($total bytes\\) sent as zeros"
+grep -v '^#' "$tmp/send.map" > "$tmp/got.map"
+diff -u "$want_map" "$tmp/got.map" >&2 || fail "p2vsend's map is not exactly the injected ranges"
 echo "PASS"
