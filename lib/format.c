@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "codec.h"
 #include "digest.h"
 #include "format.h"
 
@@ -184,4 +185,36 @@ p2v_unpack_result (const uint8_t *in, size_t len, struct p2v_result *r,
   *msg = (const char *) in + P2V_RESULT_FIXED_LEN + r->digest_len;
   *msg_len = len - P2V_RESULT_FIXED_LEN - r->digest_len;
   return 0;
+}
+
+const char *
+p2v_check_chunk (const struct p2v_source_hdr *sh, const struct p2v_chunk_hdr *h,
+                 uint32_t payload, uint64_t expect,
+                 uint32_t zero_crc_full, uint32_t zero_crc_last)
+{
+  if (expect >= sh->size)
+    return "chunk past the end of the source";
+  uint64_t left = sh->size - expect;
+  uint32_t want = left < sh->chunk_size ? (uint32_t) left : sh->chunk_size;
+  if (h->disk != sh->disk)
+    return "chunk for a disk that is not in this session";
+  if (h->offset != expect)
+    return "chunk out of order";
+  if (h->raw_len != want)
+    return "chunk length does not match the source size";
+  switch (h->codec) {
+  case P2V_CODEC_ZERO:
+    if (payload != 0)
+      return "zero chunk with a payload";
+    if (h->crc != (want == sh->chunk_size ? zero_crc_full : zero_crc_last))
+      return "zero chunk with a wrong checksum";
+    return NULL;
+  case P2V_CODEC_STORED:
+    return payload == h->raw_len ? NULL : "stored chunk of the wrong length";
+  default:
+    if (!p2v_codec_available (h->codec))
+      return "chunk compressed with a codec this build does not have";
+    /* The sender stores a chunk raw unless compression made it smaller. */
+    return payload > 0 && payload < h->raw_len ? NULL : "compressed chunk of an impossible length";
+  }
 }

@@ -120,6 +120,17 @@ void p2v_unpack_source (const uint8_t in[P2V_SOURCE_FIXED_LEN],
  */
 int p2v_check_source (const struct p2v_source_hdr *s, const char **why);
 
+/* Is a CHUNK frame with this header and payload length exactly what
+ * must come next, at offset expect of the source sh describes?  The
+ * zero CRCs are those of a full and of the last chunk's worth of zeros.
+ * NULL when acceptable, else the reason.  Whatever a peer sends, an
+ * accepted chunk lies inside the source and needs at most one chunk of
+ * memory.
+ */
+const char *p2v_check_chunk (const struct p2v_source_hdr *sh, const struct p2v_chunk_hdr *h,
+                             uint32_t payload, uint64_t expect,
+                             uint32_t zero_crc_full, uint32_t zero_crc_last);
+
 void p2v_pack_accept (uint8_t out[P2V_ACCEPT_LEN], const struct p2v_accept *a);
 void p2v_unpack_accept (const uint8_t in[P2V_ACCEPT_LEN], struct p2v_accept *a);
 

@@ -265,40 +265,6 @@ truncated (struct receiver *r, uint64_t at)
           p2v_human_size (at, a), p2v_human_size (r->sh.size, b), r->o->target);
 }
 
-/* Validate one CHUNK frame against what must come next.  Returns NULL
- * when it is acceptable, else the reason.
- */
-static const char *
-check_chunk (const struct receiver *r, const struct p2v_chunk_hdr *h,
-             uint32_t payload, uint64_t expect)
-{
-  uint64_t left = r->sh.size - expect;
-  uint32_t want = left < r->sh.chunk_size ? (uint32_t) left : r->sh.chunk_size;
-  if (h->disk != 0)
-    return "chunk for a disk that is not in this session";
-  if (expect >= r->sh.size)
-    return "chunk past the end of the source";
-  if (h->offset != expect)
-    return "chunk out of order";
-  if (h->raw_len != want)
-    return "chunk length does not match the source size";
-  switch (h->codec) {
-  case P2V_CODEC_ZERO:
-    if (payload != 0)
-      return "zero chunk with a payload";
-    if (h->crc != (want == r->sh.chunk_size ? r->zero_crc_full : r->zero_crc_last))
-      return "zero chunk with a wrong checksum";
-    return NULL;
-  case P2V_CODEC_STORED:
-    return payload == h->raw_len ? NULL : "stored chunk of the wrong length";
-  default:
-    if (!p2v_codec_available (h->codec))
-      return "chunk compressed with a codec this build does not have";
-    /* The sender stores a chunk raw unless compression made it smaller. */
-    return payload > 0 && payload < h->raw_len ? NULL : "compressed chunk of an impossible length";
-  }
-}
-
 /* The reader: runs on the calling thread until END or failure.
  * Returns 0 with *end filled, or -1.
  */
@@ -361,7 +327,8 @@ read_stream (struct receiver *r, struct p2v_end *end)
      * buffer; nothing is published before the tag verifies.
      */
     p2v_unpack_chunk_hdr (hb, &ch);
-    const char *why = check_chunk (r, &ch, payload, expect);
+    const char *why = p2v_check_chunk (&r->sh, &ch, payload, expect,
+                                       r->zero_crc_full, r->zero_crc_last);
     if (why) {
       fail (r, P2V_EXIT_PROTOCOL, "malformed stream at offset %llu: %s",
             (unsigned long long) expect, why);

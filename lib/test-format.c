@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include "codec.h"
 #include "digest.h"
 #include "format.h"
 #include "test.h"
@@ -77,5 +78,35 @@ main (void)
   CHECK (p2v_unpack_result (rb, n + 8, &r2, &msg, &mlen) == 0 && r2.status == 5
          && r2.digest_len == 16 && mlen == 8 && memcmp (msg, "mismatch", 8) == 0);
   CHECK (p2v_unpack_result (rb, 10, &r2, &msg, &mlen) == -1);
+  /* Chunk frames: only exactly the next chunk is acceptable. */
+  struct p2v_source_hdr sh = { 0, 10 * 65536 + 100, 65536, P2V_DIGEST_SHA256 };
+  struct p2v_chunk_hdr k = { 0, P2V_CODEC_STORED, 65536, 65536, 0 };
+  CHECK (p2v_check_chunk (&sh, &k, 65536, 65536, 1, 2) == NULL);
+  CHECK (p2v_check_chunk (&sh, &k, 65536, 0, 1, 2) != NULL);          /* out of order */
+  CHECK (p2v_check_chunk (&sh, &k, 65535, 65536, 1, 2) != NULL);      /* short payload */
+  k.raw_len = 65537;
+  CHECK (p2v_check_chunk (&sh, &k, 65537, 65536, 1, 2) != NULL);      /* longer than a chunk */
+  k.offset = 10 * 65536;
+  k.raw_len = 100;
+  CHECK (p2v_check_chunk (&sh, &k, 100, 10 * 65536, 1, 2) == NULL);   /* the short last one */
+  k.raw_len = 65536;
+  CHECK (p2v_check_chunk (&sh, &k, 65536, 10 * 65536, 1, 2) != NULL); /* past the end */
+  CHECK (p2v_check_chunk (&sh, &k, 65536, 11 * 65536, 1, 2) != NULL);
+  k.offset = 0;
+  k.codec = P2V_CODEC_ZERO;
+  k.crc = 1;
+  CHECK (p2v_check_chunk (&sh, &k, 0, 0, 1, 2) == NULL);
+  CHECK (p2v_check_chunk (&sh, &k, 5, 0, 1, 2) != NULL);              /* zero with payload */
+  k.crc = 2;
+  CHECK (p2v_check_chunk (&sh, &k, 0, 0, 1, 2) != NULL);              /* wrong zero CRC */
+  k.codec = P2V_CODEC_ZLIB;
+  CHECK (p2v_check_chunk (&sh, &k, 65536, 0, 1, 2) != NULL);          /* "compressed", not smaller */
+  CHECK (p2v_check_chunk (&sh, &k, 0, 0, 1, 2) != NULL);
+  CHECK (p2v_check_chunk (&sh, &k, 1000, 0, 1, 2) == NULL);
+  k.codec = 99;
+  CHECK (p2v_check_chunk (&sh, &k, 1000, 0, 1, 2) != NULL);
+  k.codec = P2V_CODEC_STORED;
+  k.disk = 1;
+  CHECK (p2v_check_chunk (&sh, &k, 65536, 0, 1, 2) != NULL);
   return TEST_DONE ();
 }
