@@ -83,6 +83,9 @@ struct receiver {
   struct p2v_progress *progress;
   uint64_t written;             /* writer thread: bytes on the target */
   uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
+  bool cut;                     /* reader: the stream stopped early ... */
+  int cut_errno;                /* ... with this errno (0: clean EOF) ... */
+  uint64_t cut_at;              /* ... at this offset */
   pthread_mutex_t lock;
   int status;
   char reason[512];             /* first failure, for the RESULT record */
@@ -189,9 +192,6 @@ writer_thread (void *arg)
         && checkpoint (r) == -1)
       break;
   }
-  /* A session that dies keeps whatever reached the disk. */
-  if (p2v_ring_aborted (r->ring) && r->written % r->sh.chunk_size == 0)
-    checkpoint (r);
   return NULL;
 }
 
@@ -244,25 +244,37 @@ send_reply (struct receiver *r, uint8_t type, const void *a, size_t alen,
   free (buf);
 }
 
+/* The stream stopped before its end.  Reported only once the workers
+ * have finished what arrived before: a corrupt chunk just before the
+ * cut is the better explanation, and what did arrive intact is still
+ * written (and checkpointed) for a resume.
+ */
 static void
 truncated (struct receiver *r, uint64_t at)
 {
+  r->cut = true;
+  r->cut_errno = errno;
+  r->cut_at = at;
+}
+
+static void
+report_cut (struct receiver *r)
+{
   char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
-  if (errno == EBADMSG)
+  int e = r->cut_errno;
+  p2v_human_size (r->cut_at, a);
+  p2v_human_size (r->sh.size, b);
+  if (e == EBADMSG)
     fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
-          "corrupted in transit); it was not written", p2v_human_size (at, a),
-          p2v_human_size (r->sh.size, b));
-  else if (errno == EAGAIN || errno == EWOULDBLOCK)
+          "corrupted in transit); it was not written", a, b);
+  else if (e == EAGAIN || e == EWOULDBLOCK)
     fail (r, P2V_EXIT_NET, "%s sent nothing for %u s at %s of %s; %s is incomplete",
-          r->peer, r->o->timeout, p2v_human_size (at, a), p2v_human_size (r->sh.size, b),
-          r->o->target);
-  else if (errno)
+          r->peer, r->o->timeout, a, b, r->o->target);
+  else if (e)
     fail (r, P2V_EXIT_NET, "connection from %s failed at %s of %s: %s; %s is incomplete",
-          r->peer, p2v_human_size (at, a), p2v_human_size (r->sh.size, b),
-          strerror (errno), r->o->target);
+          r->peer, a, b, strerror (e), r->o->target);
   else
-    fail (r, P2V_EXIT_NET, "stream ended at %s of %s; %s is incomplete",
-          p2v_human_size (at, a), p2v_human_size (r->sh.size, b), r->o->target);
+    fail (r, P2V_EXIT_NET, "stream ended at %s of %s; %s is incomplete", a, b, r->o->target);
 }
 
 /* The reader: runs on the calling thread until END or failure.
@@ -491,6 +503,7 @@ transfer (struct receiver *r)
   const struct p2v_recv_opts *o = r->o;
   uint32_t cs = r->sh.chunk_size;
   r->status = P2V_EXIT_OK;
+  r->cut = false;
   r->nchunks = (r->sh.size + cs - 1) / cs;
   r->written = r->checkpoint = r->start;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
@@ -522,6 +535,12 @@ transfer (struct receiver *r)
   pthread_join (hasher, NULL);
   for (unsigned i = 0; i < o->threads; i++)
     pthread_join (workers[i], NULL);
+
+  if (rc == -1 && r->cut && r->status == P2V_EXIT_OK)
+    report_cut (r);
+  /* A session that dies keeps whatever reached the disk intact. */
+  if ((rc == -1 || r->status) && r->written % cs == 0)
+    checkpoint (r);
 
   uint8_t mine[P2V_DIGEST_MAX];
   size_t dlen = p2v_digest_size (r->sh.digest_id);
