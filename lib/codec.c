@@ -36,7 +36,7 @@ static const struct {
   { P2V_CODEC_STORED, "none", 0, 0, 0 },
   { P2V_CODEC_ZERO, "zero", 0, 0, 0 },
   { P2V_CODEC_ZLIB, "zlib", 1, 1, 9 },
-  { P2V_CODEC_ZSTD, "zstd", 1, 3, 19 },
+  { P2V_CODEC_ZSTD, "zstd", 1, 1, 19 },
   { P2V_CODEC_LZ4, "lz4", 1, 1, 1 },
 };
 

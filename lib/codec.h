@@ -19,6 +19,16 @@ enum p2v_codec_id {
   P2V_CODEC_LZ4 = 4,
 };
 
+/* (config.h, included first by every .c file, says HAVE_ZSTD.)
+ * zstd at level 1 compresses several times faster than zlib for a
+ * similar ratio on disk data; zlib stays for builds without libzstd.
+ */
+#ifdef HAVE_ZSTD
+#define P2V_CODEC_DEFAULT P2V_CODEC_ZSTD
+#else
+#define P2V_CODEC_DEFAULT P2V_CODEC_ZLIB
+#endif
+
 /* "none", "zlib", "zstd", "lz4" → id, or -1 (also when not built in). */
 int p2v_codec_from_name (const char *name);
 const char *p2v_codec_name (int id);

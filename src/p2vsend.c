@@ -24,7 +24,7 @@ usage (FILE *f)
 "       p2vsend [OPTIONS] --stdout SOURCE > STREAM\n"
 "Stream the disk SOURCE (a block device or an image file) to p2vrecv.\n"
 "\n"
-"  -c, --compress=CODEC[:LEVEL]  zlib (default), zstd, lz4 or none\n"
+"  -c, --compress=CODEC[:LEVEL]  zstd (default, level 1), lz4, zlib or none\n"
 "  -j, --threads=N               compression threads (default: CPUs)\n"
 "  -b, --chunk-size=SIZE         64K..16M, a power of two (default 4M)\n"
 "      --digest=ALG              md5, sha1, sha256 (default), sha512\n"
@@ -73,7 +73,7 @@ main (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   struct p2v_send_opts o = {
-    .threads = p2v_default_threads (), .codec = P2V_CODEC_ZLIB, .level = -1,
+    .threads = p2v_default_threads (), .codec = P2V_CODEC_DEFAULT, .level = -1,
     .chunk_size = P2V_CHUNK_DEFAULT, .digest_id = P2V_DIGEST_SHA256,
     .progress_mode = P2V_PROGRESS_AUTO, .encrypt = true, .retry = 5,
   };

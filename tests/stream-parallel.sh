@@ -20,15 +20,24 @@ with open(sys.argv[1], 'w') as f:
         f.write(line)
         n += len(line)
 PY
-run() {
-    /usr/bin/time -f '%e %U %S' -o "$tmp/t.$1" p2vsend -q -j "$1" --compress=zlib:6 --stdout "$src" > /dev/null \
-        || fail "p2vsend -j $1 failed"
-    read -r wall user sys < "$tmp/t.$1"
-    echo "-j $1: wall ${wall}s, cpu $(echo "$user + $sys" | bc)s"
+# Best of three runs each, so a moment of other load does not decide.
+best() {
+    local j=$1 i
+    bw=999 bc=0
+    for i in 1 2 3; do
+        /usr/bin/time -f '%e %U %S' -o "$tmp/t.$j" p2vsend -q -j "$j" --compress=zlib:6 \
+            --stdout "$src" > /dev/null || fail "p2vsend -j $j failed"
+        read -r wall user sys < "$tmp/t.$j"
+        if echo "$wall < $bw" | bc | grep -q 1; then bw=$wall; bc=$(echo "$user + $sys" | bc); fi
+    done
+    echo "-j $j: wall ${bw}s, cpu ${bc}s"
 }
 requires bc
-run 1; w1=$wall
-run 2; w2=$wall; cpu2=$(echo "$user + $sys" | bc)
-echo "$cpu2 > 1.4 * $w2" | bc | grep -q 1 || fail "-j 2 used ${cpu2}s CPU in ${w2}s: both cores were not busy"
+best 1; w1=$bw c1=$bc
+# If one thread cannot even get one core, the machine is too busy for
+# a measurement to mean anything.
+echo "$c1 < 0.8 * $w1" | bc | grep -q 1 && { echo "SKIP: machine too busy to measure"; exit 77; }
+best 2; w2=$bw c2=$bc
+echo "$c2 > 1.4 * $w2" | bc | grep -q 1 || fail "-j 2 used ${c2}s CPU in ${w2}s: both cores were not busy"
 echo "$w2 < 0.8 * $w1" | bc | grep -q 1 || fail "-j 2 (${w2}s) is not faster than -j 1 (${w1}s)"
 exit 0
