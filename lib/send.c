@@ -504,7 +504,7 @@ attempt (struct sender *s)
   double dt = p2v_now () - t0;
   char w[P2V_HUMAN_LEN], el[P2V_HUMAN_LEN];
   uint64_t sent = s->src.size - s->start_seq * o->chunk_size;
-  p2v_info ("read %s in %s; %s on the wire (%.0f%% of what was sent)",
+  p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->wire_bytes, w), sent ? 100.0 * s->wire_bytes / sent : 100.0);
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);

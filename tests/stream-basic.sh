@@ -24,7 +24,7 @@ expect_line "$tmp/send.err" "verified the copy: identical"
 # pv-style progress: bytes, total, percent, rates, elapsed, ETA.
 expect_line "$tmp/send.err" "src.img: [0-9.]+ MiB / 19\.2 MiB +100%  .*/s  avg .*/s  [0-9]+:[0-9]{2}  ETA"
 # The zeros did not cross the wire.
-expect_line "$tmp/send.err" "on the wire \(([0-9]|[1-6][0-9])% of what was sent\)"
+expect_line "$tmp/send.err" "on the wire \(([0-9]|[1-6][0-9])\.[0-9]% of what was sent\)"
 
 m=$out.p2v.json
 [ -s "$m" ] || fail "no manifest beside the target"
