@@ -507,6 +507,7 @@ transfer (struct receiver *r)
   r->nchunks = (r->sh.size + cs - 1) / cs;
   r->written = r->checkpoint = r->start;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
+  p2v_ring_start_at (r->ring, r->start / cs);
   r->zeros = xcalloc (1, cs);
   r->zero_crc_full = (uint32_t) crc32_z (0, r->zeros, cs);
   r->zero_crc_last = (uint32_t) crc32_z (0, r->zeros, r->sh.size % cs ? r->sh.size % cs : cs);

@@ -22,6 +22,14 @@ p2v_ring_new (size_t nslots, size_t raw_cap, size_t enc_cap)
 }
 
 void
+p2v_ring_start_at (struct p2v_ring *r, uint64_t first_seq)
+{
+  pthread_mutex_lock (&r->lock);
+  r->produced = r->next_work = first_seq;
+  pthread_mutex_unlock (&r->lock);
+}
+
+void
 p2v_ring_free (struct p2v_ring *r)
 {
   if (!r)

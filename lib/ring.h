@@ -38,13 +38,15 @@ struct p2v_ring {
   pthread_cond_t cond;
   struct p2v_slot *slots;
   size_t n;
-  uint64_t produced;            /* slots published so far */
+  uint64_t produced;            /* next seq to publish: everything below is out */
   uint64_t next_work;           /* next seq a worker may take */
   bool finished;                /* producer published its last slot */
   bool aborted;                 /* someone failed: everyone stops */
 };
 
 struct p2v_ring *p2v_ring_new (size_t nslots, size_t raw_cap, size_t enc_cap);
+/* A resumed transfer's first chunk number; before anything is published. */
+void p2v_ring_start_at (struct p2v_ring *r, uint64_t first_seq);
 void p2v_ring_free (struct p2v_ring *r);
 
 /* Producer: wait until the slot for seq is free, or NULL if aborted. */

@@ -471,6 +471,7 @@ attempt (struct sender *s)
     status = P2V_EXIT_USAGE;
     goto out;
   }
+  p2v_ring_start_at (s->ring, s->start_seq);
   s->progress = p2v_progress_new (o->progress_mode, o->source, s->src.size);
   double t0 = p2v_now ();
 

@@ -75,6 +75,22 @@ main (void)
   CHECK (bad[0] == 0 && bad[1] == 0);
   p2v_ring_free (ring);
 
+  /* A resumed transfer numbers its chunks from where it resumes. */
+  ring = p2v_ring_new (3, 16, 16);
+  p2v_ring_start_at (ring, 1000);
+  p2v_ring_publish (ring, p2v_ring_acquire (ring, 1000), 1, true);
+  struct p2v_slot *ws = p2v_ring_take_work (ring);
+  CHECK (ws != NULL && ws->seq == 1000);
+  if (ws)
+    p2v_ring_work_done (ring, ws);
+  p2v_ring_finish (ring);
+  struct p2v_slot *got = p2v_ring_wait (ring, 1000, P2V_SLOT_DONE);
+  CHECK (got != NULL && got->seq == 1000);
+  if (got)
+    p2v_ring_release (ring, got);
+  CHECK (p2v_ring_wait (ring, 1001, P2V_SLOT_DONE) == NULL);   /* the end */
+  p2v_ring_free (ring);
+
   /* Abort wakes a producer blocked on a full ring. */
   ring = p2v_ring_new (2, 16, 16);
   for (uint64_t seq = 0; seq < 2; seq++)
