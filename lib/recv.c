@@ -472,6 +472,11 @@ accept_source (struct receiver *r)
     return P2V_EXIT_IO;
   }
   r->dst_open = true;
+  /* A fresh thin-provisioned or just-discarded disk reads back zeros:
+   * writing zeros to it again would only cost time (and thin space).
+   */
+  if (r->o->target_is_zero)
+    r->dst.reads_zero = true;
   /* From now on a crash leaves a state to resume from, with the key. */
   if (r->state_path && p2v_state_save (r->state_path, &r->state) == -1)
     return P2V_EXIT_IO;

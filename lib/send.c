@@ -42,6 +42,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -205,13 +206,21 @@ writer_thread (void *arg)
 static int
 read_chunk (struct sender *s, struct p2v_salvage *salvage, void *buf, size_t n, uint64_t off)
 {
+  int r;
   if (!salvage)
-    return p2v_dev_pread (&s->src, buf, n, off);
-  int64_t lost = p2v_read_salvage (salvage, buf, n, off);
-  if (lost > 0)
-    p2v_warning ("%lld unreadable bytes in the %zu at offset %llu of %s: sent as zeros",
-                 (long long) lost, n, (unsigned long long) off, s->o->source);
-  return lost < 0 ? -1 : 0;
+    r = p2v_dev_pread (&s->src, buf, n, off);
+  else {
+    int64_t lost = p2v_read_salvage (salvage, buf, n, off);
+    if (lost > 0)
+      p2v_warning ("%lld unreadable bytes in the %zu at offset %llu of %s: sent as zeros",
+                   (long long) lost, n, (unsigned long long) off, s->o->source);
+    r = lost < 0 ? -1 : 0;
+  }
+  /* Read once, never again: on a server still running, the whole disk
+   * passing through the page cache would evict what its services need.
+   */
+  posix_fadvise (s->src.fd, off, n, POSIX_FADV_DONTNEED);
+  return r;
 }
 
 static void *

@@ -32,6 +32,7 @@ struct p2v_recv_opts {
   unsigned timeout;             /* seconds of silence before giving up */
   const char *state_dir;        /* resume state of block device targets */
   bool force;                   /* write a target that is in use */
+  bool target_is_zero;          /* the admin vouches: skip writing zeros */
   unsigned threads;             /* decompression workers */
   const char *digest_file;
   const char *manifest;         /* NULL: TARGET.p2v.json for files */

@@ -37,6 +37,8 @@ usage (FILE *f)
 "      --state-dir=DIR          resume state for block devices\n"
 "                               (default /var/lib/p2vstream)\n"
 "      --force                  write a target that is mounted or in use\n"
+"      --target-is-zero         the target reads back zeros: do not write\n"
+"                               the source's zero chunks\n"
 "  -q, --quiet                  no progress, only errors\n"
 "  -h, --help / -V, --version\n"
 "See p2vrecv(1) for exit statuses.\n");
@@ -46,7 +48,7 @@ int
 main (int argc, char **argv)
 {
   enum { OPT_STDIN = 256, OPT_DIGEST_FILE, OPT_MANIFEST, OPT_PROGRESS, OPT_KEY_FILE,
-         OPT_RETRY, OPT_TIMEOUT, OPT_STATE_DIR, OPT_FORCE };
+         OPT_RETRY, OPT_TIMEOUT, OPT_STATE_DIR, OPT_FORCE, OPT_TARGET_IS_ZERO };
   static const struct option long_opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "stdin", no_argument, NULL, OPT_STDIN },
@@ -59,6 +61,7 @@ main (int argc, char **argv)
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "state-dir", required_argument, NULL, OPT_STATE_DIR },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -102,6 +105,7 @@ main (int argc, char **argv)
     case OPT_KEY_FILE: key_file = optarg; break;
     case OPT_STATE_DIR: o.state_dir = optarg; break;
     case OPT_FORCE: o.force = true; break;
+    case OPT_TARGET_IS_ZERO: o.target_is_zero = true; break;
     case OPT_RETRY:
       if (p2v_parse_uint (optarg, 0, 1000, &o.retry) == -1) {
         p2v_error ("--retry: '%s' is not a number from 0 to 1000", optarg);
