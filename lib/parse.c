@@ -141,3 +141,12 @@ p2v_parse_hostport (const char *s, int port_only_ok,
   *port = xstrdup (p);
   return 0;
 }
+
+int
+p2v_opt_uint (const char *opt, const char *arg, unsigned min, unsigned max, unsigned *out)
+{
+  if (p2v_parse_uint (arg, min, max, out) == 0)
+    return 0;
+  p2v_error ("%s: '%s' is not a number from %u to %u", opt, arg, min, max);
+  return -1;
+}

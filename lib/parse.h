@@ -24,4 +24,11 @@ int p2v_parse_size (const char *s, uint64_t *out);
 int p2v_parse_hostport (const char *s, int port_only_ok,
                         const char *default_port, char **host, char **port);
 
+/* For option tables: parse OPT's argument as a number in [min, max],
+ * or print "prog: error: OPT: 'ARG' is not a number from MIN to MAX"
+ * and return -1.
+ */
+int p2v_opt_uint (const char *opt, const char *arg, unsigned min, unsigned max,
+                  unsigned *out);
+
 #endif

@@ -31,6 +31,15 @@ p2v_progress_mode_from_name (const char *name)
   return -1;
 }
 
+int
+p2v_opt_progress (const char *arg)
+{
+  int m = p2v_progress_mode_from_name (arg);
+  if (m == -1)
+    p2v_error ("--progress: '%s' is not one of auto, tty, plain, json, none", arg);
+  return m;
+}
+
 struct p2v_progress *
 p2v_progress_new (int mode, const char *label, uint64_t total)
 {

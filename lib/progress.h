@@ -18,6 +18,8 @@ enum p2v_progress_mode {
 
 /* "auto", "tty", "plain", "json", "none" → mode, or -1. */
 int p2v_progress_mode_from_name (const char *name);
+/* The same for --progress=ARG, printing the error itself. */
+int p2v_opt_progress (const char *arg);
 
 struct p2v_progress;
 struct p2v_progress *p2v_progress_new (int mode, const char *label, uint64_t total);

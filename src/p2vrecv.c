@@ -89,34 +89,26 @@ main (int argc, char **argv)
       break;
     case OPT_STDIN: o.from_stdin = true; break;
     case 'j':
-      if (p2v_parse_uint (optarg, 1, 64, &o.threads) == -1) {
-        p2v_error ("--threads: '%s' is not a number from 1 to 64", optarg);
+      if (p2v_opt_uint ("--threads", optarg, 1, 64, &o.threads) == -1)
         return P2V_EXIT_USAGE;
-      }
       break;
     case OPT_DIGEST_FILE: o.digest_file = optarg; break;
     case OPT_MANIFEST: o.manifest = optarg; break;
     case OPT_PROGRESS:
-      if ((o.progress_mode = p2v_progress_mode_from_name (optarg)) == -1) {
-        p2v_error ("--progress: '%s' is not one of auto, tty, plain, json, none", optarg);
+      if ((o.progress_mode = p2v_opt_progress (optarg)) == -1)
         return P2V_EXIT_USAGE;
-      }
       break;
     case OPT_KEY_FILE: key_file = optarg; break;
     case OPT_STATE_DIR: o.state_dir = optarg; break;
     case OPT_FORCE: o.force = true; break;
     case OPT_TARGET_IS_ZERO: o.target_is_zero = true; break;
     case OPT_RETRY:
-      if (p2v_parse_uint (optarg, 0, 1000, &o.retry) == -1) {
-        p2v_error ("--retry: '%s' is not a number from 0 to 1000", optarg);
+      if (p2v_opt_uint ("--retry", optarg, 0, 1000, &o.retry) == -1)
         return P2V_EXIT_USAGE;
-      }
       break;
     case OPT_TIMEOUT:
-      if (p2v_parse_uint (optarg, 1, 86400, &o.timeout) == -1) {
-        p2v_error ("--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+      if (p2v_opt_uint ("--timeout", optarg, 1, 86400, &o.timeout) == -1)
         return P2V_EXIT_USAGE;
-      }
       break;
     case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
     case 'h': usage (stdout); return P2V_EXIT_OK;
