@@ -35,7 +35,7 @@ p2v_handshake_sender (struct p2v_chan *ch, bool two_way, const struct p2v_keys *
   if (two_way) {
     struct p2v_preamble pre;
     struct p2v_record_hdr h;
-    int r = p2v_wire_recv_preamble (ch->fd, &pre);
+    int r = p2v_wire_recv_preamble (ch, &pre);
     if (r == -1 || (r == 0 && p2v_chan_recv_hdr (ch, &h) != 1)) {
       p2v_error ("%s closed the connection during the handshake%s%s", peer,
                  errno ? ": " : "", errno ? strerror (errno) : "");
@@ -78,7 +78,7 @@ p2v_handshake_receiver (struct p2v_chan *ch, bool two_way, const struct p2v_keys
   struct p2v_preamble pre;
   struct p2v_record_hdr h;
   uint8_t hello[P2V_HELLO_LEN], nr[P2V_NONCE_LEN] = { 0 };
-  int r = p2v_wire_recv_preamble (ch->fd, &pre);
+  int r = p2v_wire_recv_preamble (ch, &pre);
   if (r == -3) {
     p2v_error ("%s speaks p2vstream version %u, this p2vrecv reads version %u",
                peer, pre.major, P2V_VERSION_MAJOR);

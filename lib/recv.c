@@ -267,9 +267,9 @@ report_cut (struct receiver *r)
   if (e == EBADMSG)
     fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
           "corrupted in transit); it was not written", a, b);
-  else if (e == EAGAIN || e == EWOULDBLOCK)
-    fail (r, P2V_EXIT_NET, "%s sent nothing for %u s at %s of %s; %s is incomplete",
-          r->peer, r->o->timeout, a, b, r->o->target);
+  else if (e == ETIMEDOUT)
+    fail (r, P2V_EXIT_NET, "%s is too slow: no complete record within %u s at %s of %s; "
+          "%s is incomplete", r->peer, r->o->timeout, a, b, r->o->target);
   else if (e)
     fail (r, P2V_EXIT_NET, "connection from %s failed at %s of %s: %s; %s is incomplete",
           r->peer, a, b, strerror (e), r->o->target);
@@ -702,10 +702,12 @@ serve (struct receiver *r, bool key_shown)
       status = P2V_EXIT_NET;
       break;
     }
-    /* A peer that connects and says nothing must not hold the port. */
-    struct timeval tv = { .tv_sec = 30 };
-    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    /* A peer that connects and says nothing, or trickles, must not
+     * hold the port: the whole handshake gets 30 s.
+     */
     r->ch.fd = fd;
+    r->ch.deadline = p2v_now () + 30;
+    r->ch.record_timeout = 0;
     int rc = p2v_handshake_receiver (&r->ch, true, &r->keys, r->peer);
     if (rc == -1)
       p2v_warning ("ignoring connection from %s: not a p2vsend stream", r->peer);
@@ -718,8 +720,8 @@ serve (struct receiver *r, bool key_shown)
     }
     if (rc == 0) {
       p2v_info ("connection from %s", r->peer);
-      tv.tv_sec = r->o->timeout;
-      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      /* From here every record, up to one chunk, has --timeout s. */
+      r->ch.record_timeout = r->o->timeout;
       status = session (r);
     }
     else

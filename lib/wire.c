@@ -1,8 +1,10 @@
 #include <config.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "wire.h"
@@ -66,11 +68,47 @@ p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
   return r;
 }
 
+/* p2v_read_full, against the channel's deadline. */
+static ssize_t
+chan_read (struct p2v_chan *c, void *buf, size_t n)
+{
+  if (c->deadline == 0)
+    return p2v_read_full (c->fd, buf, n);
+  size_t got = 0;
+  while (got < n) {
+    double left = c->deadline - p2v_now ();
+    struct pollfd p = { .fd = c->fd, .events = POLLIN };
+    int pr = left > 0 ? poll (&p, 1, (int) (left * 1000) + 1) : 0;
+    if (pr == -1 && errno == EINTR)
+      continue;
+    if (pr == 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    ssize_t r = pr == -1 ? -1 : read (c->fd, (char *) buf + got, n - got);
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN)
+        continue;
+      return -1;
+    }
+    if (r == 0) {
+      if (got == 0)
+        return 0;
+      errno = 0;
+      return -2;
+    }
+    got += r;
+  }
+  return (ssize_t) got;
+}
+
 int
 p2v_chan_recv_hdr (struct p2v_chan *c, struct p2v_record_hdr *h)
 {
   uint8_t buf[P2V_RECORD_HDR_LEN];
-  ssize_t r = p2v_read_full (c->fd, buf, sizeof buf);
+  if (c->record_timeout)
+    c->deadline = p2v_now () + c->record_timeout;
+  ssize_t r = chan_read (c, buf, sizeof buf);
   if (r == 0)
     return 0;
   if (r < 0)
@@ -100,7 +138,7 @@ p2v_chan_recv (struct p2v_chan *c, void *buf, size_t n)
 {
   if (n == 0)
     return 0;
-  ssize_t r = p2v_read_full (c->fd, buf, n);
+  ssize_t r = chan_read (c, buf, n);
   if (r == 0)
     errno = 0;
   if (r != (ssize_t) n)
@@ -119,7 +157,7 @@ p2v_chan_recv_end (struct p2v_chan *c)
   if (!c->cur_sealed)
     return 0;
   uint8_t tag[P2V_TAG_LEN];
-  ssize_t r = p2v_read_full (c->fd, tag, sizeof tag);
+  ssize_t r = chan_read (c, tag, sizeof tag);
   if (r != (ssize_t) sizeof tag) {
     if (r >= 0)
       errno = 0;
@@ -154,10 +192,10 @@ p2v_wire_send_preamble (int fd)
 }
 
 int
-p2v_wire_recv_preamble (int fd, struct p2v_preamble *p)
+p2v_wire_recv_preamble (struct p2v_chan *c, struct p2v_preamble *p)
 {
   uint8_t buf[P2V_PREAMBLE_LEN];
-  ssize_t r = p2v_read_full (fd, buf, sizeof buf);
+  ssize_t r = chan_read (c, buf, sizeof buf);
   if (r != (ssize_t) sizeof buf) {
     if (r >= 0)
       errno = 0;

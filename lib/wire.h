@@ -19,6 +19,14 @@ struct p2v_chan {
   int fd;
   struct p2v_aead *tx, *rx;     /* NULL: plain records */
   bool cur_sealed;              /* the record being read is sealed */
+  /* A peer trickling one byte at a time defeats a per-read timeout, so
+   * reads run against a deadline: a fixed one (deadline, monotonic
+   * seconds, e.g. for the whole handshake), or one reset at each
+   * record header (record_timeout seconds for the whole record).  A
+   * read past it fails with ETIMEDOUT.  0: no limit.
+   */
+  double deadline;
+  unsigned record_timeout;
 };
 
 /* Header, a, then b (b_in sent as is, or sealed into b_out, which may
@@ -49,6 +57,6 @@ int p2v_chan_skip (struct p2v_chan *c, size_t n);
  * truncated, -2 not a p2vstream, -3 unsupported version).
  */
 int p2v_wire_send_preamble (int fd);
-int p2v_wire_recv_preamble (int fd, struct p2v_preamble *p);
+int p2v_wire_recv_preamble (struct p2v_chan *c, struct p2v_preamble *p);
 
 #endif
