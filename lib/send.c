@@ -136,25 +136,34 @@ worker_thread (void *arg)
 /* After a failed write the receiver may have said why it stopped (a
  * write error on the target, say): show its words, not just EPIPE.
  */
-static void
+/* After a failed write the receiver may have said why it stopped (a
+ * write error on the target, a record that failed authentication): show
+ * its words and return its exit status, or 0 when it said nothing.
+ */
+static int
 report_peer_reason (struct sender *s)
 {
   struct pollfd p = { .fd = s->ch.fd, .events = POLLIN };
   struct p2v_record_hdr h;
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + 512];
   if (!s->is_socket || poll (&p, 1, 2000) != 1)
-    return;
+    return 0;
   if (p2v_chan_recv_hdr (&s->ch, &h) != 1 || h.length > sizeof buf
       || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE)
       || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1)
-    return;
+    return 0;
   struct p2v_result r;
   const char *msg;
   size_t len;
-  if (h.type == P2V_REC_RESULT && p2v_unpack_result (buf, h.length, &r, &msg, &len) == 0)
+  if (h.type == P2V_REC_RESULT && p2v_unpack_result (buf, h.length, &r, &msg, &len) == 0) {
     p2v_error ("receiver %s: %.*s", s->peer, (int) len, msg);
-  else if (h.type == P2V_REC_REFUSE && h.length >= 4)
+    return r.status > 0 && r.status <= 127 ? (int) r.status : 0;
+  }
+  if (h.type == P2V_REC_REFUSE && h.length >= 4) {
     p2v_error ("receiver %s: %.*s", s->peer, (int) h.length - 4, (const char *) buf + 4);
+    return P2V_EXIT_REFUSED;
+  }
+  return 0;
 }
 
 static void
@@ -165,7 +174,14 @@ write_failed (struct sender *s, uint64_t at)
   if (s->is_socket) {
     p2v_error ("connection to %s lost at %s of %s: %s", s->peer,
                p2v_human_size (at, a), p2v_human_size (s->src.size, b), strerror (e));
-    report_peer_reason (s);
+    /* The receiver's reason decides the status: a record that failed
+     * authentication is not a network problem to retry.
+     */
+    int theirs = report_peer_reason (s);
+    if (theirs) {
+      fail (s, theirs);
+      return;
+    }
   }
   else
     p2v_error ("cannot write the stream to standard output at %s of %s: %s",
