@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -34,6 +35,20 @@ main (void)
 
   /* Nothing listens on the port we just closed. */
   CHECK (p2v_connect ("127.0.0.1", port) == -1);
+
+  /* A deadline bounds the whole read, not each byte. */
+  int pfd[2];
+  CHECK (pipe (pfd) == 0);
+  CHECK (write (pfd[1], "ab", 2) == 2);
+  double t0 = p2v_now ();
+  errno = 0;
+  CHECK (p2v_read_full_by (pfd[0], buf, 4, t0 + 0.3) == -1 && errno == ETIMEDOUT);
+  double took = p2v_now () - t0;
+  CHECK (took >= 0.25 && took < 2);
+  CHECK (write (pfd[1], "cdef", 4) == 4);
+  CHECK (p2v_read_full_by (pfd[0], buf, 4, p2v_now () + 1) == 4 && memcmp (buf, "cdef", 4) == 0);
+  close (pfd[0]);
+  close (pfd[1]);
 
   l = p2v_listen ("::1", "0", bound, sizeof bound);
   if (l >= 0) {                                        /* hosts without IPv6 skip */

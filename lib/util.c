@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,11 +139,30 @@ xaligned_alloc (size_t n)
 ssize_t
 p2v_read_full (int fd, void *buf, size_t n)
 {
+  return p2v_read_full_by (fd, buf, n, 0);
+}
+
+ssize_t
+p2v_read_full_by (int fd, void *buf, size_t n, double deadline)
+{
   size_t got = 0;
   while (got < n) {
+    if (deadline != 0) {
+      double left = deadline - p2v_now ();
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      int pr = left > 0 ? poll (&p, 1, (int) (left * 1000) + 1) : 0;
+      if (pr == -1 && errno == EINTR)
+        continue;
+      if (pr == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+      }
+      if (pr == -1)
+        return -1;
+    }
     ssize_t r = read (fd, (char *) buf + got, n - got);
     if (r < 0) {
-      if (errno == EINTR)
+      if (errno == EINTR || (deadline != 0 && errno == EAGAIN))
         continue;
       return -1;
     }

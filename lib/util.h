@@ -49,6 +49,11 @@ void *xaligned_alloc (size_t n);
  * returns the short count as -2).
  */
 ssize_t p2v_read_full (int fd, void *buf, size_t n);
+/* The same, failing with ETIMEDOUT once the monotonic clock passes
+ * deadline (seconds, as p2v_now; 0: no deadline): a peer trickling one
+ * byte at a time cannot stretch it.
+ */
+ssize_t p2v_read_full_by (int fd, void *buf, size_t n, double deadline);
 /* Write all N bytes.  Returns 0 or -1 with errno set. */
 int p2v_write_full (int fd, const void *buf, size_t n);
 

@@ -1,7 +1,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -68,38 +67,10 @@ p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
   return r;
 }
 
-/* p2v_read_full, against the channel's deadline. */
 static ssize_t
 chan_read (struct p2v_chan *c, void *buf, size_t n)
 {
-  if (c->deadline == 0)
-    return p2v_read_full (c->fd, buf, n);
-  size_t got = 0;
-  while (got < n) {
-    double left = c->deadline - p2v_now ();
-    struct pollfd p = { .fd = c->fd, .events = POLLIN };
-    int pr = left > 0 ? poll (&p, 1, (int) (left * 1000) + 1) : 0;
-    if (pr == -1 && errno == EINTR)
-      continue;
-    if (pr == 0) {
-      errno = ETIMEDOUT;
-      return -1;
-    }
-    ssize_t r = pr == -1 ? -1 : read (c->fd, (char *) buf + got, n - got);
-    if (r < 0) {
-      if (errno == EINTR || errno == EAGAIN)
-        continue;
-      return -1;
-    }
-    if (r == 0) {
-      if (got == 0)
-        return 0;
-      errno = 0;
-      return -2;
-    }
-    got += r;
-  }
-  return (ssize_t) got;
+  return p2v_read_full_by (c->fd, buf, n, c->deadline);
 }
 
 int
