@@ -175,7 +175,8 @@ writer_thread (void *arg)
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
     if (!slot)
       break;
-    const struct p2v_chunk_hdr *h = &slot->hdr;
+    /* A copy: once released, the slot may already hold a later chunk. */
+    const struct p2v_chunk_hdr hdr = slot->hdr, *h = &hdr;
     int rc = h->codec == P2V_CODEC_ZERO
       ? p2v_dev_zero (&r->dst, h->offset, h->raw_len)
       : p2v_dev_pwrite (&r->dst, slot->raw, h->raw_len, h->offset);
