@@ -80,8 +80,13 @@ p2v_handshake_receiver (struct p2v_chan *ch, bool two_way, const struct p2v_keys
   uint8_t hello[P2V_HELLO_LEN], nr[P2V_NONCE_LEN] = { 0 };
   int r = p2v_wire_recv_preamble (ch, &pre);
   if (r == -3) {
-    p2v_error ("%s speaks p2vstream version %u, this p2vrecv reads version %u",
-               peer, pre.major, P2V_VERSION_MAJOR);
+    /* Listening, it is one more stranger to ignore; on a pipe, the end. */
+    if (two_way)
+      p2v_warning ("ignoring connection from %s: it speaks p2vstream version %u, "
+                   "this p2vrecv reads version %u", peer, pre.major, P2V_VERSION_MAJOR);
+    else
+      p2v_error ("%s speaks p2vstream version %u, this p2vrecv reads version %u",
+                 peer, pre.major, P2V_VERSION_MAJOR);
     return P2V_EXIT_PROTOCOL;
   }
   if (r < 0 || p2v_chan_recv_hdr (ch, &h) != 1 || h.type != P2V_REC_HELLO

@@ -2,6 +2,7 @@
 # Hostile or broken peers (issue 4) end cleanly and never write:
 #  - a peer that connects and says nothing is dropped after about 30 s;
 #  - a peer that sends garbage instead of a p2vstream preamble is dropped;
+#  - so is a peer that speaks another major version of the stream;
 #  and p2vrecv keeps listening through both: a real sender then succeeds.
 #  - a sender that goes silent mid-stream (a proxy stops forwarding after
 #    2 MiB, in the middle of a record) ends the session with --timeout 3
@@ -34,6 +35,12 @@ timeout 30 python3 "$proxy" replay --to "$port" --file "$tmp/garbage" --timeout 
 expect_line "$tmp/replay.out" "closed-by-peer=yes"
 kill -0 "$recv_pid" 2>/dev/null || { cat "$tmp/recv.err" >&2; fail "p2vrecv stopped after garbage"; }
 [ "$(grep -c 'not a p2vsend stream' "$tmp/recv.err")" -eq 2 ] || { cat "$tmp/recv.err" >&2; fail "garbage not reported as such"; }
+# A sender of another stream version (here major 2, keyless HELLO after it).
+{ printf 'P2VSTRM\n\000\002\000\000\000\000\000\000'; head -c 64 /dev/urandom; } > "$tmp/v2"
+timeout 30 python3 "$proxy" replay --to "$port" --file "$tmp/v2" --timeout 10 > "$tmp/replay2.out"
+expect_line "$tmp/replay2.out" "closed-by-peer=yes"
+kill -0 "$recv_pid" 2>/dev/null || { cat "$tmp/recv.err" >&2; fail "p2vrecv stopped after a version-2 peer"; }
+expect_line "$tmp/recv.err" "^p2vrecv: warning: ignoring connection from 127\.0\.0\.1:[0-9]+: it speaks p2vstream version 2, this p2vrecv reads version 1$"
 [ ! -e "$tgt" ] || fail "a hostile peer created the target"
 
 rc=0; timeout 60 p2vsend -q "$src" "127.0.0.1:$port" 2> "$tmp/send.err" || rc=$?
