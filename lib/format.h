@@ -38,6 +38,10 @@ enum p2v_record_type {
   P2V_REC_CHUNK = 0x10,    /* sender → receiver: data */
   P2V_REC_END = 0x20,      /* sender → receiver: trailer with the digest */
   P2V_REC_RESULT = 0x21,   /* receiver → sender: verified or not */
+  /* sender → receiver, optional, empty: "still here" while the sender
+   * is busy without data to send (re-hashing its prefix on a resume).
+   */
+  P2V_REC_KEEPALIVE = 0xB0,
 };
 #define P2V_REC_OPTIONAL 0x80
 /* Record header flags. */

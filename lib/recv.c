@@ -350,6 +350,12 @@ read_stream (struct receiver *r, struct p2v_end *end)
     struct p2v_slot *slot = p2v_ring_acquire (r->ring, seq);
     if (!slot)
       return -1;
+    /* Waiting for a slot (our digest thread re-reading the target on a
+     * resume, a slow target) is our delay, not the sender's: the
+     * record's time starts now.
+     */
+    if (r->ch.record_timeout)
+      r->ch.deadline = p2v_now () + r->ch.record_timeout;
     slot->hdr = ch;
     slot->enc_len = payload;
     uint8_t *dst = ch.codec == P2V_CODEC_STORED ? slot->raw : slot->enc;
@@ -712,7 +718,11 @@ serve (struct receiver *r, bool key_shown)
     int rc = p2v_handshake_receiver (&r->ch, true, &r->keys, r->peer);
     if (rc == -1)
       p2v_warning ("ignoring connection from %s: not a p2vsend stream", r->peer);
-    if (rc == -1 || rc == P2V_EXIT_AUTH) {
+    /* Whatever a peer does before it proved the key (another version,
+     * no key, a wrong one, garbage) ends its connection, not our wait
+     * for the real sender.  Only a local failure is ours to report.
+     */
+    if (rc != 0 && rc != P2V_EXIT_IO) {
       p2v_aead_free (r->ch.tx);
       p2v_aead_free (r->ch.rx);
       r->ch.tx = r->ch.rx = NULL;

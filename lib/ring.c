@@ -1,6 +1,8 @@
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "ring.h"
 #include "util.h"
@@ -115,9 +117,22 @@ p2v_ring_work_done (struct p2v_ring *r, struct p2v_slot *s)
 }
 
 struct p2v_slot *
-p2v_ring_wait (struct p2v_ring *r, uint64_t seq, int min_state)
+p2v_ring_wait_for (struct p2v_ring *r, uint64_t seq, int min_state, double seconds,
+                   bool *timed_out)
 {
   struct p2v_slot *s = &r->slots[seq % r->n];
+  struct timespec until;
+  if (seconds > 0) {
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t) seconds;
+    until.tv_nsec += (long) ((seconds - (double) (time_t) seconds) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+  }
+  if (timed_out)
+    *timed_out = false;
   pthread_mutex_lock (&r->lock);
   for (;;) {
     if (r->aborted) {
@@ -135,10 +150,25 @@ p2v_ring_wait (struct p2v_ring *r, uint64_t seq, int min_state)
       s = NULL;
       break;
     }
-    pthread_cond_wait (&r->cond, &r->lock);
+    if (seconds > 0) {
+      if (pthread_cond_timedwait (&r->cond, &r->lock, &until) == ETIMEDOUT) {
+        if (timed_out)
+          *timed_out = true;
+        s = NULL;
+        break;
+      }
+    }
+    else
+      pthread_cond_wait (&r->cond, &r->lock);
   }
   pthread_mutex_unlock (&r->lock);
   return s;
+}
+
+struct p2v_slot *
+p2v_ring_wait (struct p2v_ring *r, uint64_t seq, int min_state)
+{
+  return p2v_ring_wait_for (r, seq, min_state, 0, NULL);
 }
 
 void

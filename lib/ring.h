@@ -68,6 +68,11 @@ void p2v_ring_work_done (struct p2v_ring *r, struct p2v_slot *s);
  * DONE).  NULL at the end of the stream or on abort.
  */
 struct p2v_slot *p2v_ring_wait (struct p2v_ring *r, uint64_t seq, int min_state);
+/* The same, giving up after seconds (> 0): NULL with *timed_out set, so
+ * a consumer can do something useful (a keep-alive) and wait again.
+ */
+struct p2v_slot *p2v_ring_wait_for (struct p2v_ring *r, uint64_t seq, int min_state,
+                                    double seconds, bool *timed_out);
 void p2v_ring_release (struct p2v_ring *r, struct p2v_slot *s);
 
 void p2v_ring_abort (struct p2v_ring *r);

@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -87,6 +88,8 @@ struct sender {
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t wire_bytes;          /* writer thread only */
+  bool digest_done;             /* under lock, with digest_cond */
+  pthread_cond_t digest_cond;
   pthread_mutex_t lock;
   int status;                   /* first failure's exit status */
 };
@@ -189,13 +192,60 @@ write_failed (struct sender *s, uint64_t at)
   fail (s, P2V_EXIT_NET);
 }
 
+/* The receiver gives up on a sender silent for --timeout s.  We may
+ * rightly have nothing to send for longer: resuming far into a disk,
+ * the digest thread re-reads the whole prefix while the ring is full.
+ */
+#define KEEPALIVE_SECONDS 1
+
+static int
+send_keepalive (struct sender *s)
+{
+  if (!s->is_socket)
+    return 0;
+  if (p2v_chan_send (&s->ch, P2V_REC_KEEPALIVE, NULL, 0, NULL, NULL, 0) == -1)
+    return -1;
+  s->wire_bytes += P2V_RECORD_HDR_LEN + (s->ch.tx ? P2V_TAG_LEN : 0);
+  return 0;
+}
+
+/* After the last chunk, END waits for the digest: keep the link alive. */
+static void
+wait_for_digest (struct sender *s)
+{
+  pthread_mutex_lock (&s->lock);
+  while (!s->digest_done && s->status == P2V_EXIT_OK) {
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += KEEPALIVE_SECONDS;
+    if (pthread_cond_timedwait (&s->digest_cond, &s->lock, &until) == ETIMEDOUT
+        && !s->digest_done) {
+      pthread_mutex_unlock (&s->lock);
+      if (send_keepalive (s) == -1) {
+        write_failed (s, s->src.size);
+        return;
+      }
+      pthread_mutex_lock (&s->lock);
+    }
+  }
+  pthread_mutex_unlock (&s->lock);
+}
+
 static void *
 writer_thread (void *arg)
 {
   struct sender *s = arg;
   uint8_t hdr[P2V_CHUNK_HDR_LEN];
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
-    struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, P2V_SLOT_DONE);
+    bool idle;
+    struct p2v_slot *slot;
+    while (!(slot = p2v_ring_wait_for (s->ring, seq, P2V_SLOT_DONE, KEEPALIVE_SECONDS, &idle))
+           && idle) {
+      if (send_keepalive (s) == -1) {
+        write_failed (s, seq * s->o->chunk_size);
+        return NULL;
+      }
+    }
     if (!slot)
       break;
     p2v_pack_chunk_hdr (hdr, &slot->hdr);
@@ -213,6 +263,8 @@ writer_thread (void *arg)
     p2v_ring_release (s->ring, slot);
     p2v_progress_update (s->progress, end);
   }
+  if (s->status == P2V_EXIT_OK)
+    wait_for_digest (s);
   return NULL;
 }
 
@@ -271,6 +323,10 @@ digest_thread (void *arg)
     p2v_digest_update (s->digest, slot->raw, slot->hdr.raw_len);
     p2v_ring_release (s->ring, slot);
   }
+  pthread_mutex_lock (&s->lock);
+  s->digest_done = true;
+  pthread_cond_broadcast (&s->digest_cond);
+  pthread_mutex_unlock (&s->lock);
   return NULL;
 }
 
@@ -457,6 +513,7 @@ attempt (struct sender *s)
   s->status = P2V_EXIT_OK;
   s->start_seq = 0;
   s->wire_bytes = 0;
+  s->digest_done = false;
   p2v_badmap_free (&s->bad);
   p2v_badmap_free (&s->bad_prefix);
   p2v_badmap_init (&s->bad);
@@ -594,6 +651,7 @@ p2v_send (const struct p2v_send_opts *o)
 {
   struct sender s = { .o = o, .ch = { .fd = -1 } };
   pthread_mutex_init (&s.lock, NULL);
+  pthread_cond_init (&s.digest_cond, NULL);
   signal (SIGPIPE, SIG_IGN);
 
   if (o->to_stdout && isatty (STDOUT_FILENO)) {
@@ -649,6 +707,7 @@ p2v_send (const struct p2v_send_opts *o)
   p2v_badmap_free (&s.bad);
   p2v_badmap_free (&s.bad_prefix);
   p2v_dev_close (&s.src);
+  pthread_cond_destroy (&s.digest_cond);
   pthread_mutex_destroy (&s.lock);
   return status;
 }

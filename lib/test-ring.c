@@ -9,6 +9,7 @@
 
 #include "ring.h"
 #include "test.h"
+#include "util.h"
 
 #define N 2000
 
@@ -99,6 +100,23 @@ main (void)
   CHECK (p2v_ring_acquire (ring, 2) == NULL);
   CHECK (p2v_ring_wait (ring, 0, P2V_SLOT_DONE) == NULL);
   CHECK (p2v_ring_take_work (ring) == NULL);
+  p2v_ring_free (ring);
+
+  /* A timed wait gives up (the sender's writer then sends a keep-alive)
+   * and finds the chunk once it is there; the end is not a timeout.
+   */
+  ring = p2v_ring_new (2, 16, 16);
+  bool idle = false;
+  double t0 = p2v_now ();
+  CHECK (p2v_ring_wait_for (ring, 0, P2V_SLOT_FILLED, 0.2, &idle) == NULL && idle);
+  CHECK (p2v_now () - t0 >= 0.15 && p2v_now () - t0 < 5);
+  p2v_ring_publish (ring, p2v_ring_acquire (ring, 0), 1, false);
+  got = p2v_ring_wait_for (ring, 0, P2V_SLOT_FILLED, 0.2, &idle);
+  CHECK (got != NULL && !idle);
+  if (got)
+    p2v_ring_release (ring, got);
+  p2v_ring_finish (ring);
+  CHECK (p2v_ring_wait_for (ring, 1, P2V_SLOT_FILLED, 0.2, &idle) == NULL && !idle);
   p2v_ring_free (ring);
   return TEST_DONE ();
 }
