@@ -45,6 +45,19 @@ p2v_tune_socket (int fd)
   int sz = 4 * 1024 * 1024;
   setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
   setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+  /* A peer that vanished without a FIN or RST (power cut, a firewall
+   * dropping state) would otherwise leave a wait for its verdict hanging
+   * for hours: probe an idle link after 30 s, give up after about a
+   * minute without an answer.  Its kernel answers the probes even while
+   * p2vrecv is busy (a long fsync), so only a dead peer trips this.  No
+   * TCP_USER_TIMEOUT: a receiver rightly stalled longer than any bound
+   * we would pick (zero window) must not lose its connection.
+   */
+  int idle = 30, intvl = 10, cnt = 3;
+  setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt (fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt (fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+  setsockopt (fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
 static int
