@@ -44,12 +44,17 @@ p2v_state_load (const char *path, struct p2v_resume_state *s)
     p2v_error ("cannot read the resume state %s: %s", path, strerror (errno));
     return -1;
   }
-  char line[512];
+  /* No fixed line buffer: "source" holds the sender's host name and
+   * device path, which may be long.  The file is ours (0600), but a
+   * bound still keeps a damaged one from eating memory.
+   */
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
   int have = 0, lineno = 0;
-  while (fgets (line, sizeof line, f)) {
+  while ((n = getline (&line, &cap, f)) != -1) {
     lineno++;
-    size_t n = strlen (line);
-    if (n == 0 || line[n - 1] != '\n')
+    if (n == 0 || n > 65536 || line[n - 1] != '\n' || strlen (line) != (size_t) n)
       goto bad;
     line[n - 1] = '\0';
     char *sp = strchr (line, ' ');
@@ -101,6 +106,7 @@ p2v_state_load (const char *path, struct p2v_resume_state *s)
     }
     /* Unknown keys: written by a newer version; ignore. */
   }
+  free (line);
   fclose (f);
   if (have != 127 || s->durable > s->size || s->durable % s->chunk_size != 0) {
     p2v_error ("resume state %s is incomplete or inconsistent; remove it to start over", path);
@@ -109,6 +115,7 @@ p2v_state_load (const char *path, struct p2v_resume_state *s)
   }
   return 1;
  bad:
+  free (line);
   fclose (f);
   p2v_error ("resume state %s is malformed at line %d; remove it to start over", path, lineno);
   p2v_state_free (s);
