@@ -6,6 +6,7 @@
 #define P2V_PROGRESS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 enum p2v_progress_mode {
@@ -27,6 +28,23 @@ void p2v_progress_update (struct p2v_progress *p, uint64_t done);
 /* Final line, always drawn (unless mode none). */
 void p2v_progress_finish (struct p2v_progress *p, uint64_t done);
 void p2v_progress_free (struct p2v_progress *p);
+
+/* Several disks at once: one display with a line per disk and a total.
+ * Each disk's pipeline makes its member with p2v_progress_new_in (again
+ * on a retry: the slot keeps its place) and updates it from its own
+ * thread; the group draws everything, rate-limited, under one lock.  On
+ * a TTY the lines are redrawn in place and cleared before any message
+ * (p2v_message_hook), so messages scroll above the display.
+ */
+struct p2v_progress_group;
+struct p2v_progress_group *p2v_progress_group_new (int mode, unsigned n, FILE *f);
+struct p2v_progress *p2v_progress_new_in (struct p2v_progress_group *g, unsigned i,
+                                          const char *label, uint64_t total);
+/* Mark disk i as failed (its line says so; the total counts it as
+ * done).  Then, when every disk finished, the final lines.
+ */
+void p2v_progress_group_fail (struct p2v_progress_group *g, unsigned i);
+void p2v_progress_group_free (struct p2v_progress_group *g);
 
 /* The human line without decoration, e.g.
  * "1.2 GiB / 4.0 GiB  30%  412.0 MiB/s  avg 398.1 MiB/s  0:03  ETA 0:07".

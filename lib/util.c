@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 const char *p2v_progname = "p2vstream";
 int p2v_quiet;
+void (*volatile p2v_message_hook) (void);
 
 void
 p2v_set_progname (const char *argv0)
@@ -38,6 +40,9 @@ vmessage (const char *kind, const char *fmt, va_list ap)
   if (len > sizeof line - 2)
     len = sizeof line - 2;
   line[len++] = '\n';
+  void (*hook) (void) = p2v_message_hook;
+  if (hook)
+    hook ();
   ssize_t r = write (STDERR_FILENO, line, len);
   (void) r;
 }
@@ -199,4 +204,22 @@ p2v_now (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+p2v_exit_for_disks (const int *status, unsigned n)
+{
+  if (n == 0)
+    return P2V_EXIT_OK;
+  bool same = true;
+  int mask = 0;
+  for (unsigned i = 0; i < n; i++) {
+    if (status[i] != status[0])
+      same = false;
+    if (status[i] != P2V_EXIT_OK && i < 6)
+      mask |= 1 << i;
+  }
+  if (same)
+    return status[0];
+  return P2V_EXIT_DISKS + mask;
 }

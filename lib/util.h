@@ -32,6 +32,18 @@ void p2v_warning (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
 /* "prog: MESSAGE" on stderr, unless quiet. */
 void p2v_info (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
 extern int p2v_quiet;
+/* Called before each message line: a multi-line progress display on a
+ * TTY clears itself so the message is not drawn over.
+ */
+extern void (*volatile p2v_message_hook) (void);
+
+/* One exit status for a session of n disks, from each disk's: with one
+ * disk, its own; when every disk failed for the same reason, that
+ * status; else 0 when all were verified, or P2V_EXIT_DISKS + a mask of
+ * the failed disks (bit 0: the first).
+ */
+#define P2V_EXIT_DISKS 64
+int p2v_exit_for_disks (const int *status, unsigned n);
 
 /* Allocation failure is not recoverable in these programs: report it
  * and exit, so callers need not check.
