@@ -69,7 +69,8 @@ p2v_pack_source (uint8_t out[P2V_SOURCE_FIXED_LEN], const struct p2v_source_hdr 
   p2v_put64 (out + 4, s->size);
   p2v_put32 (out + 12, s->chunk_size);
   out[16] = s->digest_id;
-  out[17] = out[18] = out[19] = 0;
+  out[17] = 0;
+  p2v_put16 (out + 18, s->ndisks);
 }
 
 void
@@ -79,6 +80,8 @@ p2v_unpack_source (const uint8_t in[P2V_SOURCE_FIXED_LEN], struct p2v_source_hdr
   s->size = p2v_get64 (in + 4);
   s->chunk_size = p2v_get32 (in + 12);
   s->digest_id = in[16];
+  /* Written as 0 before several disks per session existed: one disk. */
+  s->ndisks = p2v_get16 (in + 18) ? p2v_get16 (in + 18) : 1;
 }
 
 int
@@ -87,6 +90,10 @@ p2v_check_source (const struct p2v_source_hdr *s, const char **why)
   if (s->chunk_size < P2V_CHUNK_MIN || s->chunk_size > P2V_CHUNK_MAX
       || (s->chunk_size & (s->chunk_size - 1)) != 0) {
     *why = "chunk size is not a power of two between 64 KiB and 16 MiB";
+    return -1;
+  }
+  if (s->ndisks > P2V_DISKS_MAX || s->disk >= s->ndisks) {
+    *why = "disk index out of range";
     return -1;
   }
   if (p2v_digest_size (s->digest_id) == 0) {

@@ -64,11 +64,14 @@ struct p2v_record_hdr {
 };
 
 #define P2V_SOURCE_FIXED_LEN 20
+/* The exit status names failed disks by bit (util.h): at most 6. */
+#define P2V_DISKS_MAX 6
 struct p2v_source_hdr {
   uint32_t disk;            /* index of the disk in this session */
   uint64_t size;            /* bytes */
   uint32_t chunk_size;      /* every chunk but the last is this long */
   uint8_t digest_id;        /* enum p2v_digest_id of the trailer digest */
+  uint16_t ndisks;          /* disks in this session (1 .. P2V_DISKS_MAX) */
   /* followed by the description text (key\tvalue\n lines) */
 };
 

@@ -150,3 +150,25 @@ p2v_opt_uint (const char *opt, const char *arg, unsigned min, unsigned max, unsi
   p2v_error ("%s: '%s' is not a number from %u to %u", opt, arg, min, max);
   return -1;
 }
+
+int
+p2v_opt_repeat (const char *opt, const char *arg, const char **list, unsigned *n,
+                unsigned max)
+{
+  if (*n == max) {
+    p2v_error ("%s: at most %u, one per disk", opt, max);
+    return -1;
+  }
+  list[(*n)++] = arg;
+  return 0;
+}
+
+int
+p2v_opt_per_disk (const char *opt, unsigned given, unsigned disks)
+{
+  if (given == 0 || given == disks)
+    return 0;
+  p2v_error ("%s given %u time%s for %u disk%s: give it once per disk, in order", opt,
+             given, given == 1 ? "" : "s", disks, disks == 1 ? "" : "s");
+  return -1;
+}

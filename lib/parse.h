@@ -31,4 +31,12 @@ int p2v_parse_hostport (const char *s, int port_only_ok,
 int p2v_opt_uint (const char *opt, const char *arg, unsigned min, unsigned max,
                   unsigned *out);
 
+/* A per-disk option (--digest-file, --manifest): each use appends arg
+ * to list (at most max); then it must be given once per disk or not at
+ * all.  0, or -1 with the error printed.
+ */
+int p2v_opt_repeat (const char *opt, const char *arg, const char **list, unsigned *n,
+                    unsigned max);
+int p2v_opt_per_disk (const char *opt, unsigned given, unsigned disks);
+
 #endif

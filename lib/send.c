@@ -343,7 +343,7 @@ read_source (struct sender *s)
     if (!slot)
       break;
     struct p2v_chunk_hdr *h = &slot->hdr;
-    h->disk = 0;
+    h->disk = s->o->disk;
     h->offset = seq * cs;
     h->raw_len = chunk_len (s->src.size, cs, seq);
     if (read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
@@ -374,8 +374,8 @@ send_header (struct sender *s)
   p2v_desc_free (&desc);
 
   struct p2v_source_hdr sh = {
-    .disk = 0, .size = s->src.size, .chunk_size = s->o->chunk_size,
-    .digest_id = (uint8_t) s->o->digest_id,
+    .disk = s->o->disk, .size = s->src.size, .chunk_size = s->o->chunk_size,
+    .digest_id = (uint8_t) s->o->digest_id, .ndisks = (uint16_t) s->o->ndisks,
   };
   uint8_t fixed[P2V_SOURCE_FIXED_LEN];
   p2v_pack_source (fixed, &sh);
@@ -415,6 +415,10 @@ await_accept (struct sender *s)
     return P2V_EXIT_PROTOCOL;
   }
   p2v_unpack_accept (buf, &a);
+  if (a.disk != s->o->disk) {
+    p2v_error ("%s accepted disk %u, not %u", s->peer, a.disk + 1, s->o->disk + 1);
+    return P2V_EXIT_PROTOCOL;
+  }
   if (a.start_offset % s->o->chunk_size != 0 || a.start_offset > s->src.size) {
     p2v_error ("%s asked to resume at %llu, which is not a chunk boundary of this disk",
                s->peer, (unsigned long long) a.start_offset);
@@ -424,8 +428,9 @@ await_accept (struct sender *s)
   s->accepted_once = true;
   char at[P2V_HUMAN_LEN], of[P2V_HUMAN_LEN];
   if (a.start_offset)
-    p2v_info ("resuming at %s of %s: the receiver already holds the rest on stable storage",
-              p2v_human_size (a.start_offset, at), p2v_human_size (s->src.size, of));
+    p2v_info ("resuming at %s of %s (%s): the receiver holds everything before it on "
+              "stable storage", p2v_human_size (a.start_offset, at),
+              p2v_human_size (s->src.size, of), s->o->source);
   else if (s->o->resume) {
     p2v_error ("--resume: %s has no partial copy of this disk to continue", s->peer);
     return P2V_EXIT_REFUSED;
@@ -465,8 +470,8 @@ await_result (struct sender *s, const char *hex)
                s->peer, p2v_digest_name (s->o->digest_id), theirs, hex);
     return P2V_EXIT_MISMATCH;
   }
-  p2v_info ("receiver %s verified the copy: identical (%s)", s->peer,
-            p2v_digest_name (s->o->digest_id));
+  p2v_info ("receiver %s verified the copy of %s: identical (%s)", s->peer,
+            s->o->source, p2v_digest_name (s->o->digest_id));
   return 0;
 }
 
@@ -554,7 +559,9 @@ attempt (struct sender *s)
     goto out;
   }
   p2v_ring_start_at (s->ring, s->start_seq);
-  s->progress = p2v_progress_new (o->progress_mode, o->source, s->src.size);
+  s->progress = o->progress_group
+    ? p2v_progress_new_in (o->progress_group, o->disk, o->source, s->src.size)
+    : p2v_progress_new (o->progress_mode, o->source, s->src.size);
   double t0 = p2v_now ();
 
   pthread_t workers[64], writer, hasher;
@@ -571,7 +578,7 @@ attempt (struct sender *s)
     goto out;
   p2v_progress_finish (s->progress, s->src.size);
 
-  struct p2v_end e = { .disk = 0, .total = s->src.size,
+  struct p2v_end e = { .disk = o->disk, .total = s->src.size,
                        .digest_len = (uint8_t) p2v_digest_size (o->digest_id) };
   p2v_digest_final (s->digest, e.digest);
   char hex[P2V_DIGEST_HEX_MAX];
@@ -646,8 +653,8 @@ fingerprint (struct sender *s)
   return r;
 }
 
-int
-p2v_send (const struct p2v_send_opts *o)
+static int
+send_disk (const struct p2v_send_opts *o)
 {
   struct sender s = { .o = o, .ch = { .fd = -1 } };
   pthread_mutex_init (&s.lock, NULL);
@@ -710,4 +717,48 @@ p2v_send (const struct p2v_send_opts *o)
   pthread_cond_destroy (&s.digest_cond);
   pthread_mutex_destroy (&s.lock);
   return status;
+}
+
+struct disk_job {
+  const struct p2v_send_opts *o;
+  int status;
+};
+
+static void *
+disk_thread (void *arg)
+{
+  struct disk_job *j = arg;
+  j->status = send_disk (j->o);
+  if (j->status && j->o->progress_group)
+    p2v_progress_group_fail (j->o->progress_group, j->o->disk);
+  return NULL;
+}
+
+/* Several disks: one thread per disk, each its own connection, retries
+ * and verdict, so a disk that fails leaves the others' copies alone.
+ */
+int
+p2v_send (const struct p2v_send_opts *o, unsigned n, int *status)
+{
+  if (n == 1) {
+    status[0] = send_disk (&o[0]);
+    return status[0];
+  }
+  struct disk_job jobs[P2V_DISKS_MAX];
+  pthread_t th[P2V_DISKS_MAX];
+  for (unsigned i = 0; i < n; i++) {
+    jobs[i] = (struct disk_job) { .o = &o[i] };
+    pthread_create (&th[i], NULL, disk_thread, &jobs[i]);
+  }
+  for (unsigned i = 0; i < n; i++) {
+    pthread_join (th[i], NULL);
+    status[i] = jobs[i].status;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    if (status[i])
+      p2v_error ("disk %u, %s: failed (exit status %d)", i + 1, o[i].source, status[i]);
+    else
+      p2v_info ("disk %u, %s: verified", i + 1, o[i].source);
+  }
+  return p2v_exit_for_disks (status, n);
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct p2v_progress_group;
+
 struct p2v_send_opts {
   const char *source;
   const char *host, *port;      /* NULL host with to_stdout */
@@ -21,6 +23,8 @@ struct p2v_send_opts {
   int digest_id;
   const char *digest_file;
   int progress_mode;
+  unsigned disk, ndisks;        /* this disk's index in the session, and how many */
+  struct p2v_progress_group *progress_group;  /* several disks: the shared display */
 };
 
 struct p2v_recv_opts {
@@ -37,11 +41,18 @@ struct p2v_recv_opts {
   const char *digest_file;
   const char *manifest;         /* NULL: TARGET.p2v.json for files */
   int progress_mode;
+  unsigned disk;                /* this target's index: it takes that disk */
+  struct p2v_progress_group *progress_group;  /* several disks: the shared display */
 };
 
-/* Each returns the program's exit status (enum in util.h). */
-int p2v_send (const struct p2v_send_opts *o);
-int p2v_recv (const struct p2v_recv_opts *o);
+/* A session of n disks (1 .. P2V_DISKS_MAX): o[i] describes disk i,
+ * and the fields that are not per disk (address, key, ...) are read from
+ * o[0].  Disk i of the sender goes to target i of the receiver.  Each
+ * disk's exit status (enum in util.h) lands in status[i]; the return is
+ * p2v_exit_for_disks of them.
+ */
+int p2v_send (const struct p2v_send_opts *o, unsigned n, int *status);
+int p2v_recv (const struct p2v_recv_opts *o, unsigned n, int *status);
 
 /* Workers to start by default: one per online CPU. */
 unsigned p2v_default_threads (void);

@@ -90,5 +90,17 @@ main (void)
   hp ("127.0.0.1:0", 1, "5000", 1, "127.0.0.1", "0");
   hp ("[::]:7000", 1, "5000", 1, "::", "7000");
   hp ("70000", 1, "5000", 0, NULL, NULL);
+  /* Per-disk options: once per disk or not at all. */
+  {
+    const char *list[2];
+    unsigned n = 0;
+    CHECK (p2v_opt_repeat ("--manifest", "a.json", list, &n, 2) == 0);
+    CHECK (p2v_opt_repeat ("--manifest", "b.json", list, &n, 2) == 0);
+    CHECK (p2v_opt_repeat ("--manifest", "c.json", list, &n, 2) == -1);
+    CHECK (n == 2 && strcmp (list[1], "b.json") == 0);
+    CHECK (p2v_opt_per_disk ("--manifest", 2, 2) == 0);
+    CHECK (p2v_opt_per_disk ("--manifest", 0, 3) == 0);
+    CHECK (p2v_opt_per_disk ("--manifest", 1, 2) == -1);
+  }
   return TEST_DONE ();
 }

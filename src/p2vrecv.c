@@ -4,8 +4,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crypto.h"
+#include "format.h"
 #include "parse.h"
 #include "partinfo.h"
 #include "progress.h"
@@ -16,10 +18,11 @@ static void
 usage (FILE *f)
 {
   fprintf (f,
-"Usage: p2vrecv [OPTIONS] TARGET\n"
+"Usage: p2vrecv [OPTIONS] TARGET...\n"
 "       p2vrecv [OPTIONS] --stdin TARGET < STREAM\n"
 "Receive a disk from p2vsend and write it to TARGET (a block device, or\n"
-"an image file, created sparse if absent), then verify it.\n"
+"an image file, created sparse if absent), then verify it.  Several\n"
+"targets (up to 6) take p2vsend's disks in order, concurrently.\n"
 "\n"
 "  -l, --listen=[ADDR:]PORT     where to listen (default: all addresses, 5000;\n"
 "                               port 0 picks a free port)\n"
@@ -28,6 +31,7 @@ usage (FILE *f)
 "      --digest-file=FILE       write \"DIGEST  TARGET\" for sha256sum -c\n"
 "      --manifest=FILE          where to write the source's description\n"
 "                               (default: TARGET.p2v.json for a file)\n"
+"                               (both: several targets, once per target)\n"
 "      --progress=MODE          auto, tty, plain, json, none\n"
 "      --key-file=FILE          the session key (default: P2V_KEY, the key of\n"
 "                               an interrupted copy, or a new one, printed)\n"
@@ -72,6 +76,8 @@ main (int argc, char **argv)
     .retry = 5, .timeout = 300, .state_dir = "/var/lib/p2vstream",
   };
   char *host = NULL, *port = NULL;
+  const char *digest_files[P2V_DISKS_MAX], *manifests[P2V_DISKS_MAX];
+  unsigned ndigest_files = 0, nmanifests = 0;
   const char *key_file = NULL;
   char key[P2V_KEY_TEXT_LEN];
   int c;
@@ -92,8 +98,15 @@ main (int argc, char **argv)
       if (p2v_opt_uint ("--threads", optarg, 1, 64, &o.threads) == -1)
         return P2V_EXIT_USAGE;
       break;
-    case OPT_DIGEST_FILE: o.digest_file = optarg; break;
-    case OPT_MANIFEST: o.manifest = optarg; break;
+    case OPT_DIGEST_FILE:
+      if (p2v_opt_repeat ("--digest-file", optarg, digest_files, &ndigest_files,
+                          P2V_DISKS_MAX) == -1)
+        return P2V_EXIT_USAGE;
+      break;
+    case OPT_MANIFEST:
+      if (p2v_opt_repeat ("--manifest", optarg, manifests, &nmanifests, P2V_DISKS_MAX) == -1)
+        return P2V_EXIT_USAGE;
+      break;
     case OPT_PROGRESS:
       if ((o.progress_mode = p2v_opt_progress (optarg)) == -1)
         return P2V_EXIT_USAGE;
@@ -116,24 +129,54 @@ main (int argc, char **argv)
     default: usage (stderr); return P2V_EXIT_USAGE;
     }
   }
-  if (argc - optind != 1) {
-    p2v_error ("expected one TARGET (see --help)");
+  unsigned n = argc > optind ? (unsigned) (argc - optind) : 0;
+  if (n == 0 || (o.from_stdin && n != 1)) {
+    p2v_error (o.from_stdin ? "expected one TARGET with --stdin (see --help)"
+                            : "expected TARGET... (see --help)");
     return P2V_EXIT_USAGE;
   }
+  if (n > P2V_DISKS_MAX) {
+    p2v_error ("%u targets: at most %d per session; start another session for the rest",
+               n, P2V_DISKS_MAX);
+    return P2V_EXIT_USAGE;
+  }
+  if (p2v_opt_per_disk ("--digest-file", ndigest_files, n) == -1
+      || p2v_opt_per_disk ("--manifest", nmanifests, n) == -1)
+    return P2V_EXIT_USAGE;
+  for (unsigned i = 0; i < n; i++)
+    for (unsigned k = 0; k < i; k++)
+      if (strcmp (argv[optind + i], argv[optind + k]) == 0) {
+        p2v_error ("%s is given twice", argv[optind + i]);
+        return P2V_EXIT_USAGE;
+      }
   switch (p2v_key_resolve (NULL, key_file, key)) {
   case -1: return P2V_EXIT_USAGE;
   case 1: o.key = key; break;
   }
-  o.target = argv[optind];
   o.host = host;
   o.port = port ? port : "5000";
-  int status = p2v_recv (&o);
+  struct p2v_recv_opts targets[P2V_DISKS_MAX];
+  struct p2v_progress_group *group = n > 1
+    ? p2v_progress_group_new (o.progress_mode, n, stderr) : NULL;
+  for (unsigned i = 0; i < n; i++) {
+    targets[i] = o;
+    targets[i].disk = i;
+    targets[i].target = argv[optind + i];
+    targets[i].digest_file = ndigest_files ? digest_files[i] : NULL;
+    targets[i].manifest = nmanifests ? manifests[i] : NULL;
+    targets[i].progress_group = group;
+  }
+  int st[P2V_DISKS_MAX];
+  p2v_recv (targets, n, st);
+  p2v_progress_group_free (group);
   /* A verified copy on a disk: make its partition table right for the
    * new disk (a GPT's backup header belongs at the end of a larger
    * disk) and show the partitions to the kernel, as partprobe would.
    */
-  if (status == P2V_EXIT_OK)
-    status = p2v_finish_partitions (o.target);
+  for (unsigned i = 0; i < n; i++)
+    if (st[i] == P2V_EXIT_OK)
+      st[i] = p2v_finish_partitions (targets[i].target);
+  int status = p2v_exit_for_disks (st, n);
   free (host);
   free (port);
   return status;

@@ -20,15 +20,17 @@ static void
 usage (FILE *f)
 {
   fprintf (f,
-"Usage: p2vsend [OPTIONS] SOURCE HOST[:PORT]\n"
+"Usage: p2vsend [OPTIONS] SOURCE... HOST[:PORT]\n"
 "       p2vsend [OPTIONS] --stdout SOURCE > STREAM\n"
-"Stream the disk SOURCE (a block device or an image file) to p2vrecv.\n"
+"Stream the disk SOURCE (a block device or an image file) to p2vrecv;\n"
+"several disks (up to 6) go concurrently to p2vrecv's targets, in order.\n"
 "\n"
 "  -c, --compress=CODEC[:LEVEL]  zstd (default, level 1), lz4, zlib or none\n"
 "  -j, --threads=N               compression threads (default: CPUs)\n"
 "  -b, --chunk-size=SIZE         64K..16M, a power of two (default 4M)\n"
 "      --digest=ALG              md5, sha1, sha256 (default), sha512\n"
 "      --digest-file=FILE        write \"DIGEST  SOURCE\" for sha256sum -c\n"
+"                                (several disks: once per disk, in order)\n"
 "      --stdout                  write the stream to standard output\n"
 "  -k, --key=KEY                 the key p2vrecv printed (or P2V_KEY)\n"
 "      --key-file=FILE           read the key from FILE\n"
@@ -80,7 +82,9 @@ main (int argc, char **argv)
   char *host = NULL, *port = NULL;
   const char *key_arg = NULL, *key_file = NULL;
   bool ignore_read_errors = false;
-  char *badmap = NULL;
+  char *badmap[P2V_DISKS_MAX] = { NULL };
+  const char *digest_files[P2V_DISKS_MAX];
+  unsigned ndigest_files = 0;
   char key[P2V_KEY_TEXT_LEN];
   int c;
 
@@ -130,7 +134,11 @@ main (int argc, char **argv)
         return P2V_EXIT_USAGE;
       }
       break;
-    case OPT_DIGEST_FILE: o.digest_file = optarg; break;
+    case OPT_DIGEST_FILE:
+      if (p2v_opt_repeat ("--digest-file", optarg, digest_files, &ndigest_files,
+                          P2V_DISKS_MAX) == -1)
+        return P2V_EXIT_USAGE;
+      break;
     case OPT_STDOUT: o.to_stdout = true; break;
     case OPT_PROGRESS:
       if ((o.progress_mode = p2v_opt_progress (optarg)) == -1)
@@ -163,34 +171,76 @@ main (int argc, char **argv)
     p2v_codec_levels (o.codec, &min, &o.level, &max);
   }
 
-  int want = o.to_stdout ? 1 : 2;
-  if (argc - optind != want) {
-    p2v_error (o.to_stdout ? "expected SOURCE with --stdout (see --help)"
-                           : "expected SOURCE and HOST[:PORT] (see --help)");
+  int nargs = argc - optind;
+  unsigned n = o.to_stdout ? (unsigned) nargs : (unsigned) (nargs - 1);
+  if (nargs < 1 || (o.to_stdout && nargs != 1) || (!o.to_stdout && nargs < 2)) {
+    p2v_error (o.to_stdout ? "expected one SOURCE with --stdout (see --help)"
+                           : "expected SOURCE... and HOST[:PORT] (see --help)");
     return P2V_EXIT_USAGE;
   }
+  if (n > P2V_DISKS_MAX) {
+    p2v_error ("%u disks: at most %d per session; start another session for the rest",
+               n, P2V_DISKS_MAX);
+    return P2V_EXIT_USAGE;
+  }
+  if (p2v_opt_per_disk ("--digest-file", ndigest_files, n) == -1)
+    return P2V_EXIT_USAGE;
+  if (o.badmap && n > 1) {
+    p2v_error ("--ignore-read-errors=MAP names one map; with several disks give it "
+               "without a file: each disk gets SOURCE-NAME.badmap");
+    return P2V_EXIT_USAGE;
+  }
+  for (unsigned i = 0; i < n; i++)
+    for (unsigned k = 0; k < i; k++)
+      if (strcmp (argv[optind + i], argv[optind + k]) == 0) {
+        p2v_error ("%s is given twice", argv[optind + i]);
+        return P2V_EXIT_USAGE;
+      }
   switch (p2v_key_resolve (key_arg, key_file, key)) {
   case -1: return P2V_EXIT_USAGE;
   case 1: o.key = key; break;
   }
-  o.source = argv[optind];
-  if (ignore_read_errors && !o.badmap) {
-    const char *base = strrchr (o.source, '/');
-    o.badmap = badmap = xasprintf ("%s.badmap", base ? base + 1 : o.source);
-  }
   if (!o.to_stdout) {
-    if (p2v_parse_hostport (argv[optind + 1], 0, "5000", &host, &port) == -1) {
-      p2v_error ("'%s' is not HOST[:PORT] (IPv6: [ADDR]:PORT)", argv[optind + 1]);
+    if (p2v_parse_hostport (argv[argc - 1], 0, "5000", &host, &port) == -1) {
+      p2v_error ("'%s' is not HOST[:PORT] (IPv6: [ADDR]:PORT)", argv[argc - 1]);
       return P2V_EXIT_USAGE;
     }
     o.host = host;
     o.port = port;
   }
+  o.ndisks = n;
+  struct p2v_send_opts disks[P2V_DISKS_MAX];
+  for (unsigned i = 0; i < n; i++) {
+    disks[i] = o;
+    disks[i].disk = i;
+    disks[i].source = argv[optind + i];
+    disks[i].digest_file = ndigest_files ? digest_files[i] : NULL;
+    if (ignore_read_errors && !o.badmap) {
+      const char *base = strrchr (disks[i].source, '/');
+      disks[i].badmap = badmap[i] = xasprintf ("%s.badmap", base ? base + 1 : disks[i].source);
+    }
+    for (unsigned k = 0; k < i; k++)
+      if (disks[k].badmap && disks[i].badmap && strcmp (disks[k].badmap, disks[i].badmap) == 0) {
+        p2v_error ("%s and %s would share the bad-sector map %s; run them in "
+                   "separate sessions", disks[k].source, disks[i].source, disks[i].badmap);
+        return P2V_EXIT_USAGE;
+      }
+  }
   /* What is about to be copied, as the admin will want to check it. */
   if (!p2v_quiet)
-    p2v_print_partition_table (o.source, stderr);
-  int status = p2v_send (&o);
-  free (badmap);
+    for (unsigned i = 0; i < n; i++)
+      p2v_print_partition_table (disks[i].source, stderr);
+  struct p2v_progress_group *group = NULL;
+  if (n > 1) {
+    group = p2v_progress_group_new (o.progress_mode, n, stderr);
+    for (unsigned i = 0; i < n; i++)
+      disks[i].progress_group = group;
+  }
+  int st[P2V_DISKS_MAX];
+  int status = p2v_send (disks, n, st);
+  p2v_progress_group_free (group);
+  for (unsigned i = 0; i < n; i++)
+    free (badmap[i]);
   free (host);
   free (port);
   return status;

@@ -20,7 +20,7 @@ cmp "$src" "$out" || fail "target differs from source"
 expect_line "$tmp/send.err" "^p2vsend: sha256 $want  "
 expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
 expect_line "$tmp/recv.err" "verified: .* is identical"
-expect_line "$tmp/send.err" "verified the copy: identical"
+expect_line "$tmp/send.err" "verified the copy of .*src.*: identical"
 # pv-style progress: bytes, total, percent, rates, elapsed, ETA.
 expect_line "$tmp/send.err" "src.img: [0-9.]+ MiB / 19\.2 MiB +100%  .*/s  avg .*/s  [0-9]+:[0-9]{2}  ETA"
 # The zeros did not cross the wire.

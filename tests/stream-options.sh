@@ -28,13 +28,23 @@ usage_error p2vsend "--digest: 'crc32'" --digest=crc32 "$src" 127.0.0.1:1
 usage_error p2vsend "--progress: 'fancy'" --progress=fancy "$src" 127.0.0.1:1
 usage_error p2vsend "'vm:99999' is not HOST\[:PORT\]" "$src" vm:99999
 usage_error p2vsend "'::1' is not HOST\[:PORT\]" "$src" ::1
-usage_error p2vsend "expected SOURCE and HOST\[:PORT\]" "$src"
-usage_error p2vsend "expected SOURCE with --stdout" --stdout "$src" vm
+usage_error p2vsend "expected SOURCE\.\.\. and HOST\[:PORT\]" "$src"
+usage_error p2vsend "expected one SOURCE with --stdout" --stdout "$src" vm
+# Several disks: at most 6, each once, per-disk options once per disk.
+usage_error p2vsend "7 disks: at most 6 per session" "$src" "$src" "$src" "$src" "$src" "$src" "$src" 127.0.0.1:1
+usage_error p2vsend "$src is given twice" "$src" "$src" 127.0.0.1:1
+usage_error p2vsend "--digest-file given 1 time for 2 disks" --digest-file "$tmp/d" "$src" "$tmp/other" 127.0.0.1:1
+usage_error p2vsend "--ignore-read-errors=MAP names one map" --ignore-read-errors="$tmp/map" "$src" "$tmp/other" 127.0.0.1:1
 usage_error p2vrecv "--listen: '70000' is not \[ADDR:\]PORT" --listen 70000 "$tmp/x"
 usage_error p2vrecv "--listen: 'a:b:c'" --listen a:b:c "$tmp/x"
 usage_error p2vrecv "--threads: '65'" -j 65 "$tmp/x"
-usage_error p2vrecv "expected one TARGET" "$tmp/x" "$tmp/y"
-[ -e "$tmp/x" ] && fail "a rejected command created its target"
+usage_error p2vrecv "expected one TARGET with --stdin" --stdin "$tmp/x" "$tmp/y"
+usage_error p2vrecv "--manifest given 1 time for 2 disks" --manifest "$tmp/m" "$tmp/x" "$tmp/y"
+usage_error p2vrecv "$tmp/x is given twice" "$tmp/x" "$tmp/x"
+usage_error p2vrecv "7 targets: at most 6" "$tmp/x" "$tmp/y" "$tmp/z" "$tmp/a" "$tmp/b" "$tmp/c" "$tmp/d"
+for f in x y z a b c d; do
+    [ -e "$tmp/$f" ] && fail "a rejected command created $tmp/$f"
+done
 
 p2vsend --help | grep -q "^Usage: p2vsend" || fail "p2vsend --help"
 p2vrecv --help | grep -q "^Usage: p2vrecv" || fail "p2vrecv --help"
