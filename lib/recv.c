@@ -29,17 +29,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <poll.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <ifaddrs.h>
-#include <netdb.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -52,6 +46,7 @@
 #include "manifest.h"
 #include "net.h"
 #include "progress.h"
+#include "recv-disk.h"
 #include "handshake.h"
 #include "resume.h"
 #include "ring.h"
@@ -61,37 +56,6 @@
 #include "wire.h"
 
 #define CHECKPOINT_BYTES (256ull << 20)
-
-struct receiver {
-  const struct p2v_recv_opts *o;
-  struct p2v_chan ch;
-  struct p2v_keys keys;
-  char key[P2V_KEY_TEXT_LEN];
-  bool is_socket;
-  char *state_path;             /* NULL on a pipe: nothing to resume */
-  struct p2v_resume_state state;
-  uint64_t start;               /* resume offset of this session */
-  char peer[300];
-  struct p2v_source_hdr sh;
-  struct p2v_source_desc desc;
-  struct p2v_dev dst;
-  bool dst_open;
-  struct p2v_ring *ring;
-  uint64_t nchunks;
-  uint8_t *zeros;               /* chunk_size of zeros, read-only */
-  uint32_t zero_crc_full, zero_crc_last;
-  struct p2v_digest *digest;
-  struct p2v_progress *progress;
-  uint64_t written;             /* writer thread: bytes on the target */
-  uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
-  bool cut;                     /* reader: the stream stopped early ... */
-  int cut_errno;                /* ... with this errno (0: clean EOF) ... */
-  uint64_t cut_at;              /* ... at this offset */
-  pthread_mutex_t lock;
-  int status;
-  char reason[512];             /* first failure, for the RESULT record */
-  int session_status;           /* what session() returned (server thread) */
-};
 
 static void
 fail (struct receiver *r, int status, const char *fmt, ...)
@@ -373,8 +337,8 @@ read_stream (struct receiver *r, struct p2v_end *end)
 }
 
 /* The sealed SOURCE record.  0, or an exit status (printed). */
-static int
-read_source (struct receiver *r)
+int
+p2v_recv_read_source (struct receiver *r)
 {
   struct p2v_record_hdr h;
   const char *why;
@@ -411,8 +375,8 @@ read_source (struct receiver *r)
   return ret;
 }
 
-static int
-refuse (struct receiver *r, int status, const char *why)
+int
+p2v_recv_refuse (struct receiver *r, int status, const char *why)
 {
   uint8_t st[4];
   p2v_put32 (st, (uint32_t) status);
@@ -434,7 +398,7 @@ resume_point (struct receiver *r)
   p2v_state_free (&r->state);
   int rc = p2v_state_load (r->state_path, &r->state);
   if (rc == -1)
-    return refuse (r, P2V_EXIT_REFUSED, "the resume state beside the target is unreadable; "
+    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, "the resume state beside the target is unreadable; "
                    "see the receiver's messages");
   const char *fp = r->desc.fingerprint ? r->desc.fingerprint : "-";
   if (rc == 1) {
@@ -446,7 +410,7 @@ resume_point (struct receiver *r)
                 r->desc.hostname ? r->desc.hostname : "?", r->desc.path ? r->desc.path : "?",
                 r->state_path);
       p2v_state_free (&r->state);
-      return refuse (r, P2V_EXIT_REFUSED, why);
+      return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
     }
     r->start = r->state.durable;
     return 0;
@@ -472,7 +436,7 @@ accept_source (struct receiver *r)
     return status;
   int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, &r->dst, why, sizeof why);
   if (rc == -2)
-    return refuse (r, P2V_EXIT_REFUSED, why);
+    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
   if (rc == -1) {
     uint8_t st[4];
     p2v_put32 (st, P2V_EXIT_IO);
@@ -612,8 +576,8 @@ transfer (struct receiver *r)
 /* Everything after SOURCE, on one connection or pipe; then the
  * session's resources are released (the target's resume state stays).
  */
-static int
-session (struct receiver *r)
+int
+p2v_recv_session (struct receiver *r)
 {
   int status = accept_source (r);
   if (status == 0)
@@ -636,372 +600,8 @@ session (struct receiver *r)
   return status;
 }
 
-/* Several disks, one listening socket.  Each disk arrives on its own
- * connection; the main thread accepts, runs the handshake and reads
- * SOURCE, whose disk index picks the target, then hands the connection
- * to that target's session on a thread of its own.  The main thread
- * keeps listening: for the other disks, for a disk whose connection
- * dropped (its sender reconnects to resume), and for strangers, who are
- * dropped.  A disk's failure is its own; p2vrecv ends when every disk
- * is verified or has failed for good.
- */
-enum disk_state { DISK_WAITING, DISK_ACTIVE, DISK_DONE };
-
-struct disk {
-  struct receiver *r;
-  enum disk_state state;
-  int status;                   /* DISK_DONE: final exit status */
-  unsigned drops;               /* connections lost so far */
-  double deadline;              /* WAITING after a drop: give up then */
-  pthread_t thread;
-  struct receiver *pending;     /* a reconnection waiting for the old session to end */
-};
-
-struct server {
-  const struct p2v_recv_opts *o;        /* o[0]: the shared options */
-  unsigned n;
-  struct disk d[P2V_DISKS_MAX];
-  int wake[2];                          /* a session thread ended: its index */
-  bool mismatch;                        /* ended: the sender has another disk count */
-};
-
-struct session_job {
-  struct server *srv;
-  unsigned i;
-};
-
-static void *
-session_thread (void *arg)
-{
-  struct session_job *j = arg;
-  struct receiver *r = j->srv->d[j->i].r;
-  r->session_status = session (r);
-  close (r->ch.fd);
-  r->ch.fd = -1;
-  uint8_t b = (uint8_t) j->i;
-  ssize_t w = write (j->srv->wake[1], &b, 1);
-  (void) w;
-  free (j);
-  return NULL;
-}
-
-/* Move an accepted, authenticated connection (with its SOURCE) into the
- * target's receiver and start its session.
- */
-static void
-start_session (struct server *srv, unsigned i, struct receiver *c)
-{
-  struct disk *d = &srv->d[i];
-  struct receiver *r = d->r;
-  r->ch = c->ch;
-  r->sh = c->sh;
-  r->desc = c->desc;
-  memcpy (r->peer, c->peer, sizeof r->peer);
-  r->is_socket = true;
-  memset (&c->desc, 0, sizeof c->desc);
-  c->ch.fd = -1;
-  c->ch.tx = c->ch.rx = NULL;
-  p2v_info ("connection from %s%s%s", r->peer, srv->n > 1 ? " for " : "",
-            srv->n > 1 ? r->o->target : "");
-  /* From here every record, up to one chunk, has --timeout s. */
-  r->ch.record_timeout = r->o->timeout;
-  d->state = DISK_ACTIVE;
-  struct session_job *j = xmalloc (sizeof *j);
-  *j = (struct session_job) { .srv = srv, .i = i };
-  pthread_create (&d->thread, NULL, session_thread, j);
-}
-
-static void
-drop_conn (struct receiver *c)
-{
-  if (c->ch.fd >= 0)
-    close (c->ch.fd);
-  c->ch.fd = -1;
-  p2v_aead_free (c->ch.tx);
-  p2v_aead_free (c->ch.rx);
-  c->ch.tx = c->ch.rx = NULL;
-  p2v_desc_free (&c->desc);
-}
-
-static void
-finish_disk (struct server *srv, unsigned i, int status)
-{
-  struct disk *d = &srv->d[i];
-  d->state = DISK_DONE;
-  d->status = status;
-  if (status && srv->o[i].progress_group)
-    p2v_progress_group_fail (srv->o[i].progress_group, i);
-}
-
-/* A session thread ended: decide what its disk waits for now. */
-static void
-session_ended (struct server *srv, unsigned i)
-{
-  struct disk *d = &srv->d[i];
-  pthread_join (d->thread, NULL);
-  int status = d->r->session_status;
-  if (status != P2V_EXIT_NET) {
-    finish_disk (srv, i, status);
-    if (d->pending) {
-      refuse (d->pending, P2V_EXIT_REFUSED,
-              status ? "this disk's copy already failed; see the receiver's messages"
-                     : "this disk is already copied and verified");
-      drop_conn (d->pending);
-      free (d->pending);
-      d->pending = NULL;
-    }
-    return;
-  }
-  if (d->drops >= srv->o[i].retry) {
-    if (d->pending) {
-      drop_conn (d->pending);
-      free (d->pending);
-      d->pending = NULL;
-    }
-    finish_disk (srv, i, status);
-    return;
-  }
-  d->drops++;
-  if (d->pending) {
-    struct receiver *c = d->pending;
-    d->pending = NULL;
-    start_session (srv, i, c);
-    free (c);
-    return;
-  }
-  d->state = DISK_WAITING;
-  d->deadline = p2v_now () + srv->o[i].timeout;
-  p2v_info ("waiting up to %u s for the sender%s%s to reconnect and resume (%u of %u)",
-            srv->o[i].timeout, srv->n > 1 ? " of " : "", srv->n > 1 ? srv->o[i].target : "",
-            d->drops, srv->o[i].retry);
-}
-
-/* An authenticated connection that sent SOURCE: to its target's
- * session, or refused.  Takes c.
- */
-static void
-route (struct server *srv, struct receiver *c)
-{
-  char why[512];
-  if (c->sh.ndisks != srv->n) {
-    snprintf (why, sizeof why, "the sender has %u disk%s, this p2vrecv %u target%s; "
-              "give p2vrecv one target per disk, in the sender's order; nothing written",
-              c->sh.ndisks, c->sh.ndisks == 1 ? "" : "s", srv->n, srv->n == 1 ? "" : "s");
-    refuse (c, P2V_EXIT_REFUSED, why);
-    drop_conn (c);
-    free (c);
-    /* Before any disk started, the admin ran mismatched commands: stop
-     * rather than wait forever.  Later it is a stray sender.
-     */
-    bool started = false;
-    for (unsigned i = 0; i < srv->n; i++)
-      started = started || srv->d[i].state != DISK_WAITING || srv->d[i].drops;
-    if (!started) {
-      for (unsigned i = 0; i < srv->n; i++)
-        finish_disk (srv, i, P2V_EXIT_REFUSED);
-      srv->mismatch = true;
-    }
-    return;
-  }
-  unsigned i = c->sh.disk;
-  struct disk *d = &srv->d[i];
-  switch (d->state) {
-  case DISK_WAITING:
-    start_session (srv, i, c);
-    free (c);
-    return;
-  case DISK_ACTIVE:
-    /* The sender lost the old connection before we noticed (no FIN
-     * reached us): it proved the key again, so end the stale session
-     * (it checkpoints) and give this one the disk.
-     */
-    if (d->pending) {
-      drop_conn (d->pending);
-      free (d->pending);
-    }
-    p2v_warning ("%s reconnected for %s: ending the previous connection from %s",
-                 c->peer, srv->o[i].target, d->r->peer);
-    d->pending = c;
-    shutdown (d->r->ch.fd, SHUT_RDWR);
-    return;
-  case DISK_DONE:
-    refuse (c, P2V_EXIT_REFUSED, d->status ? "this disk's copy already failed; see the "
-            "receiver's messages" : "this disk is already copied and verified");
-    drop_conn (c);
-    free (c);
-    return;
-  }
-}
-
-/* Handshake and SOURCE of a new connection, in the main thread: nothing
- * is opened for it before it proved the key.  NULL when dropped.
- */
-static struct receiver *
-greet (struct server *srv, int fd, const char *peer, const struct p2v_keys *keys, int *fatal)
-{
-  struct receiver *c = xcalloc (1, sizeof *c);
-  c->o = &srv->o[0];
-  c->is_socket = true;
-  snprintf (c->peer, sizeof c->peer, "%s", peer);
-  c->ch.fd = fd;
-  /* A peer that connects and says nothing, or trickles, must not hold
-   * the port: the handshake and SOURCE get 30 s.
-   */
-  c->ch.deadline = p2v_now () + 30;
-  c->ch.record_timeout = 0;
-  int rc = p2v_handshake_receiver (&c->ch, true, keys, c->peer);
-  if (rc == -1)
-    p2v_warning ("ignoring connection from %s: not a p2vsend stream", c->peer);
-  /* Whatever a peer does before it proved the key (another version,
-   * no key, a wrong one, garbage) ends its connection, not our wait
-   * for the real sender.  Only a local failure is ours to report.
-   */
-  if (rc == 0)
-    rc = read_source (c);
-  if (rc != 0) {
-    if (rc == P2V_EXIT_IO)
-      *fatal = rc;
-    drop_conn (c);
-    free (c);
-    return NULL;
-  }
-  return c;
-}
-
-/* An address the sender can use: the bound one, or for a wildcard bind
- * this machine's first non-loopback address.
- */
-static void
-reachable_address (const char *bound, char *out, size_t n)
-{
-  const char *colon = strrchr (bound, ':');
-  const char *port = colon ? colon + 1 : "5000";
-  if (strncmp (bound, "[::]:", 5) != 0 && strncmp (bound, "0.0.0.0:", 8) != 0) {
-    snprintf (out, n, "%s", bound);
-    return;
-  }
-  struct ifaddrs *ifa, *i;
-  snprintf (out, n, "THIS-HOST:%.16s", port);
-  if (getifaddrs (&ifa) == -1)
-    return;
-  for (i = ifa; i; i = i->ifa_next) {
-    char host[NI_MAXHOST];
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET
-        || strcmp (i->ifa_name, "lo") == 0
-        || getnameinfo (i->ifa_addr, sizeof (struct sockaddr_in), host, sizeof host,
-                        NULL, 0, NI_NUMERICHOST) != 0)
-      continue;
-    snprintf (out, n, "%.64s:%.16s", host, port);
-    break;
-  }
-  freeifaddrs (ifa);
-}
-
-static int
-serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool key_shown)
-{
-  const struct p2v_recv_opts *o = &srv->o[0];
-  char bound[300], addr[300];
-  int lfd = p2v_listen (o->host, o->port, bound, sizeof bound);
-  if (lfd == -1)
-    return P2V_EXIT_NET;
-  if (pipe2 (srv->wake, O_CLOEXEC) == -1) {
-    p2v_error ("pipe: %s", strerror (errno));
-    close (lfd);
-    return P2V_EXIT_IO;
-  }
-  /* Always printed, even with -q: with port 0 it is the only way to
-   * learn the port, and the key is needed on the other side.
-   */
-  fprintf (stderr, "%s: listening on %s\n", p2v_progname, bound);
-  reachable_address (bound, addr, sizeof addr);
-  if (key_shown)
-    fprintf (stderr, "%s: on the source, run:  p2vsend %s %s --key %s\n", p2v_progname,
-             srv->n == 1 ? "DISK" : srv->n == 2 ? "DISK1 DISK2" : "DISK1 DISK2 ...",
-             addr, key);
-  int fatal = 0;
-  for (;;) {
-    double now = p2v_now ();
-    bool busy = false;
-    int wait_ms = -1;
-    for (unsigned i = 0; i < srv->n; i++) {
-      struct disk *d = &srv->d[i];
-      if (d->state == DISK_ACTIVE)
-        busy = true;
-      if (d->state != DISK_WAITING || d->drops == 0)
-        continue;
-      if (now >= d->deadline) {
-        p2v_error ("the sender did not come back within %u s; %s is incomplete: rerun "
-                   "both commands to resume", srv->o[i].timeout, srv->o[i].target);
-        finish_disk (srv, i, P2V_EXIT_NET);
-        continue;
-      }
-      int ms = (int) ((d->deadline - now) * 1000) + 1;
-      if (wait_ms == -1 || ms < wait_ms)
-        wait_ms = ms;
-    }
-    bool open_disks = false;
-    for (unsigned i = 0; i < srv->n; i++)
-      open_disks = open_disks || srv->d[i].state != DISK_DONE;
-    if (!open_disks || (fatal && !busy))
-      break;
-
-    /* After a local failure, only the running sessions' ends. */
-    struct pollfd p[2] = { { .fd = srv->wake[0], .events = POLLIN }, { .fd = lfd, .events = POLLIN } };
-    int pr = poll (p, fatal ? 1 : 2, wait_ms);
-    if (pr == -1 && errno != EINTR) {
-      p2v_error ("poll: %s", strerror (errno));
-      fatal = P2V_EXIT_IO;
-      break;
-    }
-    if (pr <= 0)
-      continue;
-    if (p[0].revents & POLLIN) {
-      uint8_t b;
-      if (read (srv->wake[0], &b, 1) == 1 && b < srv->n)
-        session_ended (srv, b);
-      continue;
-    }
-    if (fatal || !(p[1].revents & POLLIN))
-      continue;
-    char peer[300];
-    int fd = p2v_accept (lfd, peer, sizeof peer);
-    if (fd == -1)
-      continue;
-    struct receiver *c = greet (srv, fd, peer, keys, &fatal);
-    if (c)
-      route (srv, c);
-  }
-  /* The sender's other disks are connecting too: tell them why rather
-   * than reset their connections (a second or two, bounded).
-   */
-  double until = p2v_now () + 2;
-  while (srv->mismatch && !fatal && p2v_now () < until) {
-    struct pollfd p = { .fd = lfd, .events = POLLIN };
-    if (poll (&p, 1, 500) != 1)
-      continue;
-    char peer[300];
-    int fd = p2v_accept (lfd, peer, sizeof peer);
-    struct receiver *c = fd == -1 ? NULL : greet (srv, fd, peer, keys, &fatal);
-    if (c)
-      route (srv, c);
-  }
-  /* Only on a local failure can sessions still run: wait for them. */
-  for (unsigned i = 0; i < srv->n; i++)
-    if (srv->d[i].state == DISK_ACTIVE) {
-      pthread_join (srv->d[i].thread, NULL);
-      finish_disk (srv, i, srv->d[i].r->session_status);
-    }
-    else if (srv->d[i].state == DISK_WAITING)
-      finish_disk (srv, i, fatal ? fatal : P2V_EXIT_NET);
-  close (srv->wake[0]);
-  close (srv->wake[1]);
-  close (lfd);
-  return fatal;
-}
-
-static void
-receiver_init (struct receiver *r, const struct p2v_recv_opts *o)
+void
+p2v_receiver_init (struct receiver *r, const struct p2v_recv_opts *o)
 {
   memset (r, 0, sizeof *r);
   r->o = o;
@@ -1009,124 +609,10 @@ receiver_init (struct receiver *r, const struct p2v_recv_opts *o)
   pthread_mutex_init (&r->lock, NULL);
 }
 
-static void
-receiver_free (struct receiver *r)
+void
+p2v_receiver_free (struct receiver *r)
 {
   p2v_state_free (&r->state);
   free (r->state_path);
   pthread_mutex_destroy (&r->lock);
-}
-
-int
-p2v_recv (const struct p2v_recv_opts *o, unsigned n, int *status)
-{
-  struct receiver *rs = xcalloc (n, sizeof *rs);
-  signal (SIGPIPE, SIG_IGN);
-  int fail_all = P2V_EXIT_OK;
-  bool key_shown = false;
-  char key[P2V_KEY_TEXT_LEN] = "";
-  struct p2v_keys keys;
-
-  for (unsigned i = 0; i < n; i++) {
-    receiver_init (&rs[i], &o[i]);
-    status[i] = P2V_EXIT_OK;
-  }
-  /* Resume state lives beside a file target, in the state directory
-   * for anything else.  A stream on a pipe cannot negotiate a resume.
-   */
-  for (unsigned i = 0; i < n && !o[0].from_stdin; i++) {
-    struct stat st;
-    bool is_file = stat (o[i].target, &st) == -1 || S_ISREG (st.st_mode);
-    rs[i].state_path = p2v_state_path (o[i].target, is_file, o[i].state_dir);
-    if (!is_file && mkdir (o[i].state_dir, 0700) == -1 && errno != EEXIST) {
-      p2v_error ("cannot create the state directory %s: %s", o[i].state_dir, strerror (errno));
-      fail_all = P2V_EXIT_IO;
-      goto setup_failed;
-    }
-  }
-
-  /* The key: given; else the one an interrupted session used, so the
-   * same two commands resume; else a new one, shown to the admin.
-   */
-  if (o[0].key)
-    snprintf (key, sizeof key, "%s", o[0].key);
-  else {
-    for (unsigned i = 0; i < n && !key[0]; i++) {
-      struct p2v_resume_state st;
-      if (rs[i].state_path && p2v_state_load (rs[i].state_path, &st) == 1) {
-        memcpy (key, st.key, sizeof key);
-        p2v_state_free (&st);
-      }
-    }
-    if (!key[0] && o[0].from_stdin) {
-      p2v_error ("--stdin needs the key the stream was written with (--key-file or P2V_KEY)");
-      fail_all = P2V_EXIT_USAGE;
-      goto setup_failed;
-    }
-    if (!key[0] && p2v_key_generate (key) == -1) {
-      fail_all = P2V_EXIT_IO;
-      goto setup_failed;
-    }
-    key_shown = true;
-  }
-  if (p2v_keys_derive (key, &keys) == -1) {
-    fail_all = P2V_EXIT_IO;
-    goto setup_failed;
-  }
-  for (unsigned i = 0; i < n; i++) {
-    memcpy (rs[i].key, key, sizeof key);
-    rs[i].keys = keys;
-  }
-
-  if (o[0].from_stdin) {
-    struct receiver *r = &rs[0];
-    r->ch.fd = STDIN_FILENO;
-    snprintf (r->peer, sizeof r->peer, "standard input");
-    int st = p2v_handshake_receiver (&r->ch, false, &r->keys, r->peer);
-    if (st == -1) {
-      p2v_error ("standard input is not a p2vsend stream");
-      st = P2V_EXIT_PROTOCOL;
-    }
-    if (st == 0)
-      st = read_source (r);
-    if (st == 0 && r->sh.ndisks != 1) {
-      p2v_error ("the stream holds disk %u of %u; --stdin takes one-disk streams only",
-                 r->sh.disk + 1, r->sh.ndisks);
-      st = P2V_EXIT_REFUSED;
-    }
-    if (st == 0)
-      st = session (r);
-    else {
-      p2v_aead_free (r->ch.tx);
-      p2v_aead_free (r->ch.rx);
-      p2v_desc_free (&r->desc);
-    }
-    status[0] = st;
-  }
-  else {
-    struct server srv = { .o = o, .n = n };
-    for (unsigned i = 0; i < n; i++)
-      srv.d[i] = (struct disk) { .r = &rs[i], .state = DISK_WAITING };
-    int fatal = serve (&srv, &keys, key, key_shown);
-    /* serve() ends every disk, unless it could not listen at all. */
-    for (unsigned i = 0; i < n; i++)
-      status[i] = srv.d[i].state == DISK_DONE ? srv.d[i].status : fatal;
-  }
-  goto out;
-
- setup_failed:
-  for (unsigned i = 0; i < n; i++)
-    status[i] = fail_all;
- out:
-  for (unsigned i = 0; i < n; i++)
-    receiver_free (&rs[i]);
-  free (rs);
-  if (n > 1)
-    for (unsigned i = 0; i < n; i++) {
-      if (status[i])
-        p2v_error ("disk %u, %s: failed (exit status %d)", i + 1, o[i].target, status[i]);
-      else
-        p2v_info ("disk %u, %s: verified", i + 1, o[i].target);
-    }
-  return p2v_exit_for_disks (status, n);
 }
