@@ -39,9 +39,19 @@ struct disk {
   enum disk_state state;
   int status;                   /* DISK_DONE: final exit status */
   unsigned drops;               /* connections lost so far */
-  double deadline;              /* WAITING after a drop: give up then */
+  double deadline;              /* WAITING: give up then (0: no deadline yet) */
   pthread_t thread;
   struct receiver *pending;     /* a reconnection waiting for the old session to end */
+  /* Which source this disk's session copies, from its first session:
+   * a reconnection must be the same disk before it may end the running
+   * session or resume it.
+   */
+  bool has_id;
+  uint64_t size;
+  uint32_t chunk_size;
+  uint8_t digest_id;
+  char fingerprint[2 * 32 + 1];
+  char source[300];
 };
 
 struct server {
@@ -50,7 +60,11 @@ struct server {
   struct disk d[P2V_DISKS_MAX];
   int wake[2];                          /* a session thread ended: its index */
   bool mismatch;                        /* ended: the sender has another disk count */
+  double first_contact;                 /* when a disk of this session first connected */
 };
+
+/* What a new connection gets for the handshake and SOURCE. */
+enum { GREET_SECONDS = 30 };
 
 struct session_job {
   struct server *srv;
@@ -62,14 +76,54 @@ session_thread (void *arg)
 {
   struct session_job *j = arg;
   struct receiver *r = j->srv->d[j->i].r;
+  /* The descriptor stays open until the main thread joined us: closed
+   * here, its number could be reused by an accept() while route() still
+   * takes it for this session's and shuts it down.
+   */
   r->session_status = p2v_recv_session (r);
-  close (r->ch.fd);
-  r->ch.fd = -1;
   uint8_t b = (uint8_t) j->i;
   ssize_t w = write (j->srv->wake[1], &b, 1);
   (void) w;
   free (j);
   return NULL;
+}
+
+static void
+drop_conn (struct receiver *c)
+{
+  if (c->ch.fd >= 0)
+    close (c->ch.fd);
+  c->ch.fd = -1;
+  p2v_aead_free (c->ch.tx);
+  p2v_aead_free (c->ch.rx);
+  c->ch.tx = c->ch.rx = NULL;
+  p2v_desc_free (&c->desc);
+}
+
+/* Say no to a connection that proved the key, and forget it. */
+static void
+refuse_conn (struct receiver *c, int status, const char *why)
+{
+  p2v_recv_refuse (c, status, why);
+  drop_conn (c);
+  free (c);
+}
+
+static const char *
+done_why (const struct disk *d)
+{
+  return d->status ? "this disk's copy already failed; see the receiver's messages"
+                   : "this disk is already copied and verified";
+}
+
+static void
+finish_disk (struct server *srv, unsigned i, int status)
+{
+  struct disk *d = &srv->d[i];
+  d->state = DISK_DONE;
+  d->status = status;
+  if (status && srv->o[i].progress_group)
+    p2v_progress_group_fail (srv->o[i].progress_group, i);
 }
 
 /* Move an accepted, authenticated connection (with its SOURCE) into the
@@ -80,6 +134,18 @@ start_session (struct server *srv, unsigned i, struct receiver *c)
 {
   struct disk *d = &srv->d[i];
   struct receiver *r = d->r;
+  if (!d->has_id) {
+    d->has_id = true;
+    d->size = c->sh.size;
+    d->chunk_size = c->sh.chunk_size;
+    d->digest_id = c->sh.digest_id;
+    snprintf (d->fingerprint, sizeof d->fingerprint, "%s",
+              c->desc.fingerprint ? c->desc.fingerprint : "-");
+    snprintf (d->source, sizeof d->source, "%s:%s", c->desc.hostname ? c->desc.hostname : "?",
+              c->desc.path ? c->desc.path : "?");
+  }
+  if (srv->first_contact == 0)
+    srv->first_contact = p2v_now ();
   r->ch = c->ch;
   r->sh = c->sh;
   r->desc = c->desc;
@@ -95,29 +161,13 @@ start_session (struct server *srv, unsigned i, struct receiver *c)
   d->state = DISK_ACTIVE;
   struct session_job *j = xmalloc (sizeof *j);
   *j = (struct session_job) { .srv = srv, .i = i };
-  pthread_create (&d->thread, NULL, session_thread, j);
-}
-
-static void
-drop_conn (struct receiver *c)
-{
-  if (c->ch.fd >= 0)
-    close (c->ch.fd);
-  c->ch.fd = -1;
-  p2v_aead_free (c->ch.tx);
-  p2v_aead_free (c->ch.rx);
-  c->ch.tx = c->ch.rx = NULL;
-  p2v_desc_free (&c->desc);
-}
-
-static void
-finish_disk (struct server *srv, unsigned i, int status)
-{
-  struct disk *d = &srv->d[i];
-  d->state = DISK_DONE;
-  d->status = status;
-  if (status && srv->o[i].progress_group)
-    p2v_progress_group_fail (srv->o[i].progress_group, i);
+  int e = pthread_create (&d->thread, NULL, session_thread, j);
+  if (e) {
+    p2v_error ("cannot start the session for %s: %s", r->o->target, strerror (e));
+    free (j);
+    drop_conn (r);
+    finish_disk (srv, i, P2V_EXIT_IO);
+  }
 }
 
 /* A session thread ended: decide what its disk waits for now. */
@@ -126,25 +176,22 @@ session_ended (struct server *srv, unsigned i)
 {
   struct disk *d = &srv->d[i];
   pthread_join (d->thread, NULL);
+  if (d->r->ch.fd >= 0)
+    close (d->r->ch.fd);
+  d->r->ch.fd = -1;
   int status = d->r->session_status;
   if (status != P2V_EXIT_NET) {
     finish_disk (srv, i, status);
-    if (d->pending) {
-      p2v_recv_refuse (d->pending, P2V_EXIT_REFUSED,
-              status ? "this disk's copy already failed; see the receiver's messages"
-                     : "this disk is already copied and verified");
-      drop_conn (d->pending);
-      free (d->pending);
-      d->pending = NULL;
-    }
+    if (d->pending)
+      refuse_conn (d->pending, P2V_EXIT_REFUSED, done_why (d));
+    d->pending = NULL;
     return;
   }
   if (d->drops >= srv->o[i].retry) {
-    if (d->pending) {
-      drop_conn (d->pending);
-      free (d->pending);
-      d->pending = NULL;
-    }
+    if (d->pending)
+      refuse_conn (d->pending, P2V_EXIT_NET, "this disk's connection dropped more often than "
+                   "p2vrecv --retry allows; rerun both commands to resume");
+    d->pending = NULL;
     finish_disk (srv, i, status);
     return;
   }
@@ -163,6 +210,18 @@ session_ended (struct server *srv, unsigned i)
             d->drops, srv->o[i].retry);
 }
 
+/* Is c the source disk d's session copies?  A key holder may rerun
+ * p2vsend with its disks in another order, or another disk: that must
+ * not end or resume a healthy session.
+ */
+static bool
+same_source (const struct disk *d, const struct receiver *c)
+{
+  const char *fp = c->desc.fingerprint ? c->desc.fingerprint : "-";
+  return !d->has_id || (d->size == c->sh.size && d->chunk_size == c->sh.chunk_size
+                        && d->digest_id == c->sh.digest_id && strcmp (d->fingerprint, fp) == 0);
+}
+
 /* An authenticated connection that sent SOURCE: to its target's
  * session, or refused.  Takes c.
  */
@@ -174,9 +233,7 @@ route (struct server *srv, struct receiver *c)
     snprintf (why, sizeof why, "the sender has %u disk%s, this p2vrecv %u target%s; "
               "give p2vrecv one target per disk, in the sender's order; nothing written",
               c->sh.ndisks, c->sh.ndisks == 1 ? "" : "s", srv->n, srv->n == 1 ? "" : "s");
-    p2v_recv_refuse (c, P2V_EXIT_REFUSED, why);
-    drop_conn (c);
-    free (c);
+    refuse_conn (c, P2V_EXIT_REFUSED, why);
     /* Before any disk started, the admin ran mismatched commands: stop
      * rather than wait forever.  Later it is a stray sender.
      */
@@ -192,6 +249,14 @@ route (struct server *srv, struct receiver *c)
   }
   unsigned i = c->sh.disk;
   struct disk *d = &srv->d[i];
+  if (d->state != DISK_DONE && !same_source (d, c)) {
+    snprintf (why, sizeof why, "this stream is %s:%s, but %s is receiving %s in this session; "
+              "nothing written (give the disks in the same order as before)",
+              c->desc.hostname ? c->desc.hostname : "?", c->desc.path ? c->desc.path : "?",
+              srv->o[i].target, d->source);
+    refuse_conn (c, P2V_EXIT_REFUSED, why);
+    return;
+  }
   switch (d->state) {
   case DISK_WAITING:
     start_session (srv, i, c);
@@ -202,20 +267,15 @@ route (struct server *srv, struct receiver *c)
      * reached us): it proved the key again, so end the stale session
      * (it checkpoints) and give this one the disk.
      */
-    if (d->pending) {
-      drop_conn (d->pending);
-      free (d->pending);
-    }
+    if (d->pending)
+      refuse_conn (d->pending, P2V_EXIT_NET, "a newer connection for this disk took its place");
     p2v_warning ("%s reconnected for %s: ending the previous connection from %s",
                  c->peer, srv->o[i].target, d->r->peer);
     d->pending = c;
     shutdown (d->r->ch.fd, SHUT_RDWR);
     return;
   case DISK_DONE:
-    p2v_recv_refuse (c, P2V_EXIT_REFUSED, d->status ? "this disk's copy already failed; see the "
-            "receiver's messages" : "this disk is already copied and verified");
-    drop_conn (c);
-    free (c);
+    refuse_conn (c, P2V_EXIT_REFUSED, done_why (d));
     return;
   }
 }
@@ -234,7 +294,7 @@ greet (struct server *srv, int fd, const char *peer, const struct p2v_keys *keys
   /* A peer that connects and says nothing, or trickles, must not hold
    * the port: the handshake and SOURCE get 30 s.
    */
-  c->ch.deadline = p2v_now () + 30;
+  c->ch.deadline = p2v_now () + GREET_SECONDS;
   c->ch.record_timeout = 0;
   int rc = p2v_handshake_receiver (&c->ch, true, keys, c->peer);
   if (rc == -1)
@@ -311,19 +371,39 @@ serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool ke
     double now = p2v_now ();
     bool busy = false;
     int wait_ms = -1;
+    /* A connection waiting in the backlog may be the very sender a
+     * deadline waits for, queued while the main thread greeted another
+     * peer: take it before giving up on anyone (within a bounded grace,
+     * so a stream of strangers cannot postpone the verdict for ever).
+     */
+    struct pollfd lp = { .fd = lfd, .events = POLLIN };
+    bool queued = !fatal && poll (&lp, 1, 0) == 1;
     for (unsigned i = 0; i < srv->n; i++) {
       struct disk *d = &srv->d[i];
       if (d->state == DISK_ACTIVE)
         busy = true;
-      if (d->state != DISK_WAITING || d->drops == 0)
+      if (d->state != DISK_WAITING)
         continue;
-      if (now >= d->deadline) {
-        p2v_error ("the sender did not come back within %u s; %s is incomplete: rerun "
-                   "both commands to resume", srv->o[i].timeout, srv->o[i].target);
+      /* The sender connects every disk at once: a disk still unseen
+       * --timeout s after another one arrived lost its sender (it
+       * failed on its side before connecting).
+       */
+      if (d->deadline == 0 && srv->first_contact != 0)
+        d->deadline = srv->first_contact + srv->o[i].timeout;
+      if (d->deadline == 0)
+        continue;
+      if (now >= d->deadline && (!queued || now >= d->deadline + GREET_SECONDS)) {
+        if (d->drops)
+          p2v_error ("the sender did not come back within %u s; %s is incomplete: rerun "
+                     "both commands to resume", srv->o[i].timeout, srv->o[i].target);
+        else
+          p2v_error ("no sender connected for %s within %u s of the session's other disks; "
+                     "nothing written to it: rerun both commands", srv->o[i].target,
+                     srv->o[i].timeout);
         finish_disk (srv, i, P2V_EXIT_NET);
         continue;
       }
-      int ms = (int) ((d->deadline - now) * 1000) + 1;
+      int ms = now >= d->deadline ? 1000 : (int) ((d->deadline - now) * 1000) + 1;
       if (wait_ms == -1 || ms < wait_ms)
         wait_ms = ms;
     }
@@ -377,7 +457,12 @@ serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool ke
   for (unsigned i = 0; i < srv->n; i++)
     if (srv->d[i].state == DISK_ACTIVE) {
       pthread_join (srv->d[i].thread, NULL);
+      close (srv->d[i].r->ch.fd);
+      srv->d[i].r->ch.fd = -1;
       finish_disk (srv, i, srv->d[i].r->session_status);
+      if (srv->d[i].pending)
+        refuse_conn (srv->d[i].pending, fatal ? fatal : P2V_EXIT_IO, "the receiver failed; see its messages");
+      srv->d[i].pending = NULL;
     }
     else if (srv->d[i].state == DISK_WAITING)
       finish_disk (srv, i, fatal ? fatal : P2V_EXIT_NET);
