@@ -12,7 +12,7 @@ p2v_ring_new (size_t nslots, size_t raw_cap, size_t enc_cap)
 {
   struct p2v_ring *r = xcalloc (1, sizeof *r);
   pthread_mutex_init (&r->lock, NULL);
-  pthread_cond_init (&r->cond, NULL);
+  p2v_cond_init_monotonic (&r->cond);
   r->n = nslots;
   r->slots = xcalloc (nslots, sizeof *r->slots);
   for (size_t i = 0; i < nslots; i++) {
@@ -121,16 +121,9 @@ p2v_ring_wait_for (struct p2v_ring *r, uint64_t seq, int min_state, double secon
                    bool *timed_out)
 {
   struct p2v_slot *s = &r->slots[seq % r->n];
-  struct timespec until;
-  if (seconds > 0) {
-    clock_gettime (CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t) seconds;
-    until.tv_nsec += (long) ((seconds - (double) (time_t) seconds) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
-  }
+  struct timespec until = { 0, 0 };
+  if (seconds > 0)
+    until = p2v_monotonic_in (seconds);
   if (timed_out)
     *timed_out = false;
   pthread_mutex_lock (&r->lock);

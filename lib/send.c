@@ -215,9 +215,7 @@ wait_for_digest (struct sender *s)
 {
   pthread_mutex_lock (&s->lock);
   while (!s->digest_done && s->status == P2V_EXIT_OK) {
-    struct timespec until;
-    clock_gettime (CLOCK_REALTIME, &until);
-    until.tv_sec += KEEPALIVE_SECONDS;
+    struct timespec until = p2v_monotonic_in (KEEPALIVE_SECONDS);
     if (pthread_cond_timedwait (&s->digest_cond, &s->lock, &until) == ETIMEDOUT
         && !s->digest_done) {
       pthread_mutex_unlock (&s->lock);
@@ -658,7 +656,7 @@ send_disk (const struct p2v_send_opts *o)
 {
   struct sender s = { .o = o, .ch = { .fd = -1 } };
   pthread_mutex_init (&s.lock, NULL);
-  pthread_cond_init (&s.digest_cond, NULL);
+  p2v_cond_init_monotonic (&s.digest_cond);
   signal (SIGPIPE, SIG_IGN);
 
   if (o->to_stdout && isatty (STDOUT_FILENO)) {

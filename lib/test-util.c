@@ -2,6 +2,9 @@
 #include <config.h>
 
 #include "test.h"
+#include <errno.h>
+#include <pthread.h>
+
 #include "util.h"
 
 int
@@ -20,5 +23,27 @@ main (void)
   CHECK (p2v_exit_for_disks (all_net, 2) == P2V_EXIT_NET);
   int all_diff[] = { P2V_EXIT_NET, P2V_EXIT_IO };
   CHECK (p2v_exit_for_disks (all_diff, 2) == 64 + 3);
+
+  /* A timed wait on a monotonic condition variable ends after about
+   * the time asked, measured on the same clock as p2v_now.
+   */
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t c;
+  p2v_cond_init_monotonic (&c);
+  double t0 = p2v_now ();
+  struct timespec until = p2v_monotonic_in (0.25);
+  pthread_mutex_lock (&m);
+  int rc;
+  while ((rc = pthread_cond_timedwait (&c, &m, &until)) == 0)
+    ;
+  pthread_mutex_unlock (&m);
+  double waited = p2v_now () - t0;
+  CHECK (rc == ETIMEDOUT);
+  CHECK (waited >= 0.24 && waited < 2);
+  /* Fractions carry into the seconds. */
+  struct timespec a = p2v_monotonic_in (1.999999999), b = p2v_monotonic_in (0);
+  CHECK (a.tv_nsec >= 0 && a.tv_nsec < 1000000000L);
+  CHECK (a.tv_sec - b.tv_sec >= 1 && a.tv_sec - b.tv_sec <= 2);
+  pthread_cond_destroy (&c);
   return TEST_DONE ();
 }

@@ -206,6 +206,31 @@ p2v_now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void
+p2v_cond_init_monotonic (pthread_cond_t *c)
+{
+  pthread_condattr_t a;
+  pthread_condattr_init (&a);
+  pthread_condattr_setclock (&a, CLOCK_MONOTONIC);
+  pthread_cond_init (c, &a);
+  pthread_condattr_destroy (&a);
+}
+
+struct timespec
+p2v_monotonic_in (double seconds)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  time_t whole = (time_t) seconds;
+  t.tv_sec += whole;
+  t.tv_nsec += (long) ((seconds - (double) whole) * 1e9);
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
 int
 p2v_exit_for_disks (const int *status, unsigned n)
 {

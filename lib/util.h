@@ -4,9 +4,11 @@
 #ifndef P2V_UTIL_H
 #define P2V_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Exit statuses, shared by p2vsend and p2vrecv and documented in their
  * man pages.  Scripts branch on these, so never renumber them.
@@ -71,5 +73,12 @@ int p2v_write_full (int fd, const void *buf, size_t n);
 
 /* Monotonic seconds. */
 double p2v_now (void);
+
+/* Condition variables whose timed waits count monotonic time, and the
+ * absolute time SECONDS from now on that clock: a wall clock stepped by
+ * NTP while a LiveCD copies must not fire or postpone a keep-alive.
+ */
+void p2v_cond_init_monotonic (pthread_cond_t *c);
+struct timespec p2v_monotonic_in (double seconds);
 
 #endif
