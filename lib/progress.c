@@ -180,14 +180,17 @@ clear_lines (struct p2v_progress_group *g)
 }
 
 static void
-before_message (void)
+write_message (const char *line, size_t len)
 {
   struct p2v_progress_group *g = tty_group;
-  if (!g)
-    return;
-  pthread_mutex_lock (&g->lock);
-  clear_lines (g);
-  pthread_mutex_unlock (&g->lock);
+  if (g)
+    pthread_mutex_lock (&g->lock);
+  if (g)
+    clear_lines (g);
+  ssize_t r = write (STDERR_FILENO, line, len);
+  (void) r;
+  if (g)
+    pthread_mutex_unlock (&g->lock);
 }
 
 struct p2v_progress_group *
@@ -206,7 +209,7 @@ p2v_progress_group_new (int mode, unsigned n, FILE *f)
   g->last_draw = g->start - g->interval;
   if (mode == P2V_PROGRESS_TTY) {
     tty_group = g;
-    p2v_message_hook = before_message;
+    p2v_message_hook = write_message;
   }
   return g;
 }
@@ -219,10 +222,15 @@ p2v_progress_new_in (struct p2v_progress_group *g, unsigned i, const char *label
   p->g = g;
   p->idx = i;
   p->mode = g->mode;
+  /* Allocated before the lock: failing, it reports through the message
+   * hook, which takes the lock.
+   */
+  char *copy = xstrdup (label);
   pthread_mutex_lock (&g->lock);
   struct member *m = &g->m[i];
   free (m->label);
-  m->label = xstrdup (label);
+  m->label = copy;
+  g->closed = false;
   m->total = total;
   m->done = m->last_bytes = 0;
   m->rate = 0;

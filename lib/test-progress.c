@@ -1,8 +1,10 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "progress.h"
+#include "util.h"
 #include "test.h"
 
 int
@@ -60,5 +62,32 @@ main (void)
   CHECK (strstr (buf, "{\"label\": \"vdb\", \"disk\": 1, \"bytes\": 100, \"total\": 100,") != NULL);
   CHECK (strstr (buf, "{\"label\": \"total\", \"bytes\": 100, \"total\": 100,") != NULL);
   p2v_progress_group_free (g);
+
+  /* On a TTY, a message clears the display, is written, and the next
+   * redraw comes below it: the display's lines and the message share
+   * standard error.
+   */
+  f = tmpfile ();
+  int saved = dup (STDERR_FILENO);
+  dup2 (fileno (f), STDERR_FILENO);
+  g = p2v_progress_group_new (P2V_PROGRESS_TTY, 1, f);
+  a = p2v_progress_new_in (g, 0, "sda", 100);
+  p2v_progress_update (a, 10);
+  p2v_warning ("disk sda is mounted");
+  p2v_progress_finish (a, 100);
+  p2v_progress_free (a);
+  p2v_progress_group_free (g);
+  fflush (f);
+  dup2 (saved, STDERR_FILENO);
+  close (saved);
+  rewind (f);
+  n = fread (buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose (f);
+  const char *clear = strstr (buf, "\033[2A\r\033[J");
+  const char *msg = strstr (buf, "warning: disk sda is mounted\n");
+  const char *redraw = msg ? strstr (msg, "sda: 100 B / 100 B  100%") : NULL;
+  CHECK (clear && msg && clear < msg);
+  CHECK (redraw != NULL);
   return TEST_DONE ();
 }

@@ -14,7 +14,7 @@
 
 const char *p2v_progname = "p2vstream";
 int p2v_quiet;
-void (*volatile p2v_message_hook) (void);
+void (*volatile p2v_message_hook) (const char *line, size_t len);
 
 void
 p2v_set_progname (const char *argv0)
@@ -40,11 +40,13 @@ vmessage (const char *kind, const char *fmt, va_list ap)
   if (len > sizeof line - 2)
     len = sizeof line - 2;
   line[len++] = '\n';
-  void (*hook) (void) = p2v_message_hook;
+  void (*hook) (const char *, size_t) = p2v_message_hook;
   if (hook)
-    hook ();
-  ssize_t r = write (STDERR_FILENO, line, len);
-  (void) r;
+    hook (line, len);
+  else {
+    ssize_t r = write (STDERR_FILENO, line, len);
+    (void) r;
+  }
 }
 
 void

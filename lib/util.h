@@ -34,10 +34,11 @@ void p2v_warning (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
 /* "prog: MESSAGE" on stderr, unless quiet. */
 void p2v_info (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
 extern int p2v_quiet;
-/* Called before each message line: a multi-line progress display on a
- * TTY clears itself so the message is not drawn over.
+/* When set, writes each message line (newline included) instead of a
+ * plain write: a multi-line progress display on a TTY clears itself and
+ * writes the line under its own lock, so no redraw wipes it.
  */
-extern void (*volatile p2v_message_hook) (void);
+extern void (*volatile p2v_message_hook) (const char *line, size_t len);
 
 /* One exit status for a session of n disks, from each disk's: with one
  * disk, its own; when every disk failed for the same reason, that
