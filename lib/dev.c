@@ -328,3 +328,33 @@ p2v_dev_close (struct p2v_dev *d)
   free (d->path);
   d->path = NULL;
 }
+
+/* Do a and b name the same disk?  A path that does not exist yet (a
+ * target file to create) is compared by its text.
+ */
+static bool
+same_disk (const char *a, const char *b)
+{
+  struct stat sa, sb;
+  if (stat (a, &sa) == -1 || stat (b, &sb) == -1)
+    return strcmp (a, b) == 0;
+  if ((S_ISBLK (sa.st_mode) && S_ISBLK (sb.st_mode))
+      || (S_ISCHR (sa.st_mode) && S_ISCHR (sb.st_mode)))
+    return sa.st_rdev == sb.st_rdev;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int
+p2v_check_distinct (char *const *paths, unsigned n)
+{
+  for (unsigned i = 0; i < n; i++)
+    for (unsigned k = 0; k < i; k++)
+      if (same_disk (paths[k], paths[i])) {
+        if (strcmp (paths[k], paths[i]) == 0)
+          p2v_error ("%s is given twice", paths[i]);
+        else
+          p2v_error ("%s and %s are the same disk", paths[k], paths[i]);
+        return -1;
+      }
+  return 0;
+}

@@ -49,6 +49,12 @@ int p2v_source_in_use (struct p2v_dev *src, bool force);
 int p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
                      char *why, size_t why_len);
 
+/* Each of n paths names a different disk: the same device node under
+ * two names (/dev/sdb and /dev/disk/by-id/...) or the same file through
+ * a symlink counts as given twice.  0, or -1 with the error printed.
+ */
+int p2v_check_distinct (char *const *paths, unsigned n);
+
 /* Whole reads and writes at an offset; -1 with the error printed. */
 int p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off);
 int p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off);

@@ -56,8 +56,31 @@ main (void)
   CHECK (strstr (why, "not a block device") != NULL);
   CHECK (p2v_target_open ("/nonexistent/dir/x.img", 5, false, &d, why, sizeof why) == -1);
 
+  /* Two names of one disk are one disk. */
+  char link[300], other[300];
+  snprintf (link, sizeof link, "%s/link.img", dir);
+  snprintf (other, sizeof other, "%s/other.img", dir);
+  int pfd = open (path, O_CREAT | O_WRONLY, 0600);
+  CHECK (pfd >= 0);
+  close (pfd);
+  CHECK (symlink (path, link) == 0);
+  int ofd = open (other, O_CREAT | O_WRONLY, 0600);
+  CHECK (ofd >= 0);
+  close (ofd);
+  char *distinct[] = { path, other, (char *) "/nonexistent/a" };
+  CHECK (p2v_check_distinct (distinct, 3) == 0);
+  char *twice[] = { path, other, link };
+  CHECK (p2v_check_distinct (twice, 3) == -1);
+  char *same_text[] = { (char *) "/nonexistent/a", (char *) "/nonexistent/a" };
+  CHECK (p2v_check_distinct (same_text, 2) == -1);
+  char *nodes[] = { (char *) "/dev/null", (char *) "/dev/zero" };
+  CHECK (p2v_check_distinct (nodes, 2) == 0);
+  unlink (link);
+  unlink (other);
+
   unlink (path);
   unlink (src);
   rmdir (dir);
+
   return TEST_DONE ();
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev.h"
 #include "crypto.h"
 #include "format.h"
 #include "parse.h"
@@ -143,12 +144,8 @@ main (int argc, char **argv)
   if (p2v_opt_per_disk ("--digest-file", ndigest_files, n) == -1
       || p2v_opt_per_disk ("--manifest", nmanifests, n) == -1)
     return P2V_EXIT_USAGE;
-  for (unsigned i = 0; i < n; i++)
-    for (unsigned k = 0; k < i; k++)
-      if (strcmp (argv[optind + i], argv[optind + k]) == 0) {
-        p2v_error ("%s is given twice", argv[optind + i]);
-        return P2V_EXIT_USAGE;
-      }
+  if (p2v_check_distinct (&argv[optind], n) == -1)
+    return P2V_EXIT_USAGE;
   switch (p2v_key_resolve (NULL, key_file, key)) {
   case -1: return P2V_EXIT_USAGE;
   case 1: o.key = key; break;

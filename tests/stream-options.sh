@@ -41,6 +41,10 @@ usage_error p2vrecv "--threads: '65'" -j 65 "$tmp/x"
 usage_error p2vrecv "expected one TARGET with --stdin" --stdin "$tmp/x" "$tmp/y"
 usage_error p2vrecv "--manifest given 1 time for 2 disks" --manifest "$tmp/m" "$tmp/x" "$tmp/y"
 usage_error p2vrecv "$tmp/x is given twice" "$tmp/x" "$tmp/x"
+# One disk under two names (a symlink; /dev/disk/by-id does the same).
+ln -s "$src" "$tmp/src-link"
+usage_error p2vsend "$src and $tmp/src-link are the same disk" "$src" "$tmp/src-link" 127.0.0.1:1
+usage_error p2vrecv "$src and $tmp/src-link are the same disk" "$src" "$tmp/src-link"
 usage_error p2vrecv "7 targets: at most 6" "$tmp/x" "$tmp/y" "$tmp/z" "$tmp/a" "$tmp/b" "$tmp/c" "$tmp/d"
 for f in x y z a b c d; do
     [ -e "$tmp/$f" ] && fail "a rejected command created $tmp/$f"
