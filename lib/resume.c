@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "parse.h"
@@ -33,6 +34,9 @@ p2v_state_free (struct p2v_resume_state *s)
   memset (s, 0, sizeof *s);
 }
 
+/* A state file is a dozen short lines; this is far beyond any. */
+#define STATE_MAX_BYTES (256 * 1024)
+
 int
 p2v_state_load (const char *path, struct p2v_resume_state *s)
 {
@@ -46,15 +50,19 @@ p2v_state_load (const char *path, struct p2v_resume_state *s)
   }
   /* No fixed line buffer: "source" holds the sender's host name and
    * device path, which may be long.  The file is ours (0600), but a
-   * bound still keeps a damaged one from eating memory.
+   * bound on its size (checked before reading, so getline never grows
+   * past it) keeps a damaged one from eating memory.
    */
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
   int have = 0, lineno = 0;
+  struct stat st;
+  if (fstat (fileno (f), &st) == -1 || !S_ISREG (st.st_mode) || st.st_size > STATE_MAX_BYTES)
+    goto bad;
   while ((n = getline (&line, &cap, f)) != -1) {
     lineno++;
-    if (n == 0 || n > 65536 || line[n - 1] != '\n' || strlen (line) != (size_t) n)
+    if (n == 0 ||  line[n - 1] != '\n' || strlen (line) != (size_t) n)
       goto bad;
     line[n - 1] = '\0';
     char *sp = strchr (line, ' ');

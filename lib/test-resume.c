@@ -51,6 +51,17 @@ main (void)
   fclose (f);
   CHECK (p2v_state_load (path, &b) == -1);
 
+  /* A damaged file of one endless line is refused by its size, before
+   * anything reads it into memory.
+   */
+  f = fopen (path, "w");
+  fputs ("version 1\nsource ", f);
+  for (int i = 0; i < 4096; i++)
+    fputs ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", f);
+  fputs ("\n", f);
+  fclose (f);
+  CHECK (p2v_state_load (path, &b) == -1);
+
   /* No file: nothing to resume. */
   unlink (path);
   CHECK (p2v_state_load (path, &b) == 0);
