@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -133,7 +134,14 @@ p2v_accept (int lfd, char *peer, size_t n)
     fd = accept4 (lfd, (struct sockaddr *) &ss, &len, SOCK_CLOEXEC);
   while (fd == -1 && (errno == EINTR || errno == ECONNABORTED));
   if (fd == -1) {
-    p2v_error ("accept: %s", strerror (errno));
+    int e = errno;
+    p2v_error ("accept: %s", strerror (e));
+    /* Out of descriptors or memory, the connection stays in the backlog
+     * and poll says readable at once: pause rather than spin and flood
+     * the terminal while the sessions free what they hold.
+     */
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+      poll (NULL, 0, 200);
     return -1;
   }
   p2v_format_sockaddr (&ss, peer, n);
