@@ -172,7 +172,8 @@ digest_thread (void *arg)
    */
   if (r->start) {
     uint8_t *buf = xmalloc (cs);
-    for (uint64_t off = 0; off < r->start && !p2v_ring_aborted (r->ring); off += cs) {
+    for (uint64_t off = 0; off < r->start && !p2v_ring_aborted (r->ring)
+           && !__atomic_load_n (&r->cut, __ATOMIC_ACQUIRE); off += cs) {
       if (p2v_dev_pread (&r->dst, buf, cs, off) == -1) {
         fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
         break;
@@ -219,9 +220,12 @@ send_reply (struct receiver *r, uint8_t type, const void *a, size_t alen,
 static void
 truncated (struct receiver *r, uint64_t at)
 {
-  r->cut = true;
   r->cut_errno = errno;
   r->cut_at = at;
+  /* Read by the digest thread too: a cut session need not finish
+   * hashing a resumed prefix nobody will compare (a takeover waits).
+   */
+  __atomic_store_n (&r->cut, true, __ATOMIC_RELEASE);
 }
 
 static void
