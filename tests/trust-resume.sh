@@ -65,11 +65,26 @@ jitter() { sleep "0.$((RANDOM % 7))"; }
 recv_start
 [ "$(sed -n 's/.*--key \([0-9A-Z-]*\)$/\1/p' "$rerr")" = "" ] || fail "p2vrecv printed a key although P2V_KEY was given"
 
-# 1. Kill -9 the sender twice, each after one more checkpoint.
+# 1. Kill -9 the sender twice, each after one more checkpoint (one
+# zlib thread: slow enough that the kill lands well before the end).
 prev=0
 for round in 1 2; do
-    send_start --retry 0
-    wait_durable $((round * 256 * MiB))  40 || { cat "$serr" "$rerr" >&2; fail "round $round: no checkpoint at $((round * 256)) MiB"; }
+    send_start --retry 0 -j 1 --compress=zlib:1
+    if [ "$round" -gt 1 ]; then
+        # Not before the session resumed: the state may already hold
+        # more than this round waits for, and a sender killed during
+        # its handshake has nothing to say about resuming.
+        for ((i = 0; i < 200; i++)); do
+            grep -q "^p2vsend: resuming at " "$serr" && break
+            sleep 0.05
+        done
+    fi
+    # One more checkpoint than the previous round left (capped below the
+    # end, so the sender is still copying when it is killed).
+    want_d=$((prev + 256 * MiB))
+    [ $want_d -ge $((round * 256 * MiB)) ] || want_d=$((round * 256 * MiB))
+    [ $want_d -le $((768 * MiB)) ] || want_d=$((768 * MiB))
+    wait_durable $want_d 40 || { cat "$serr" "$rerr" >&2; fail "round $round: no checkpoint at $((want_d / MiB)) MiB"; }
     jitter
     kill -9 "$send_pid"
     wait "$send_pid" 2>/dev/null
