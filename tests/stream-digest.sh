@@ -25,6 +25,10 @@ wait_recv
 sha256sum -c source.sha256 || fail "sha256sum -c rejects the sender's digest file"
 sha256sum -c target.sha256 || fail "sha256sum -c rejects the receiver's digest file"
 # And it notices a change: the digest file is not decoration.
-printf 'X' | dd of=target.img conv=notrunc status=none
+# (the first byte inverted: writing a fixed byte would change nothing
+# when the random source already had it there, one run in 256)
+b=$(od -An -tu1 -N1 target.img | tr -d ' ')
+printf "\\$(printf '%03o' $((255 - b)))" | dd of=target.img conv=notrunc status=none
+cmp -s src.img target.img && fail "the test did not change the target"
 sha256sum -c target.sha256 2>/dev/null && fail "sha256sum -c accepted a modified target"
 exit 0
