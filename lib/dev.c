@@ -111,6 +111,23 @@ p2v_source_open (const char *path, struct p2v_dev *d)
   return -1;
 }
 
+bool
+p2v_source_is_hole (struct p2v_dev *d, uint64_t off, size_t n)
+{
+  if (d->ops != &file_ops || n == 0)
+    return false;
+  if (off < d->hole_from || off >= d->hole_end) {
+    off_t data = lseek (d->fd, (off_t) off, SEEK_DATA);
+    if (data == -1 && errno == ENXIO)
+      data = (off_t) d->size;           /* nothing but holes to the end */
+    else if (data == -1)
+      return false;                     /* no SEEK_DATA here: read it */
+    d->hole_from = off;
+    d->hole_end = (uint64_t) data;
+  }
+  return off + n <= d->hole_end;
+}
+
 /* The sysfs directory of a block device: partitions live below their
  * disk's, so "is this mount on that disk" is a prefix test.
  */

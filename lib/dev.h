@@ -27,10 +27,19 @@ struct p2v_dev {
   bool reads_zero;      /* a new file: unwritten ranges already read as zeros */
   bool created;         /* we created this file */
   bool is_file;         /* a regular file (resume state lives beside it) */
+  uint64_t hole_from, hole_end; /* source file: [from, end) known to be a hole */
 };
 
 /* Opens a source for reading.  Returns 0 or -1 (error printed). */
 int p2v_source_open (const char *path, struct p2v_dev *d);
+
+/* Is [off, off+n) of a source file a hole, which reads back as zeros
+ * without being read?  From SEEK_DATA, remembered for the calls that
+ * follow in order, so a 64 GiB sparse image costs a few lseeks, not a
+ * 64 GiB read.  Always false for a block device (it has no holes the
+ * kernel knows of) or where the filesystem cannot say.  One caller.
+ */
+bool p2v_source_is_hole (struct p2v_dev *d, uint64_t off, size_t n);
 
 /* A copy of a disk whose filesystems are mounted read-write is
  * inconsistent; of the running system's root, hopelessly so.  Warns

@@ -56,6 +56,32 @@ main (void)
   CHECK (strstr (why, "not a block device") != NULL);
   CHECK (p2v_target_open ("/nonexistent/dir/x.img", 5, false, &d, why, sizeof why) == -1);
 
+  /* Holes of a sparse source file are known without reading them:
+   * 8 MiB of hole, 64 KiB of data at 8 MiB, hole to 16 MiB.
+   */
+  {
+    char sparse[300];
+    snprintf (sparse, sizeof sparse, "%s/sparse.img", dir);
+    int sfd = open (sparse, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    CHECK (sfd >= 0);
+    memset (buf, 0x5a, sizeof buf);
+    for (int i = 0; i < 8; i++)
+      CHECK (pwrite (sfd, buf, sizeof buf, (8 << 20) + i * (off_t) sizeof buf) == sizeof buf);
+    CHECK (ftruncate (sfd, 16 << 20) == 0);
+    close (sfd);
+    struct p2v_dev s;
+    CHECK (p2v_source_open (sparse, &s) == 0);
+    CHECK (p2v_source_is_hole (&s, 0, 1 << 20));
+    CHECK (p2v_source_is_hole (&s, 7 << 20, 1 << 20));
+    CHECK (!p2v_source_is_hole (&s, 7 << 20, 2 << 20));  /* runs into the data */
+    CHECK (!p2v_source_is_hole (&s, 8 << 20, 1 << 20));
+    /* The filesystem may round data up to its block size, never down. */
+    CHECK (p2v_source_is_hole (&s, 12 << 20, 1 << 20));
+    CHECK (p2v_source_is_hole (&s, 15 << 20, 1 << 20));  /* hole up to the end */
+    p2v_dev_close (&s);
+    unlink (sparse);
+  }
+
   /* Two names of one disk are one disk. */
   char link[300], other[300];
   snprintf (link, sizeof link, "%s/link.img", dir);
