@@ -69,7 +69,7 @@ p2v_pack_source (uint8_t out[P2V_SOURCE_FIXED_LEN], const struct p2v_source_hdr 
   p2v_put64 (out + 4, s->size);
   p2v_put32 (out + 12, s->chunk_size);
   out[16] = s->digest_id;
-  out[17] = 0;
+  out[17] = s->flags;
   p2v_put16 (out + 18, s->ndisks);
 }
 
@@ -80,6 +80,7 @@ p2v_unpack_source (const uint8_t in[P2V_SOURCE_FIXED_LEN], struct p2v_source_hdr
   s->size = p2v_get64 (in + 4);
   s->chunk_size = p2v_get32 (in + 12);
   s->digest_id = in[16];
+  s->flags = in[17];
   /* Written as 0 before several disks per session existed: one disk. */
   s->ndisks = p2v_get16 (in + 18) ? p2v_get16 (in + 18) : 1;
 }
@@ -94,6 +95,11 @@ p2v_check_source (const struct p2v_source_hdr *s, const char **why)
   }
   if (s->ndisks > P2V_DISKS_MAX || s->disk >= s->ndisks) {
     *why = "disk index out of range";
+    return -1;
+  }
+  /* A flag we do not know changes the meaning of what follows. */
+  if (s->flags & ~P2V_SOURCE_FLAGS_KNOWN) {
+    *why = "unknown source flags";
     return -1;
   }
   if (p2v_digest_size (s->digest_id) == 0) {
@@ -224,4 +230,76 @@ p2v_check_chunk (const struct p2v_source_hdr *sh, const struct p2v_chunk_hdr *h,
     /* The sender stores a chunk raw unless compression made it smaller. */
     return payload > 0 && payload < h->raw_len ? NULL : "compressed chunk of an impossible length";
   }
+}
+
+/* The length of chunk seq of the source: the last one may be short. */
+static uint32_t
+chunk_len_at (const struct p2v_source_hdr *sh, uint64_t off)
+{
+  uint64_t left = sh->size - off;
+  return left < sh->chunk_size ? (uint32_t) left : sh->chunk_size;
+}
+
+void
+p2v_pack_hashes_hdr (uint8_t out[P2V_HASHES_FIXED_LEN], const struct p2v_hashes_hdr *h)
+{
+  p2v_put32 (out, h->disk);
+  p2v_put64 (out + 4, h->first);
+  p2v_put32 (out + 12, h->count);
+}
+
+const char *
+p2v_unpack_hashes (const uint8_t *in, size_t len, const struct p2v_source_hdr *sh,
+                   struct p2v_hashes_hdr *h, const uint8_t **hashes)
+{
+  if (len < P2V_HASHES_FIXED_LEN)
+    return "hash list too short";
+  h->disk = p2v_get32 (in);
+  h->first = p2v_get64 (in + 4);
+  h->count = p2v_get32 (in + 12);
+  uint64_t nchunks = (sh->size + sh->chunk_size - 1) / sh->chunk_size;
+  if (h->disk != sh->disk)
+    return "hash list for a disk that is not in this session";
+  if (h->count == 0 || h->count > P2V_HASHES_MAX)
+    return "hash list with an impossible count";
+  if (len != P2V_HASHES_FIXED_LEN + (size_t) h->count * P2V_CHUNK_HASH_LEN)
+    return "hash list length does not match its count";
+  if (h->first >= nchunks || h->count > nchunks - h->first)
+    return "hash list past the end of the source";
+  *hashes = in + P2V_HASHES_FIXED_LEN;
+  return NULL;
+}
+
+void
+p2v_pack_same (uint8_t out[P2V_SAME_LEN], const struct p2v_same *s)
+{
+  p2v_put32 (out, s->disk);
+  p2v_put64 (out + 4, s->offset);
+  p2v_put32 (out + 12, s->raw_len);
+  memcpy (out + 16, s->hash, P2V_CHUNK_HASH_LEN);
+}
+
+void
+p2v_unpack_same (const uint8_t in[P2V_SAME_LEN], struct p2v_same *s)
+{
+  s->disk = p2v_get32 (in);
+  s->offset = p2v_get64 (in + 4);
+  s->raw_len = p2v_get32 (in + 12);
+  memcpy (s->hash, in + 16, P2V_CHUNK_HASH_LEN);
+}
+
+const char *
+p2v_check_same (const struct p2v_source_hdr *sh, const struct p2v_same *s, uint64_t expect)
+{
+  if (!(sh->flags & P2V_SOURCE_DELTA))
+    return "unchanged-chunk record in a stream that is not a delta";
+  if (expect >= sh->size)
+    return "unchanged chunk past the end of the source";
+  if (s->disk != sh->disk)
+    return "unchanged chunk for a disk that is not in this session";
+  if (s->offset != expect)
+    return "unchanged chunk out of order";
+  if (s->raw_len != chunk_len_at (sh, expect))
+    return "unchanged chunk length does not match the source size";
+  return NULL;
 }

@@ -1,4 +1,4 @@
-/* The p2vstream wire format, version 1 (documented for people in
+/* The p2vstream wire format, version 1.1 (documented for people in
  * p2vstream(5); keep the two in step).  Pure packing and unpacking of
  * fixed-size headers: no I/O here, so every field is unit-testable.
  *
@@ -16,7 +16,12 @@
 
 #define P2V_MAGIC "P2VSTRM\n"
 #define P2V_VERSION_MAJOR 1
-#define P2V_VERSION_MINOR 0
+/* 1.1 added delta transfers (SOURCE flag, HASHES, SAME).  A sender
+ * uses them only with a receiver whose preamble says 1.1 or later: SAME
+ * is mandatory, and a 1.0 receiver would rightly refuse it.
+ */
+#define P2V_VERSION_MINOR 1
+#define P2V_VERSION_MINOR_DELTA 1
 #define P2V_PREAMBLE_LEN 16
 #define P2V_RECORD_HDR_LEN 8
 
@@ -36,6 +41,8 @@ enum p2v_record_type {
   P2V_REC_CHALLENGE = 0x05, /* receiver → sender: receiver nonce */
   P2V_REC_AUTH = 0x06,     /* sender → receiver: proof of the key */
   P2V_REC_CHUNK = 0x10,    /* sender → receiver: data */
+  P2V_REC_HASHES = 0x11,   /* receiver → sender (delta): hashes of its target's chunks */
+  P2V_REC_SAME = 0x12,     /* sender → receiver (delta): this chunk is unchanged */
   P2V_REC_END = 0x20,      /* sender → receiver: trailer with the digest */
   P2V_REC_RESULT = 0x21,   /* receiver → sender: verified or not */
   /* sender → receiver, optional, empty: "still here" while the sender
@@ -71,9 +78,14 @@ struct p2v_source_hdr {
   uint64_t size;            /* bytes */
   uint32_t chunk_size;      /* every chunk but the last is this long */
   uint8_t digest_id;        /* enum p2v_digest_id of the trailer digest */
+  uint8_t flags;            /* P2V_SOURCE_DELTA, or 0 */
   uint16_t ndisks;          /* disks in this session (1 .. P2V_DISKS_MAX) */
   /* followed by the description text (key\tvalue\n lines) */
 };
+
+/* SOURCE flags (byte 17, reserved as 0 in 1.0). */
+#define P2V_SOURCE_DELTA 0x01     /* resync an existing target: HASHES, then SAME or CHUNK */
+#define P2V_SOURCE_FLAGS_KNOWN P2V_SOURCE_DELTA
 
 #define P2V_ACCEPT_LEN 12
 struct p2v_accept {
@@ -89,6 +101,30 @@ struct p2v_chunk_hdr {
   uint32_t raw_len;
   uint32_t crc;             /* CRC-32 (zlib) of the raw bytes */
   /* followed by the encoded payload: record length - 24 bytes */
+};
+
+/* Per-chunk hashes of a delta transfer: SHA-256 of the raw bytes. */
+#define P2V_CHUNK_HASH_LEN 32
+/* HASHES: u32 disk, u64 first chunk index, u32 count, then count
+ * hashes of consecutive chunks.  At most this many per record.
+ */
+#define P2V_HASHES_FIXED_LEN 16
+#define P2V_HASHES_MAX 1024
+struct p2v_hashes_hdr {
+  uint32_t disk;
+  uint64_t first;           /* chunk index of the first hash */
+  uint32_t count;
+};
+
+/* SAME: the chunk at offset, raw_len long, has the hash the receiver
+ * announced for it, so the receiver keeps what it holds.
+ */
+#define P2V_SAME_LEN (16 + P2V_CHUNK_HASH_LEN)
+struct p2v_same {
+  uint32_t disk;
+  uint64_t offset;
+  uint32_t raw_len;
+  uint8_t hash[P2V_CHUNK_HASH_LEN];
 };
 
 #define P2V_END_FIXED_LEN 13
@@ -137,6 +173,23 @@ int p2v_check_source (const struct p2v_source_hdr *s, const char **why);
 const char *p2v_check_chunk (const struct p2v_source_hdr *sh, const struct p2v_chunk_hdr *h,
                              uint32_t payload, uint64_t expect,
                              uint32_t zero_crc_full, uint32_t zero_crc_last);
+
+/* Unpacks a HASHES payload of len bytes; *hashes points inside in.
+ * NULL when its framing is sound for a source of nchunks chunks
+ * (count in 1 .. P2V_HASHES_MAX, length exact, inside the source, the
+ * disk of sh), else the reason.  Order and window are the caller's.
+ */
+void p2v_pack_hashes_hdr (uint8_t out[P2V_HASHES_FIXED_LEN], const struct p2v_hashes_hdr *h);
+const char *p2v_unpack_hashes (const uint8_t *in, size_t len, const struct p2v_source_hdr *sh,
+                               struct p2v_hashes_hdr *h, const uint8_t **hashes);
+
+void p2v_pack_same (uint8_t out[P2V_SAME_LEN], const struct p2v_same *s);
+void p2v_unpack_same (const uint8_t in[P2V_SAME_LEN], struct p2v_same *s);
+/* Is this SAME exactly the chunk expected next (offset expect)?  NULL
+ * or the reason.  Whether its hash was announced is delta.h's business.
+ */
+const char *p2v_check_same (const struct p2v_source_hdr *sh, const struct p2v_same *s,
+                            uint64_t expect);
 
 void p2v_pack_accept (uint8_t out[P2V_ACCEPT_LEN], const struct p2v_accept *a);
 void p2v_unpack_accept (const uint8_t in[P2V_ACCEPT_LEN], struct p2v_accept *a);

@@ -12,7 +12,7 @@ main (void)
   struct p2v_preamble p;
   p2v_pack_preamble (pre);
   CHECK (memcmp (pre, "P2VSTRM\n", 8) == 0);
-  CHECK (p2v_unpack_preamble (pre, &p) == 0 && p.major == 1 && p.minor == 0);
+  CHECK (p2v_unpack_preamble (pre, &p) == 0 && p.major == 1 && p.minor == 1);
   pre[9] = 2;                                 /* major 2 */
   CHECK (p2v_unpack_preamble (pre, &p) == -2);
   pre[0] = 'X';
@@ -41,6 +41,15 @@ main (void)
   CHECK (p2v_check_source (&s2, &why) == -1);
   s2.digest_id = P2V_DIGEST_MD5;
   s2.size = UINT64_MAX;
+  CHECK (p2v_check_source (&s2, &why) == -1);
+  /* Byte 17: the delta flag travels; an unknown flag is refused. */
+  s.flags = P2V_SOURCE_DELTA;
+  p2v_pack_source (sb, &s);
+  CHECK (sb[17] == P2V_SOURCE_DELTA);
+  p2v_unpack_source (sb, &s2);
+  CHECK (s2.flags == P2V_SOURCE_DELTA && p2v_check_source (&s2, &why) == 0);
+  sb[17] = 0x02;
+  p2v_unpack_source (sb, &s2);
   CHECK (p2v_check_source (&s2, &why) == -1);
 
   struct p2v_chunk_hdr c = { 7, 3, 0x123456789abcull, 4194304, 0xdeadbeef }, c2;
@@ -108,5 +117,46 @@ main (void)
   k.codec = P2V_CODEC_STORED;
   k.disk = 1;
   CHECK (p2v_check_chunk (&sh, &k, 65536, 0, 1, 2) != NULL);
+
+  /* HASHES: framing only; 11 chunks in sh. */
+  uint8_t hb[P2V_HASHES_FIXED_LEN + 3 * P2V_CHUNK_HASH_LEN];
+  struct p2v_hashes_hdr hh = { 0, 8, 3 }, hh2;
+  const uint8_t *hashes;
+  memset (hb, 0xab, sizeof hb);
+  p2v_pack_hashes_hdr (hb, &hh);
+  CHECK (p2v_unpack_hashes (hb, sizeof hb, &sh, &hh2, &hashes) == NULL);
+  CHECK (hh2.first == 8 && hh2.count == 3 && hashes == hb + P2V_HASHES_FIXED_LEN);
+  CHECK (p2v_unpack_hashes (hb, sizeof hb - 1, &sh, &hh2, &hashes) != NULL);  /* length lies */
+  CHECK (p2v_unpack_hashes (hb, 15, &sh, &hh2, &hashes) != NULL);
+  hh.first = 9;                                        /* 9, 10, 11: past the end */
+  p2v_pack_hashes_hdr (hb, &hh);
+  CHECK (p2v_unpack_hashes (hb, sizeof hb, &sh, &hh2, &hashes) != NULL);
+  hh.first = UINT64_MAX - 1;                           /* no wrap-around */
+  p2v_pack_hashes_hdr (hb, &hh);
+  CHECK (p2v_unpack_hashes (hb, sizeof hb, &sh, &hh2, &hashes) != NULL);
+  hh = (struct p2v_hashes_hdr) { 0, 0, 0 };            /* empty */
+  p2v_pack_hashes_hdr (hb, &hh);
+  CHECK (p2v_unpack_hashes (hb, P2V_HASHES_FIXED_LEN, &sh, &hh2, &hashes) != NULL);
+  hh = (struct p2v_hashes_hdr) { 1, 0, 3 };            /* another disk */
+  p2v_pack_hashes_hdr (hb, &hh);
+  CHECK (p2v_unpack_hashes (hb, sizeof hb, &sh, &hh2, &hashes) != NULL);
+
+  /* SAME: only the next chunk, its exact length, only in a delta. */
+  struct p2v_same sm = { 0, 10 * 65536, 100, { 7 } }, sm2;
+  uint8_t smb[P2V_SAME_LEN];
+  p2v_pack_same (smb, &sm);
+  p2v_unpack_same (smb, &sm2);
+  CHECK (sm2.offset == sm.offset && sm2.raw_len == 100 && sm2.hash[0] == 7);
+  CHECK (p2v_check_same (&sh, &sm2, 10 * 65536) != NULL);      /* not a delta */
+  sh.flags = P2V_SOURCE_DELTA;
+  CHECK (p2v_check_same (&sh, &sm2, 10 * 65536) == NULL);
+  CHECK (p2v_check_same (&sh, &sm2, 9 * 65536) != NULL);       /* out of order */
+  sm2.raw_len = 65536;
+  CHECK (p2v_check_same (&sh, &sm2, 10 * 65536) != NULL);      /* wrong length */
+  sm2.offset = 11 * 65536;
+  CHECK (p2v_check_same (&sh, &sm2, 11 * 65536) != NULL);      /* past the end */
+  sm2.offset = 0;
+  sm2.disk = 2;
+  CHECK (p2v_check_same (&sh, &sm2, 0) != NULL);
   return TEST_DONE ();
 }

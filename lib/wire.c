@@ -173,7 +173,9 @@ p2v_wire_recv_preamble (struct p2v_chan *c, struct p2v_preamble *p)
     return -1;
   }
   switch (p2v_unpack_preamble (buf, p)) {
-  case 0: return 0;
+  case 0:
+    c->peer_minor = p->minor;
+    return 0;
   case -1: return -2;
   default: return -3;
   }

@@ -27,6 +27,10 @@ struct p2v_chan {
    */
   double deadline;
   unsigned record_timeout;
+  /* The minor version the peer's preamble announced (set when it is
+   * read): what the peer understands decides what we may send it.
+   */
+  uint16_t peer_minor;
 };
 
 /* Header, a, then b (b_in sent as is, or sealed into b_out, which may
