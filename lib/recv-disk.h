@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chunkhash.h"
 #include "crypto.h"
+#include "delta.h"
 #include "dev.h"
 #include "format.h"
 #include "resume.h"
@@ -42,6 +44,16 @@ struct receiver {
   bool cut;                     /* reader: the stream stopped early ... */
   int cut_errno;                /* ... with this errno (0: clean EOF) ... */
   uint64_t cut_at;              /* ... at this offset */
+  /* Delta (SOURCE says so): the target's hashes are read and hashed
+   * into hring by the hashing threads and announced from the window dw,
+   * which the reader consults for every SAME and CHUNK.
+   */
+  bool delta;
+  struct p2v_delta *dw;
+  struct p2v_ring *hring;
+  struct p2v_zero_hashes zh;
+  uint64_t same_chunks, changed_chunks;  /* reader thread */
+  double hash_secs;             /* announcer: when the last hash went out */
   pthread_mutex_t lock;
   int status;
   char reason[512];             /* first failure, for the RESULT record */

@@ -23,6 +23,20 @@
  * records the durable offset in the resume state (resume.h); a later
  * session for the same disk starts there, and the digest thread re-reads
  * the target's prefix so the final digest covers the whole disk.
+ *
+ * Delta (the SOURCE flag; see delta.h): the target already holds an
+ * earlier copy.  Three more threads hash it ahead of the stream:
+ *
+ *   target ──► hash reader ──► hring ──► hash workers ──► announcer ──► HASHES
+ *              at most W chunks ahead of the verdicts (the window)
+ *
+ * and the sender answers each chunk in order with SAME or CHUNK.  A
+ * SAME is accepted only for the very next chunk and only with the hash
+ * we announced for it; a worker then reads the chunk back from the
+ * target for the digest thread (it was read moments ago, so from the
+ * page cache), and the writer leaves it alone.  The digest still covers
+ * every byte of the target up to the source's size, kept or written.
+ * No resume state: an interrupted delta is cheaply run again.
  */
 #include <config.h>
 
@@ -80,7 +94,16 @@ fail (struct receiver *r, int status, const char *fmt, ...)
     p2v_error ("%s", msg);
   if (r->ring)
     p2v_ring_abort (r->ring);
+  if (r->hring)
+    p2v_ring_abort (r->hring);
+  if (r->dw)
+    p2v_delta_abort (r->dw);
 }
+
+/* Internal marker in a slot's codec, never on the wire: SAME, keep the
+ * target's bytes.
+ */
+#define CODEC_SAME 0xff
 
 static void *
 worker_thread (void *arg)
@@ -90,6 +113,16 @@ worker_thread (void *arg)
   struct p2v_slot *slot;
   while ((slot = p2v_ring_take_work (r->ring)) != NULL) {
     struct p2v_chunk_hdr *h = &slot->hdr;
+    if (h->codec == CODEC_SAME) {
+      /* The digest needs the bytes we keep: read them back. */
+      if (p2v_dev_pread (&r->dst, slot->raw, h->raw_len, h->offset) == -1) {
+        fail (r, P2V_EXIT_IO, "cannot read back %s at offset %llu",
+              r->dst.path, (unsigned long long) h->offset);
+        break;
+      }
+      p2v_ring_work_done (r->ring, slot);
+      continue;
+    }
     /* Stored chunks were read straight into raw. */
     if (h->codec != P2V_CODEC_STORED
         && p2v_decompress (c, h->codec, slot->enc, slot->enc_len, slot->raw, h->raw_len) == -1) {
@@ -118,7 +151,7 @@ worker_thread (void *arg)
 static int
 checkpoint (struct receiver *r)
 {
-  if (!r->state_path || r->written == r->checkpoint)
+  if (!r->state_path || r->delta || r->written == r->checkpoint)
     return 0;
   if (fdatasync (r->dst.fd) == -1 && errno != EINVAL) {
     fail (r, P2V_EXIT_IO, "cannot flush %s to stable storage: %s", r->dst.path, strerror (errno));
@@ -143,8 +176,8 @@ writer_thread (void *arg)
       break;
     /* A copy: once released, the slot may already hold a later chunk. */
     const struct p2v_chunk_hdr hdr = slot->hdr, *h = &hdr;
-    int rc = h->codec == P2V_CODEC_ZERO
-      ? p2v_dev_zero (&r->dst, h->offset, h->raw_len)
+    int rc = h->codec == CODEC_SAME ? 0
+      : h->codec == P2V_CODEC_ZERO ? p2v_dev_zero (&r->dst, h->offset, h->raw_len)
       : p2v_dev_pwrite (&r->dst, slot->raw, h->raw_len, h->offset);
     p2v_ring_release (r->ring, slot);
     if (rc == -1) {
@@ -248,6 +281,45 @@ report_cut (struct receiver *r)
     fail (r, P2V_EXIT_NET, "stream ended at %s of %s; %s is incomplete", a, b, r->o->target);
 }
 
+/* A SAME record (delta), authenticated before anything of it is
+ * believed: only for the next chunk, and only with the hash we
+ * announced for it.  0, or -1 (failed or cut).
+ */
+static int
+read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, uint64_t seq)
+{
+  uint8_t buf[P2V_SAME_LEN];
+  struct p2v_same sm;
+  const char *why;
+  if (h->length != P2V_SAME_LEN) {
+    fail (r, P2V_EXIT_PROTOCOL, "unchanged-chunk record of impossible length %u", h->length);
+    return -1;
+  }
+  if (p2v_chan_recv (&r->ch, buf, sizeof buf) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
+    truncated (r, expect);
+    return -1;
+  }
+  p2v_unpack_same (buf, &sm);
+  why = p2v_check_same (&r->sh, &sm, expect);
+  if (!why)
+    why = p2v_delta_check_same (r->dw, seq, sm.hash);
+  if (why) {
+    fail (r, P2V_EXIT_PROTOCOL, "malformed stream at offset %llu: %s; nothing of it was written",
+          (unsigned long long) expect, why);
+    return -1;
+  }
+  struct p2v_slot *slot = p2v_ring_acquire (r->ring, seq);
+  if (!slot)
+    return -1;
+  slot->hdr = (struct p2v_chunk_hdr) { .disk = sm.disk, .codec = CODEC_SAME,
+                                       .offset = sm.offset, .raw_len = sm.raw_len };
+  slot->enc_len = 0;
+  p2v_ring_publish (r->ring, slot, 2, true);
+  p2v_delta_settle (r->dw, seq);
+  r->same_chunks++;
+  return 0;
+}
+
 /* The reader: runs on the calling thread until END or failure.
  * Returns 0 with *end filled, or -1.
  */
@@ -283,6 +355,13 @@ read_stream (struct receiver *r, struct p2v_end *end)
       }
       return 0;
     }
+    if (h.type == P2V_REC_SAME) {
+      if (read_same (r, &h, expect, seq) == -1)
+        return -1;
+      expect += r->sh.chunk_size < r->sh.size - expect ? r->sh.chunk_size : r->sh.size - expect;
+      seq++;
+      continue;
+    }
     if (h.type != P2V_REC_CHUNK) {
       if ((h.type & P2V_REC_OPTIONAL) && h.length <= P2V_RECORD_MAX) {
         if (p2v_chan_skip (&r->ch, h.length) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
@@ -312,6 +391,9 @@ read_stream (struct receiver *r, struct p2v_end *end)
     p2v_unpack_chunk_hdr (hb, &ch);
     const char *why = p2v_check_chunk (&r->sh, &ch, payload, expect,
                                        r->zero_crc_full, r->zero_crc_last);
+    /* In a delta, a chunk answers a hash we announced. */
+    if (!why && r->delta && !p2v_delta_announced (r->dw, seq))
+      why = "changed chunk whose hash the receiver did not announce";
     if (why) {
       fail (r, P2V_EXIT_PROTOCOL, "malformed stream at offset %llu: %s",
             (unsigned long long) expect, why);
@@ -335,6 +417,10 @@ read_stream (struct receiver *r, struct p2v_end *end)
       return -1;
     }
     p2v_ring_publish (r->ring, slot, 2, ch.codec != P2V_CODEC_ZERO);
+    if (r->delta) {
+      p2v_delta_settle (r->dw, seq);
+      r->changed_chunks++;
+    }
     expect += ch.raw_len;
     seq++;
   }
@@ -430,13 +516,65 @@ resume_point (struct receiver *r)
   return 0;
 }
 
+/* A delta resyncs an earlier copy: refuse, before opening anything,
+ * a target that cannot hold one.  0, or the exit status (refused).
+ */
+static int
+delta_target_check (struct receiver *r)
+{
+  char why[1024], a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
+  const char *t = r->o->target;
+  struct stat st;
+  if (!r->is_socket)
+    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, "the stream is a delta transfer (p2vsend "
+                            "--delta), which sends the target's hashes back: --stdin cannot "
+                            "take one; nothing written");
+  if (stat (t, &st) == -1) {
+    if (errno != ENOENT) {
+      p2v_error ("cannot stat %s: %s", t, strerror (errno));
+      return p2v_recv_refuse (r, P2V_EXIT_IO, "cannot examine the target; see the "
+                              "receiver's messages");
+    }
+    snprintf (why, sizeof why, "--delta: target %s does not exist, so it holds no earlier "
+              "copy to compare; nothing written (send without --delta)", t);
+    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
+  }
+  if (S_ISCHR (st.st_mode)) {
+    snprintf (why, sizeof why, "--delta: target %s is a character device, which cannot be "
+              "read back to compare; nothing written", t);
+    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
+  }
+  /* A block device that is too small is refused by p2v_target_open. */
+  if (S_ISREG (st.st_mode) && (uint64_t) st.st_size < r->sh.size) {
+    snprintf (why, sizeof why, "--delta: target %s is %s (%llu bytes), shorter than the "
+              "source's %s (%llu bytes), so it holds no earlier copy of it; nothing written",
+              t, p2v_human_size ((uint64_t) st.st_size, a), (unsigned long long) st.st_size,
+              p2v_human_size (r->sh.size, b), (unsigned long long) r->sh.size);
+    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
+  }
+  return 0;
+}
+
 /* Open the target and say yes or no to the sender. */
 static int
 accept_source (struct receiver *r)
 {
   char why[512];
-  int status = resume_point (r);
-  if (status)
+  int status;
+  r->delta = r->sh.flags & P2V_SOURCE_DELTA;
+  if (r->delta) {
+    if ((status = delta_target_check (r)) != 0)
+      return status;
+    /* A delta compares the whole disk; a resume state (of an earlier
+     * full copy, or of anything) would only claim what the delta is
+     * about to prove or rewrite.
+     */
+    r->start = 0;
+    if (r->state_path && unlink (r->state_path) == 0)
+      p2v_info ("removed the resume state %s: a delta pass compares the whole disk",
+                r->state_path);
+  }
+  else if ((status = resume_point (r)) != 0)
     return status;
   int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, &r->dst, why, sizeof why);
   if (rc == -2)
@@ -451,10 +589,13 @@ accept_source (struct receiver *r)
   /* A fresh thin-provisioned or just-discarded disk reads back zeros:
    * writing zeros to it again would only cost time (and thin space).
    */
-  if (r->o->target_is_zero)
+  if (r->o->target_is_zero && !r->delta)
     r->dst.reads_zero = true;
+  /* An existing target holds old data: zeros must be written. */
+  if (r->delta)
+    r->dst.reads_zero = false;
   /* From now on a crash leaves a state to resume from, with the key. */
-  if (r->state_path && p2v_state_save (r->state_path, &r->state) == -1)
+  if (!r->delta && r->state_path && p2v_state_save (r->state_path, &r->state) == -1)
     return P2V_EXIT_IO;
   struct p2v_accept a = { .disk = r->sh.disk, .start_offset = r->start };
   uint8_t buf[P2V_ACCEPT_LEN];
@@ -475,6 +616,120 @@ send_result (struct receiver *r, const uint8_t *digest, size_t dlen)
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX];
   size_t n = p2v_pack_result (buf, &res);
   send_reply (r, P2V_REC_RESULT, buf, n, r->status ? r->reason : "identical");
+}
+
+/* Delta: read the target in order, up to the source's size, into hring;
+ * the ring (and behind it the window) bounds how far ahead.
+ */
+static void *
+target_reader_thread (void *arg)
+{
+  struct receiver *r = arg;
+  uint32_t cs = r->sh.chunk_size;
+  for (uint64_t seq = 0; seq < r->nchunks; seq++) {
+    struct p2v_slot *slot = p2v_ring_acquire (r->hring, seq);
+    if (!slot)
+      break;
+    uint64_t off = seq * cs;
+    slot->hdr.offset = off;
+    slot->hdr.raw_len = r->sh.size - off < cs ? (uint32_t) (r->sh.size - off) : cs;
+    if (p2v_dev_pread (&r->dst, slot->raw, slot->hdr.raw_len, off) == -1) {
+      fail (r, P2V_EXIT_IO, "cannot read %s at offset %llu to compare it with the source",
+            r->dst.path, (unsigned long long) off);
+      break;
+    }
+    p2v_ring_publish (r->hring, slot, 1, true);
+  }
+  p2v_ring_finish (r->hring);
+  return NULL;
+}
+
+static void *
+hash_worker_thread (void *arg)
+{
+  struct receiver *r = arg;
+  struct p2v_slot *slot;
+  while ((slot = p2v_ring_take_work (r->hring)) != NULL) {
+    p2v_chunk_hash (&r->zh, slot->raw, slot->hdr.raw_len, slot->enc);
+    p2v_ring_work_done (r->hring, slot);
+  }
+  return NULL;
+}
+
+/* A batch of announced hashes to the sender.  0, or -1 (failed). */
+static int
+send_hashes (struct receiver *r, uint8_t *batch, uint64_t first, uint32_t count)
+{
+  struct p2v_hashes_hdr hh = { .disk = r->sh.disk, .first = first, .count = count };
+  p2v_pack_hashes_hdr (batch, &hh);
+  if (p2v_chan_send (&r->ch, P2V_REC_HASHES, batch,
+                     P2V_HASHES_FIXED_LEN + (size_t) count * P2V_CHUNK_HASH_LEN,
+                     NULL, NULL, 0) == -1) {
+    fail (r, P2V_EXIT_NET, "connection from %s lost while sending the target's hashes: %s",
+          r->peer, strerror (errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* How long a hash may wait for more to share its record: batches keep
+ * the records few, and the bound keeps the sender from idling.
+ */
+#define HASH_BATCH_SECONDS 0.02
+
+/* The announcer: hashes in order, into the window (before they are
+ * sent: the sender may answer at once), then out in batches.  The only
+ * thread that sends during a delta transfer.
+ */
+static void *
+announcer_thread (void *arg)
+{
+  struct receiver *r = arg;
+  uint8_t *batch = xmalloc (P2V_HASHES_FIXED_LEN + (size_t) P2V_HASHES_MAX * P2V_CHUNK_HASH_LEN);
+  uint64_t first = 0;
+  uint32_t n = 0;
+  double t0 = p2v_now ();
+  for (uint64_t seq = 0; seq < r->nchunks; seq++) {
+    if (!p2v_delta_room (r->dw, seq)) {
+      /* The sender must see what we have before it can let us on. */
+      if (n && send_hashes (r, batch, first, n) == -1)
+        goto out;
+      n = 0;
+      if (p2v_delta_wait_room (r->dw, seq) == -1)
+        goto out;
+    }
+    bool idle;
+    struct p2v_slot *slot;
+    while (!(slot = p2v_ring_wait_for (r->hring, seq, P2V_SLOT_DONE, HASH_BATCH_SECONDS, &idle))
+           && idle) {
+      if (n && send_hashes (r, batch, first, n) == -1)
+        goto out;
+      n = 0;
+    }
+    if (!slot)
+      goto out;
+    if (n == 0)
+      first = seq;
+    uint8_t *dst = batch + P2V_HASHES_FIXED_LEN + (size_t) n * P2V_CHUNK_HASH_LEN;
+    memcpy (dst, slot->enc, P2V_CHUNK_HASH_LEN);
+    p2v_ring_release (r->hring, slot);
+    const char *why = p2v_delta_add (r->dw, seq, 1, dst);
+    if (why) {
+      /* Our own bookkeeping: cannot happen while the window holds. */
+      fail (r, P2V_EXIT_PROTOCOL, "internal error announcing chunk %llu: %s",
+            (unsigned long long) seq, why);
+      goto out;
+    }
+    if (++n == P2V_HASHES_MAX || seq + 1 == r->nchunks) {
+      if (send_hashes (r, batch, first, n) == -1)
+        goto out;
+      n = 0;
+    }
+  }
+  r->hash_secs = p2v_now () - t0;
+ out:
+  free (batch);
+  return NULL;
 }
 
 /* The transfer proper, once the header is accepted. */
@@ -507,7 +762,20 @@ transfer (struct receiver *r)
     ? p2v_progress_new_in (o->progress_group, o->disk, o->target, r->sh.size)
     : p2v_progress_new (o->progress_mode, o->target, r->sh.size);
 
-  pthread_t workers[64], writer, hasher;
+  pthread_t workers[64], writer, hasher, hworkers[64], treader, announcer;
+  r->same_chunks = r->changed_chunks = 0;
+  r->hash_secs = 0;
+  if (r->delta) {
+    r->dw = p2v_delta_new (r->nchunks, cs);
+    r->hring = p2v_ring_new (p2v_ring_slots (o->threads), cs, P2V_CHUNK_HASH_LEN);
+    p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs);
+    posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
+    p2v_info ("delta: comparing %s with the source, %u hashing threads", o->target, o->threads);
+    pthread_create (&treader, NULL, target_reader_thread, r);
+    for (unsigned i = 0; i < o->threads; i++)
+      pthread_create (&hworkers[i], NULL, hash_worker_thread, r);
+    pthread_create (&announcer, NULL, announcer_thread, r);
+  }
   for (unsigned i = 0; i < o->threads; i++)
     pthread_create (&workers[i], NULL, worker_thread, r);
   pthread_create (&writer, NULL, writer_thread, r);
@@ -519,6 +787,19 @@ transfer (struct receiver *r)
   pthread_join (hasher, NULL);
   for (unsigned i = 0; i < o->threads; i++)
     pthread_join (workers[i], NULL);
+  if (r->delta) {
+    /* On success every hash went out before the last verdict came in;
+     * otherwise stop the hashing where it is.
+     */
+    if (rc == -1 || r->status) {
+      p2v_ring_abort (r->hring);
+      p2v_delta_abort (r->dw);
+    }
+    pthread_join (treader, NULL);
+    for (unsigned i = 0; i < o->threads; i++)
+      pthread_join (hworkers[i], NULL);
+    pthread_join (announcer, NULL);
+  }
 
   if (rc == -1 && r->cut && r->status == P2V_EXIT_OK)
     report_cut (r);
@@ -553,6 +834,13 @@ transfer (struct receiver *r)
           alg, b, o->target, a);
     send_result (r, mine, dlen);
     return r->status;
+  }
+  if (r->delta) {
+    char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
+    p2v_info ("delta: hashed %s of %s in %s; %llu of %llu chunks changed, %llu unchanged",
+              p2v_human_size (r->sh.size, h), o->target, p2v_human_duration (r->hash_secs, t),
+              (unsigned long long) r->changed_chunks, (unsigned long long) r->nchunks,
+              (unsigned long long) r->same_chunks);
   }
   p2v_info ("%s %s  %s", alg, a, o->target);
   if (r->state_path)
@@ -595,6 +883,10 @@ p2v_recv_session (struct receiver *r)
   r->digest = NULL;
   p2v_ring_free (r->ring);
   r->ring = NULL;
+  p2v_ring_free (r->hring);
+  r->hring = NULL;
+  p2v_delta_free (r->dw);
+  r->dw = NULL;
   free (r->zeros);
   r->zeros = NULL;
   p2v_desc_free (&r->desc);

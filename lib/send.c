@@ -38,14 +38,28 @@
  * whole disk.  A dropped connection is retried (--retry, with backoff)
  * by reconnecting and going through the handshake again: each attempt
  * is a fresh session with fresh keys and a fresh pipeline.
+ *
+ * Delta (--delta, a warm migration's second pass): the receiver hashes
+ * its target chunk by chunk and streams the hashes (HASHES records) to
+ * a thread of ours that files them in a window (delta.h).  Every chunk
+ * then goes to a worker, which hashes it (chunkhash.h), waits for the
+ * receiver's hash of the same chunk and either marks it unchanged (the
+ * writer sends a 48-byte SAME record) or compresses it as usual.  The
+ * reader and the digest thread do not change: the END digest still
+ * covers every byte of the source, and the receiver's covers every byte
+ * of its target, kept or written, so an identical copy is proven, not
+ * assumed.  There is nothing to resume: an interrupted delta pass is
+ * simply run again, and costs a read of both disks.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +68,9 @@
 
 #include <zlib.h>
 
+#include "chunkhash.h"
 #include "codec.h"
+#include "delta.h"
 #include "dev.h"
 #include "digest.h"
 #include "format.h"
@@ -88,6 +104,16 @@ struct sender {
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t wire_bytes;          /* writer thread only */
+  /* Delta: the receiver's hashes (the hash thread adds, workers read,
+   * the writer settles), what the workers hashed, what the writer sent.
+   */
+  struct p2v_delta *delta;
+  struct p2v_zero_hashes zh;
+  bool hashes_done;             /* under lock: the hash thread no longer reads */
+  _Atomic uint64_t hashed;      /* bytes hashed by the workers */
+  _Atomic uint64_t hash_end_ns; /* when the last chunk was hashed, ns after t0 */
+  double t0;
+  uint64_t same_chunks, changed_chunks, changed_bytes;  /* writer thread only */
   bool digest_done;             /* under lock, with digest_cond */
   pthread_cond_t digest_cond;
   pthread_mutex_t lock;
@@ -103,7 +129,29 @@ fail (struct sender *s, int status)
   pthread_mutex_unlock (&s->lock);
   if (s->ring)
     p2v_ring_abort (s->ring);
+  if (s->delta)
+    p2v_delta_abort (s->delta);
 }
+
+/* The receiver explained why it stopped: its status beats our "lost
+ * connection", which was only the symptom.
+ */
+static void
+fail_peer (struct sender *s, int status)
+{
+  pthread_mutex_lock (&s->lock);
+  if (s->status == P2V_EXIT_OK || s->status == P2V_EXIT_NET)
+    s->status = status;
+  pthread_mutex_unlock (&s->lock);
+  p2v_ring_abort (s->ring);
+  if (s->delta)
+    p2v_delta_abort (s->delta);
+}
+
+/* Internal marker in a slot's codec, never on the wire: the receiver
+ * holds this chunk already, send SAME.
+ */
+#define CODEC_SAME 0xff
 
 static uint32_t
 chunk_len (uint64_t size, uint32_t chunk_size, uint64_t seq)
@@ -120,6 +168,29 @@ worker_thread (void *arg)
   struct p2v_slot *slot;
   while ((slot = p2v_ring_take_work (s->ring)) != NULL) {
     struct p2v_chunk_hdr *h = &slot->hdr;
+    if (s->delta) {
+      /* Hash first: a chunk the receiver holds is neither checksummed
+       * nor compressed.  The hash goes to enc, unused for a SAME.
+       */
+      uint8_t theirs[P2V_CHUNK_HASH_LEN];
+      p2v_chunk_hash (&s->zh, slot->raw, h->raw_len, slot->enc);
+      uint64_t done = atomic_fetch_add (&s->hashed, h->raw_len) + h->raw_len;
+      if (done == s->src.size)
+        atomic_store (&s->hash_end_ns, (uint64_t) ((p2v_now () - s->t0) * 1e9));
+      if (p2v_delta_get (s->delta, slot->seq, theirs) == -1)
+        break;
+      if (memcmp (theirs, slot->enc, P2V_CHUNK_HASH_LEN) == 0) {
+        h->codec = CODEC_SAME;
+        slot->enc_len = P2V_CHUNK_HASH_LEN;
+        p2v_ring_work_done (s->ring, slot);
+        continue;
+      }
+      if (h->codec == P2V_CODEC_ZERO) {
+        /* The reader set its CRC; zeros need no payload. */
+        p2v_ring_work_done (s->ring, slot);
+        continue;
+      }
+    }
     h->crc = (uint32_t) crc32_z (0, slot->raw, h->raw_len);
     long n = p2v_compress (c, slot->raw, h->raw_len, slot->enc, slot->enc_cap);
     if (n < 0) {
@@ -149,7 +220,15 @@ report_peer_reason (struct sender *s)
   struct pollfd p = { .fd = s->ch.fd, .events = POLLIN };
   struct p2v_record_hdr h;
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + 512];
-  if (!s->is_socket || poll (&p, 1, 2000) != 1)
+  if (!s->is_socket)
+    return 0;
+  /* A delta's hash thread may be reading the socket: it reports what
+   * the receiver says, and two readers would tear records apart.
+   */
+  pthread_mutex_lock (&s->lock);
+  bool busy = s->delta && !s->hashes_done;
+  pthread_mutex_unlock (&s->lock);
+  if (busy || poll (&p, 1, 2000) != 1)
     return 0;
   if (p2v_chan_recv_hdr (&s->ch, &h) != 1 || h.length > sizeof buf
       || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE)
@@ -229,6 +308,141 @@ wait_for_digest (struct sender *s)
   pthread_mutex_unlock (&s->lock);
 }
 
+static int
+send_same (struct sender *s, const struct p2v_slot *slot)
+{
+  struct p2v_same sm = { .disk = slot->hdr.disk, .offset = slot->hdr.offset,
+                         .raw_len = slot->hdr.raw_len };
+  uint8_t buf[P2V_SAME_LEN];
+  memcpy (sm.hash, slot->enc, P2V_CHUNK_HASH_LEN);
+  p2v_pack_same (buf, &sm);
+  if (p2v_chan_send (&s->ch, P2V_REC_SAME, buf, sizeof buf, NULL, NULL, 0) == -1)
+    return -1;
+  s->wire_bytes += P2V_RECORD_HDR_LEN + sizeof buf + (s->ch.tx ? P2V_TAG_LEN : 0);
+  s->same_chunks++;
+  return 0;
+}
+
+/* Hashing and sending are separate costs in a delta: the bar follows
+ * the chunks settled, and plain output adds a line with what was hashed
+ * and what had to be sent, at the bar's pace (5 s).
+ */
+#define DELTA_LINE_SECONDS 5.0
+
+static void
+delta_line (struct sender *s, bool last)
+{
+  char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN], r[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN], w[P2V_HUMAN_LEN];
+  uint64_t hashed = atomic_load (&s->hashed);
+  double el = p2v_now () - s->t0;
+  fprintf (stderr, "%s: delta: hashed %s / %s (%s/s); sent %llu changed chunks (%s), "
+           "%llu unchanged; %s on the wire%s\n", s->o->source, p2v_human_size (hashed, h),
+           p2v_human_size (s->src.size, t), p2v_human_size (el > 0 ? (uint64_t) (hashed / el) : 0, r),
+           (unsigned long long) s->changed_chunks, p2v_human_size (s->changed_bytes, c),
+           (unsigned long long) s->same_chunks, p2v_human_size (s->wire_bytes, w),
+           last ? "; done" : "");
+}
+
+static bool
+plain_progress (const struct p2v_send_opts *o)
+{
+  return o->progress_mode == P2V_PROGRESS_PLAIN
+    || (o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
+}
+
+static void
+delta_progress (struct sender *s, uint64_t seq)
+{
+  static _Thread_local double last;
+  uint64_t end = (seq + 1) * (uint64_t) s->o->chunk_size;
+  p2v_progress_update (s->progress, end < s->src.size ? end : s->src.size);
+  double now = p2v_now ();
+  if (plain_progress (s->o) && now - (last ? last : s->t0) >= DELTA_LINE_SECONDS) {
+    last = now;
+    delta_line (s, false);
+  }
+}
+
+/* Delta: the receiver's hashes, as they come, into the window.  Ends
+ * when every chunk's hash arrived (the RESULT after END is the main
+ * thread's), or at the first failure.
+ */
+static void *
+hash_thread (void *arg)
+{
+  struct sender *s = arg;
+  size_t cap = P2V_HASHES_FIXED_LEN + (size_t) P2V_HASHES_MAX * P2V_CHUNK_HASH_LEN;
+  uint8_t *buf = xmalloc (cap > P2V_TEXT_MAX ? cap : P2V_TEXT_MAX);
+  struct p2v_source_hdr sh = { .disk = s->o->disk, .size = s->src.size,
+                               .chunk_size = s->o->chunk_size };
+  uint64_t known = 0;
+  while (known < s->nchunks) {
+    struct p2v_record_hdr h;
+    if (p2v_chan_recv_hdr (&s->ch, &h) != 1 || h.length > (cap > P2V_TEXT_MAX ? cap : P2V_TEXT_MAX)
+        || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1) {
+      int e = errno;
+      if (!p2v_ring_aborted (s->ring)) {
+        char a[P2V_HUMAN_LEN];
+        if (e == EBADMSG)
+          p2v_error ("%s sent a record that is not authentic while sending its hashes", s->peer);
+        else
+          p2v_error ("connection to %s lost after %s of its hashes%s%s", s->peer,
+                     p2v_human_size (known * s->o->chunk_size, a), e ? ": " : "",
+                     e ? strerror (e) : "");
+        fail (s, e == EBADMSG ? P2V_EXIT_PROTOCOL : P2V_EXIT_NET);
+      }
+      break;
+    }
+    if (h.type == P2V_REC_RESULT || h.type == P2V_REC_REFUSE) {
+      /* The receiver stopped early and says why (a write error, a
+       * record it rejected).
+       */
+      struct p2v_result r;
+      const char *msg;
+      size_t len;
+      if (h.type == P2V_REC_RESULT && p2v_unpack_result (buf, h.length, &r, &msg, &len) == 0
+          && r.status) {
+        p2v_error ("receiver %s: %.*s", s->peer, (int) len, msg);
+        fail_peer (s, r.status <= 127 ? (int) r.status : P2V_EXIT_IO);
+      }
+      else if (h.type == P2V_REC_REFUSE && h.length >= 4) {
+        p2v_error ("receiver %s: %.*s", s->peer, (int) h.length - 4, (const char *) buf + 4);
+        fail_peer (s, P2V_EXIT_REFUSED);
+      }
+      else {
+        p2v_error ("%s sent a verdict before the end of the stream", s->peer);
+        fail (s, P2V_EXIT_PROTOCOL);
+      }
+      break;
+    }
+    if (h.type != P2V_REC_HASHES) {
+      if (h.type & P2V_REC_OPTIONAL)
+        continue;
+      p2v_error ("%s sent an unexpected record (type %u) instead of chunk hashes",
+                 s->peer, h.type);
+      fail (s, P2V_EXIT_PROTOCOL);
+      break;
+    }
+    struct p2v_hashes_hdr hh;
+    const uint8_t *hashes;
+    const char *why = p2v_unpack_hashes (buf, h.length, &sh, &hh, &hashes);
+    if (!why)
+      why = p2v_delta_add (s->delta, hh.first, hh.count, hashes);
+    if (why) {
+      p2v_error ("%s sent unusable chunk hashes at chunk %llu: %s", s->peer,
+                 (unsigned long long) known, why);
+      fail (s, P2V_EXIT_PROTOCOL);
+      break;
+    }
+    known = hh.first + hh.count;
+  }
+  free (buf);
+  pthread_mutex_lock (&s->lock);
+  s->hashes_done = true;
+  pthread_mutex_unlock (&s->lock);
+  return NULL;
+}
+
 static void *
 writer_thread (void *arg)
 {
@@ -246,6 +460,25 @@ writer_thread (void *arg)
     }
     if (!slot)
       break;
+    if (s->delta) {
+      /* Settled before it is sent: the receiver may answer with the
+       * next hash as soon as it reads this, and the window must have
+       * moved by then.
+       */
+      p2v_delta_settle (s->delta, seq);
+      if (slot->hdr.codec == CODEC_SAME) {
+        if (send_same (s, slot) == -1) {
+          write_failed (s, slot->hdr.offset);
+          p2v_ring_release (s->ring, slot);
+          break;
+        }
+        p2v_ring_release (s->ring, slot);
+        delta_progress (s, seq);
+        continue;
+      }
+      s->changed_chunks++;
+      s->changed_bytes += slot->hdr.raw_len;
+    }
     p2v_pack_chunk_hdr (hdr, &slot->hdr);
     bool stored = slot->hdr.codec == P2V_CODEC_STORED;
     const void *payload = stored ? slot->raw : slot->enc;
@@ -259,7 +492,10 @@ writer_thread (void *arg)
     }
     s->wire_bytes += P2V_RECORD_HDR_LEN + sizeof hdr + plen + (s->ch.tx ? P2V_TAG_LEN : 0);
     p2v_ring_release (s->ring, slot);
-    p2v_progress_update (s->progress, end);
+    if (s->delta)
+      delta_progress (s, seq);
+    else
+      p2v_progress_update (s->progress, end);
   }
   if (s->status == P2V_EXIT_OK)
     wait_for_digest (s);
@@ -354,7 +590,10 @@ read_source (struct sender *s)
       h->crc = h->raw_len == cs ? s->zero_crc_full : s->zero_crc_last;
       slot->enc_len = 0;
     }
-    p2v_ring_publish (s->ring, slot, 2, !zero);
+    else
+      h->codec = P2V_CODEC_STORED;   /* not a stale mark from the slot's last chunk */
+    /* In a delta even zeros go to a worker, to be compared. */
+    p2v_ring_publish (s->ring, slot, 2, !zero || s->delta);
   }
   p2v_ring_finish (s->ring);
   if (salvage)
@@ -374,6 +613,7 @@ send_header (struct sender *s)
   struct p2v_source_hdr sh = {
     .disk = s->o->disk, .size = s->src.size, .chunk_size = s->o->chunk_size,
     .digest_id = (uint8_t) s->o->digest_id, .ndisks = (uint16_t) s->o->ndisks,
+    .flags = s->o->delta ? P2V_SOURCE_DELTA : 0,
   };
   uint8_t fixed[P2V_SOURCE_FIXED_LEN];
   p2v_pack_source (fixed, &sh);
@@ -420,6 +660,11 @@ await_accept (struct sender *s)
   if (a.start_offset % s->o->chunk_size != 0 || a.start_offset > s->src.size) {
     p2v_error ("%s asked to resume at %llu, which is not a chunk boundary of this disk",
                s->peer, (unsigned long long) a.start_offset);
+    return P2V_EXIT_PROTOCOL;
+  }
+  if (s->o->delta && a.start_offset != 0) {
+    p2v_error ("%s asked to resume a delta transfer at %llu; a delta always compares the "
+               "whole disk", s->peer, (unsigned long long) a.start_offset);
     return P2V_EXIT_PROTOCOL;
   }
   s->start_seq = a.start_offset / s->o->chunk_size;
@@ -517,6 +762,10 @@ attempt (struct sender *s)
   s->start_seq = 0;
   s->wire_bytes = 0;
   s->digest_done = false;
+  s->hashes_done = false;
+  atomic_store (&s->hashed, 0);
+  atomic_store (&s->hash_end_ns, 0);
+  s->same_chunks = s->changed_chunks = s->changed_bytes = 0;
   p2v_badmap_free (&s->bad);
   p2v_badmap_free (&s->bad_prefix);
   p2v_badmap_init (&s->bad);
@@ -540,14 +789,22 @@ attempt (struct sender *s)
       status = P2V_EXIT_PROTOCOL;
     goto out;
   }
+  /* SAME is mandatory: a 1.0 receiver would stop at the first one. */
+  if (o->delta && s->ch.peer_minor < P2V_VERSION_MINOR_DELTA) {
+    p2v_error ("receiver %s speaks p2vstream %u.%u, which has no delta transfers: "
+               "upgrade its p2vrecv, or send without --delta", s->peer,
+               P2V_VERSION_MAJOR, s->ch.peer_minor);
+    status = P2V_EXIT_REFUSED;
+    goto out;
+  }
   if (send_header (s) == -1)
     goto out;
   if (s->is_socket && (status = await_accept (s)) != 0)
     goto out;
 
   char sz[P2V_HUMAN_LEN];
-  p2v_info ("sending %s (%s) to %s, %s, %u threads, %s", o->source,
-            p2v_human_size (s->src.size, sz), s->is_socket ? s->peer : "standard output",
+  p2v_info ("%s %s (%s) to %s, %s, %u threads, %s", o->delta ? "comparing and sending" : "sending",
+            o->source, p2v_human_size (s->src.size, sz), s->is_socket ? s->peer : "standard output",
             p2v_codec_name (o->codec), o->threads,
             o->encrypt ? "encrypted" : "authenticated, not encrypted");
 
@@ -561,8 +818,19 @@ attempt (struct sender *s)
     ? p2v_progress_new_in (o->progress_group, o->disk, o->source, s->src.size)
     : p2v_progress_new (o->progress_mode, o->source, s->src.size);
   double t0 = p2v_now ();
+  s->t0 = t0;
 
-  pthread_t workers[64], writer, hasher;
+  pthread_t workers[64], writer, hasher, hashes;
+  bool hashes_started = false;
+  if (o->delta) {
+    s->delta = p2v_delta_new (s->nchunks, o->chunk_size);
+    uint64_t last = s->nchunks ? s->src.size - (s->nchunks - 1) * o->chunk_size : o->chunk_size;
+    p2v_zero_hashes_init (&s->zh, o->chunk_size, (uint32_t) last);
+    if (s->nchunks) {
+      pthread_create (&hashes, NULL, hash_thread, s);
+      hashes_started = true;
+    }
+  }
   for (unsigned i = 0; i < o->threads; i++)
     pthread_create (&workers[i], NULL, worker_thread, s);
   pthread_create (&writer, NULL, writer_thread, s);
@@ -572,6 +840,15 @@ attempt (struct sender *s)
   pthread_join (hasher, NULL);
   for (unsigned i = 0; i < o->threads; i++)
     pthread_join (workers[i], NULL);
+  if (hashes_started) {
+    /* After a failure the hash thread may wait on a receiver that has
+     * nothing more to say: cut the connection under it.  On success it
+     * has already read every hash (each chunk needed one) and ended.
+     */
+    if (s->status)
+      shutdown (s->ch.fd, SHUT_RDWR);
+    pthread_join (hashes, NULL);
+  }
   if (s->status)
     goto out;
   p2v_progress_finish (s->progress, s->src.size);
@@ -595,6 +872,17 @@ attempt (struct sender *s)
   p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->wire_bytes, w), sent ? 100.0 * s->wire_bytes / sent : 100.0);
+  if (o->delta) {
+    char h[P2V_HUMAN_LEN], he[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN];
+    double hs = atomic_load (&s->hash_end_ns) / 1e9;
+    if (plain_progress (o))
+      delta_line (s, true);
+    p2v_info ("delta: hashed %s in %s; %llu of %llu chunks changed (%s sent), %llu unchanged; "
+              "%llu bytes on the wire", p2v_human_size (s->src.size, h),
+              p2v_human_duration (hs, he), (unsigned long long) s->changed_chunks,
+              (unsigned long long) s->nchunks, p2v_human_size (s->changed_bytes, c),
+              (unsigned long long) s->same_chunks, (unsigned long long) s->wire_bytes);
+  }
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
   if (o->badmap && report_bad_sectors (s) == -1)
     status = P2V_EXIT_IO;
@@ -615,6 +903,8 @@ attempt (struct sender *s)
   s->digest = NULL;
   p2v_ring_free (s->ring);
   s->ring = NULL;
+  p2v_delta_free (s->delta);
+  s->delta = NULL;
   p2v_aead_free (s->ch.tx);
   p2v_aead_free (s->ch.rx);
   s->ch.tx = s->ch.rx = NULL;

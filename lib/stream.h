@@ -15,6 +15,7 @@ struct p2v_send_opts {
   bool encrypt;                 /* false: --no-encrypt (still authenticated) */
   unsigned retry;               /* reconnections after a dropped link */
   bool resume;                  /* --resume: insist on continuing */
+  bool delta;                   /* --delta: send only chunks the target lacks */
   const char *badmap;           /* --ignore-read-errors: map file, else NULL */
   bool force;                   /* send a disk whose filesystems are in use */
   unsigned threads;             /* compression workers */

@@ -38,6 +38,8 @@ usage (FILE *f)
 "      --no-encrypt              authenticate but do not encrypt\n"
 "      --retry=N                 reconnect and resume N times (default 5)\n"
 "      --resume                  fail unless the receiver can resume\n"
+"      --delta                   the target holds an earlier copy: compare\n"
+"                                chunk hashes, send only what changed\n"
 "      --ignore-read-errors[=MAP] send unreadable sectors as zeros, list them\n"
 "                                in MAP (default: SOURCE-NAME.badmap here)\n"
 "      --force                   send a disk holding the running root\n"
@@ -53,7 +55,7 @@ main (int argc, char **argv)
 {
   enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS, OPT_KEY_FILE,
          OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME, OPT_IGNORE_READ_ERRORS, OPT_FORCE,
-         OPT_LIST };
+         OPT_LIST, OPT_DELTA };
   static const struct option long_opts[] = {
     { "compress", required_argument, NULL, 'c' },
     { "threads", required_argument, NULL, 'j' },
@@ -67,6 +69,7 @@ main (int argc, char **argv)
     { "no-encrypt", no_argument, NULL, OPT_NO_ENCRYPT },
     { "retry", required_argument, NULL, OPT_RETRY },
     { "resume", no_argument, NULL, OPT_RESUME },
+    { "delta", no_argument, NULL, OPT_DELTA },
     { "ignore-read-errors", optional_argument, NULL, OPT_IGNORE_READ_ERRORS },
     { "force", no_argument, NULL, OPT_FORCE },
     { "list", no_argument, NULL, OPT_LIST },
@@ -149,6 +152,7 @@ main (int argc, char **argv)
     case OPT_KEY_FILE: key_file = optarg; break;
     case OPT_NO_ENCRYPT: o.encrypt = false; break;
     case OPT_RESUME: o.resume = true; break;
+    case OPT_DELTA: o.delta = true; break;
     case OPT_IGNORE_READ_ERRORS:
       ignore_read_errors = true;
       if (optarg)
@@ -177,6 +181,19 @@ main (int argc, char **argv)
   if (nargs < 1 || (o.to_stdout && nargs != 1) || (!o.to_stdout && nargs < 2)) {
     p2v_error (o.to_stdout ? "expected one SOURCE with --stdout (see --help)"
                            : "expected SOURCE... and HOST[:PORT] (see --help)");
+    return P2V_EXIT_USAGE;
+  }
+  /* A delta needs the receiver's hashes, so a way back; and it always
+   * compares the whole disk, so there is nothing to resume.
+   */
+  if (o.delta && o.to_stdout) {
+    p2v_error ("--delta needs a connection to p2vrecv (its hashes come back); "
+               "it cannot write to --stdout");
+    return P2V_EXIT_USAGE;
+  }
+  if (o.delta && o.resume) {
+    p2v_error ("--delta compares the whole disk every time; it has nothing to --resume "
+               "(rerun the same --delta command after an interruption)");
     return P2V_EXIT_USAGE;
   }
   if (n > P2V_DISKS_MAX) {
