@@ -5,9 +5,16 @@
  * pipes it into p2vrecv --stdin and checks the clean refusal.
  *
  *   test-forge CASE
+ *
+ * Delta cases (tests/delta-hostile.sh) need the receiver's hashes, so
+ * they talk to a listening p2vrecv over TCP: the same SOURCE with the
+ * delta flag, then, after the receiver's first hashes, one forged SAME.
+ *
+ *   test-forge --connect PORT CASE
  */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +27,7 @@
 #include "digest.h"
 #include "format.h"
 #include "handshake.h"
+#include "net.h"
 #include "util.h"
 #include "wire.h"
 
@@ -41,19 +49,110 @@ chunk (uint8_t codec, uint64_t offset, uint32_t raw_len, uint32_t crc,
   free (copy);
 }
 
+static void
+same (uint64_t offset, uint32_t raw_len, const uint8_t *hash)
+{
+  struct p2v_same sm = { 0, offset, raw_len, { 0 } };
+  uint8_t b[P2V_SAME_LEN];
+  memcpy (sm.hash, hash, P2V_CHUNK_HASH_LEN);
+  p2v_pack_same (b, &sm);
+  p2v_chan_send (&ch, P2V_REC_SAME, b, sizeof b, NULL, NULL, 0);
+}
+
+/* Read the receiver's HASHES until want chunks are known (all 16 fit
+ * in one window).  0, or -1.
+ */
+static int
+read_hashes (uint8_t hashes[][P2V_CHUNK_HASH_LEN], uint64_t want)
+{
+  static uint8_t buf[P2V_HASHES_FIXED_LEN + P2V_HASHES_MAX * P2V_CHUNK_HASH_LEN];
+  struct p2v_source_hdr sh = { .size = SIZE, .chunk_size = CS, .digest_id = P2V_DIGEST_SHA256 };
+  uint64_t known = 0;
+  while (known < want) {
+    struct p2v_record_hdr h;
+    struct p2v_hashes_hdr hh;
+    const uint8_t *hs;
+    if (p2v_chan_recv_hdr (&ch, &h) != 1 || h.type != P2V_REC_HASHES || h.length > sizeof buf
+        || p2v_chan_recv (&ch, buf, h.length) == -1 || p2v_chan_recv_end (&ch) == -1
+        || p2v_unpack_hashes (buf, h.length, &sh, &hh, &hs) != NULL || hh.first != known)
+      return -1;
+    memcpy (hashes[known], hs, (size_t) hh.count * P2V_CHUNK_HASH_LEN);
+    known += hh.count;
+  }
+  return 0;
+}
+
+static int
+delta_case (const struct p2v_keys *keys, const char *port, const char *c)
+{
+  static uint8_t hashes[16][P2V_CHUNK_HASH_LEN];
+  if ((ch.fd = p2v_connect ("127.0.0.1", port)) == -1
+      || p2v_handshake_sender (&ch, true, keys, true, "receiver") != 0)
+    return 1;
+  struct p2v_source_hdr sh = { .size = SIZE, .chunk_size = CS, .digest_id = P2V_DIGEST_SHA256,
+                               .flags = P2V_SOURCE_DELTA, .ndisks = 1 };
+  uint8_t fixed[P2V_SOURCE_FIXED_LEN], acc[P2V_ACCEPT_LEN];
+  char desc[] = "path\t/dev/forged\nhostname\tmallory\n";
+  struct p2v_record_hdr h;
+  p2v_pack_source (fixed, &sh);
+  p2v_chan_send (&ch, P2V_REC_SOURCE, fixed, sizeof fixed, desc, desc, strlen (desc));
+  if (p2v_chan_recv_hdr (&ch, &h) != 1 || h.type != P2V_REC_ACCEPT || h.length != sizeof acc
+      || p2v_chan_recv (&ch, acc, sizeof acc) == -1 || p2v_chan_recv_end (&ch) == -1) {
+    fprintf (stderr, "test-forge: the receiver did not accept the delta\n");
+    return 1;
+  }
+  if (read_hashes (hashes, 16) == -1) {
+    fprintf (stderr, "test-forge: no hashes from the receiver\n");
+    return 1;
+  }
+  if (strcmp (c, "same-out-of-order") == 0)     /* chunk 1 before chunk 0 */
+    same (CS, CS, hashes[1]);
+  else if (strcmp (c, "same-wrong-hash") == 0) { /* a hash the receiver did not announce */
+    hashes[0][7] ^= 1;
+    same (0, CS, hashes[0]);
+  }
+  else if (strcmp (c, "same-past-end") == 0) {  /* every chunk, then one more */
+    for (uint64_t k = 0; k < 16; k++)
+      same (k * CS, CS, hashes[k]);
+    same (SIZE, CS, hashes[0]);
+  }
+  else if (strcmp (c, "same-short") == 0) {     /* a SAME record of the wrong length */
+    uint8_t b[P2V_SAME_LEN - 1] = { 0 };
+    p2v_chan_send (&ch, P2V_REC_SAME, b, sizeof b, NULL, NULL, 0);
+  }
+  else {
+    fprintf (stderr, "test-forge: unknown case %s\n", c);
+    return 1;
+  }
+  /* Stay until the receiver has judged (and hung up), so its verdict
+   * is about our records, not about us leaving.
+   */
+  uint8_t sink[4096];
+  while (read (ch.fd, sink, sizeof sink) > 0)
+    ;
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   char key[P2V_KEY_TEXT_LEN];
   struct p2v_keys keys;
-  if (argc != 2 || p2v_key_resolve (NULL, NULL, key) != 1 || p2v_keys_derive (key, &keys) == -1) {
-    fprintf (stderr, "usage: P2V_KEY=... test-forge CASE\n");
+  bool connect = argc == 4 && strcmp (argv[1], "--connect") == 0;
+  if ((argc != 2 && !connect) || p2v_key_resolve (NULL, NULL, key) != 1
+      || p2v_keys_derive (key, &keys) == -1) {
+    fprintf (stderr, "usage: P2V_KEY=... test-forge CASE | --connect PORT CASE\n");
     return 1;
   }
+  if (connect)
+    return delta_case (&keys, argv[2], argv[3]);
   const char *c = argv[1];
   if (p2v_handshake_sender (&ch, false, &keys, true, "stdout") != 0)
     return 1;
-  struct p2v_source_hdr sh = { 0, SIZE, CS, P2V_DIGEST_SHA256 };
+  struct p2v_source_hdr sh = { .size = SIZE, .chunk_size = CS, .digest_id = P2V_DIGEST_SHA256 };
+  /* A delta down a pipe: the receiver has no way to send its hashes. */
+  if (strcmp (c, "delta-pipe") == 0)
+    sh.flags = P2V_SOURCE_DELTA;
   uint8_t fixed[P2V_SOURCE_FIXED_LEN];
   const char *desc = "path\t/dev/forged\nhostname\tmallory\n";
   char *dcopy = strdup (desc);
@@ -110,6 +209,12 @@ main (int argc, char **argv)
   }
   else if (strcmp (c, "bad-crc") == 0)          /* authentic record, lying checksum */
     chunk (P2V_CODEC_STORED, CS, CS, crc ^ 1, data, CS);
+  else if (strcmp (c, "same-not-delta") == 0) { /* "unchanged" in a full copy */
+    uint8_t h[P2V_CHUNK_HASH_LEN] = { 0 };
+    same (CS, CS, h);
+  }
+  else if (strcmp (c, "delta-pipe") == 0)
+    ;                                           /* refused at SOURCE */
   else {
     fprintf (stderr, "test-forge: unknown case %s\n", c);
     return 1;

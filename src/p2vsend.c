@@ -176,13 +176,6 @@ main (int argc, char **argv)
     p2v_codec_levels (o.codec, &min, &o.level, &max);
   }
 
-  int nargs = argc - optind;
-  unsigned n = o.to_stdout ? (unsigned) nargs : (unsigned) (nargs - 1);
-  if (nargs < 1 || (o.to_stdout && nargs != 1) || (!o.to_stdout && nargs < 2)) {
-    p2v_error (o.to_stdout ? "expected one SOURCE with --stdout (see --help)"
-                           : "expected SOURCE... and HOST[:PORT] (see --help)");
-    return P2V_EXIT_USAGE;
-  }
   /* A delta needs the receiver's hashes, so a way back; and it always
    * compares the whole disk, so there is nothing to resume.
    */
@@ -194,6 +187,13 @@ main (int argc, char **argv)
   if (o.delta && o.resume) {
     p2v_error ("--delta compares the whole disk every time; it has nothing to --resume "
                "(rerun the same --delta command after an interruption)");
+    return P2V_EXIT_USAGE;
+  }
+  int nargs = argc - optind;
+  unsigned n = o.to_stdout ? (unsigned) nargs : (unsigned) (nargs - 1);
+  if (nargs < 1 || (o.to_stdout && nargs != 1) || (!o.to_stdout && nargs < 2)) {
+    p2v_error (o.to_stdout ? "expected one SOURCE with --stdout (see --help)"
+                           : "expected SOURCE... and HOST[:PORT] (see --help)");
     return P2V_EXIT_USAGE;
   }
   if (n > P2V_DISKS_MAX) {

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Warm migration (p2vsend --delta): a 192 MiB source in 64 KiB chunks
+# against a target that already holds a copy.
+#  - unchanged: every chunk is answered SAME, well under 1% of the disk
+#    crosses the wire, and both ends still print the digest sha256sum
+#    prints for the whole disk;
+#  - 7 chunks changed at random places (random data, zeros, one byte):
+#    exactly those 7 are sent, and the target ends identical (cmp);
+#  - a target longer than the source: resynced and cut to the source's
+#    size; one shorter: refused on both ends (exit 6, both sizes in one
+#    line) and untouched; a missing target and a character device are
+#    refused too;
+#  - --delta with --stdout or --resume is a usage error (exit 1).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+requires cmp sha256sum
+CS=65536 N=3072 size=$((192 << 20))
+
+src=$tmp/src.img tgt=$tmp/tgt.img
+head -c $((96 << 20)) /dev/urandom > "$src"
+for i in $(seq 800); do cat /etc/services; done | head -c $((48 << 20)) >> "$src"
+truncate -s "$size" "$src"                     # 48 MiB of zeros at the end
+cp "$src" "$tgt"
+
+# delta NAME [p2vsend options]: one delta pass, both exits 0, verified.
+delta() {
+    local name=$1 rc=0; shift
+    start_recv "$tgt"
+    timeout 120 p2vsend --delta -b 64K --progress=plain "$@" "$src" "127.0.0.1:$port" \
+        2> "$tmp/$name.send" || rc=$?
+    wait_recv
+    cp "$tmp/recv.err" "$tmp/$name.recv"
+    [ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/$name.send" "$tmp/$name.recv" >&2; fail "$name: sender $rc, receiver $recv_rc"; }
+    cmp "$src" "$tgt" || fail "$name: target differs from the source"
+    local want; want=$(digest_of sha256 "$src")
+    expect_line "$tmp/$name.send" "^p2vsend: sha256 $want  "
+    expect_line "$tmp/$name.recv" "^p2vrecv: sha256 $want  "
+    expect_line "$tmp/$name.recv" "^p2vrecv: verified: .* is identical"
+}
+# changed NAME: the number of chunks the sender sent, checked against
+# the receiver's own count.
+changed() {
+    local s r
+    s=$(sed -n "s/^p2vsend: delta: hashed .*; \([0-9]*\) of $N chunks changed .*/\1/p" "$tmp/$1.send")
+    r=$(sed -n "s/^p2vrecv: delta: hashed .*; \([0-9]*\) of $N chunks changed, .*/\1/p" "$tmp/$1.recv")
+    [ -n "$s" ] && [ "$s" = "$r" ] || { cat "$tmp/$1.send" "$tmp/$1.recv" >&2; fail "$1: sender says '$s' changed, receiver '$r'"; }
+    echo "$s"
+}
+wire() { sed -n 's/^p2vsend: delta: .* \([0-9]*\) bytes on the wire$/\1/p' "$tmp/$1.send"; }
+
+# Unchanged.
+delta same
+[ "$(changed same)" -eq 0 ] || fail "unchanged target: $(changed same) chunks sent"
+w=$(wire same)
+[ -n "$w" ] && [ "$w" -lt $((size / 100)) ] || fail "unchanged target: $w bytes on the wire (1% is $((size / 100)))"
+echo "unchanged: $w bytes on the wire for $size"
+# Hashing and sending are reported apart in plain progress.
+expect_line "$tmp/same.send" "^.*src\.img: delta: hashed 192\.0 MiB / 192\.0 MiB .*; sent 0 changed chunks \(0 B\), $N unchanged; .* on the wire; done$"
+
+# Seven chunks changed, at distinct random places (one of them in the
+# zeros, one turned to zeros, one by a single byte).
+picks=$(shuf -i 0-$((N - 1)) -n 5 --random-source=<(yes 7))
+for k in $picks; do head -c $CS /dev/urandom | dd of="$src" bs=$CS seek="$k" conv=notrunc status=none; done
+for k in 2500; do head -c $CS /dev/urandom | dd of="$src" bs=$CS seek="$k" conv=notrunc status=none; done
+k0=$(( $(echo "$picks" | head -1) == 10 ? 11 : 10 ))
+dd if=/dev/zero of="$src" bs=$CS seek=$k0 count=1 conv=notrunc status=none
+nchanged=$(printf '%s\n' $picks 2500 $k0 | sort -u | wc -l)
+delta seven
+[ "$(changed seven)" -eq "$nchanged" ] || fail "$nchanged chunks changed, $(changed seven) sent"
+w=$(wire seven)
+[ "$w" -lt $(( (nchanged + 1) * CS + N * 100 )) ] || fail "$nchanged changed chunks took $w bytes on the wire"
+# A single byte, at the very end.
+printf 'x' | dd of="$src" bs=1 seek=$((size - 1)) conv=notrunc status=none
+delta onebyte --no-encrypt
+[ "$(changed onebyte)" -eq 1 ] || fail "one byte changed, $(changed onebyte) chunks sent"
+
+# A longer target: the copy is cut to the source's size.
+head -c 5M /dev/urandom >> "$tgt"
+delta longer
+[ "$(stat -c %s "$tgt")" -eq "$size" ] || fail "the longer target was not cut to the source's size"
+[ "$(changed longer)" -eq 0 ] || fail "longer target: $(changed longer) chunks sent"
+
+# A shorter one is refused on both ends and left as it was.
+truncate -s $((100 << 20)) "$tgt"
+before=$(digest_of sha256 "$tgt")
+start_recv "$tgt"
+rc=0
+timeout 60 p2vsend --delta -q "$src" "127.0.0.1:$port" 2> "$tmp/short.send" || rc=$?
+wait_recv
+[ $rc -eq 6 ] && [ "$recv_rc" -eq 6 ] || { cat "$tmp/short.send" "$tmp/recv.err" >&2; fail "shorter target: sender $rc, receiver $recv_rc (want 6)"; }
+expect_line "$tmp/recv.err" "^p2vrecv: error: --delta: target .*tgt\.img is 100\.0 MiB \(104857600 bytes\), shorter than the source's 192\.0 MiB \($size bytes\), so it holds no earlier copy of it; nothing written$"
+expect_line "$tmp/short.send" "^p2vsend: error: receiver .* refused: --delta: target .* shorter than"
+[ "$(digest_of sha256 "$tgt")" = "$before" ] && [ "$(stat -c %s "$tgt")" -eq $((100 << 20)) ] \
+    || fail "the refused shorter target was changed"
+
+# Nothing to compare with: a missing target, a character device.
+for t in "$tmp/missing.img" /dev/null; do
+    start_recv "$t"
+    rc=0
+    timeout 60 p2vsend --delta -q "$src" "127.0.0.1:$port" 2> "$tmp/x.send" || rc=$?
+    wait_recv
+    [ $rc -eq 6 ] && [ "$recv_rc" -eq 6 ] || { cat "$tmp/x.send" "$tmp/recv.err" >&2; fail "$t: sender $rc, receiver $recv_rc (want 6)"; }
+    expect_line "$tmp/recv.err" "^p2vrecv: error: --delta: target $t (does not exist|is a character device)"
+done
+[ ! -e "$tmp/missing.img" ] || fail "the refused missing target was created"
+
+# Usage errors, before anything is opened.
+for opt in --stdout --resume; do
+    rc=0
+    p2vsend --delta $opt "$src" 127.0.0.1:9 > /dev/null 2> "$tmp/u.err" || rc=$?
+    [ $rc -eq 1 ] || fail "--delta $opt: exit $rc, expected 1"
+    expect_line "$tmp/u.err" "^p2vsend: error: --delta .*$"
+    [ "$(grep -c . "$tmp/u.err")" -eq 1 ] || fail "--delta $opt: more than one line"
+done
+exit 0

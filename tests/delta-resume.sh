@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# An interrupted delta pass is simply run again: the rerun compares the
+# whole disk afresh, finds the chunks the first run already wrote
+# unchanged, sends only the rest, and the target ends identical.
+#  1. p2vsend --delta is killed -9 mid-way; the same p2vrecv waits for
+#     it, the same command is run again.
+#  2. p2vrecv is killed -9 mid-way (the sender gives up, --retry=0);
+#     both commands are run again.
+# The target starts as a stale copy where every chunk differs, so each
+# run has real data to send; zlib:9 on one thread keeps the first run
+# slow enough to be caught in the middle.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+requires cmp sha256sum
+MiB=$((1 << 20)) N=128
+
+src=$tmp/src.img tgt=$tmp/tgt.img
+head -c $((N * MiB)) /dev/urandom > "$src"
+head -c $((N * MiB)) /dev/urandom > "$tgt"
+want=$(digest_of sha256 "$src")
+opts=(--delta -b 1M -c zlib:9 -j 1 --progress=none)
+
+# Wait until the receiver wrote the first chunk while the sender still
+# runs, then kill -9 the one named.
+interrupt() {
+    local victim=$1 i
+    for ((i = 0; i < 300; i++)); do
+        cmp -s -n $MiB "$src" "$tgt" && break
+        sleep 0.05
+    done
+    kill -0 "$send_pid" 2>/dev/null || { cat "$tmp/send.err" >&2; fail "the sender ended before it could be interrupted"; }
+    sleep 0.5
+    kill -9 "$victim"
+}
+# changed FILE: chunks the run's sender sent.
+changed() { sed -n "s/^p2vsend: delta: hashed .*; \([0-9]*\) of $N chunks changed .*/\1/p" "$1"; }
+
+# 1. The sender dies; the receiver waits for it.
+start_recv --progress=none "$tgt"
+p2vsend "${opts[@]}" "$src" "127.0.0.1:$port" 2> "$tmp/send.err" &
+send_pid=$!
+cleanup_fn "kill -9 $send_pid 2>/dev/null"
+interrupt "$send_pid"
+wait "$send_pid" 2>/dev/null
+sleep 0.3
+kill -0 "$recv_pid" 2>/dev/null || { cat "$tmp/recv.err" >&2; fail "p2vrecv died with its sender"; }
+rc=0
+timeout 120 p2vsend "${opts[@]}" "$src" "127.0.0.1:$port" 2> "$tmp/send2.err" || rc=$?
+timeout 30 tail --pid="$recv_pid" -f /dev/null
+wait_recv
+[ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/send2.err" "$tmp/recv.err" >&2; fail "rerun after killing p2vsend: sender $rc, receiver $recv_rc"; }
+cmp "$src" "$tgt" || fail "after killing p2vsend: target differs"
+expect_line "$tmp/send2.err" "^p2vsend: sha256 $want  "
+expect_line "$tmp/recv.err" "^p2vrecv: verified: .* is identical"
+c=$(changed "$tmp/send2.err")
+echo "rerun after killing p2vsend: $c of $N chunks sent"
+[ -n "$c" ] && [ "$c" -gt 0 ] && [ "$c" -lt $N ] || fail "rerun sent $c of $N chunks: not a delta over the first run's work"
+
+# 2. The receiver dies; both are run again.
+head -c $((N * MiB)) /dev/urandom > "$tgt"
+start_recv --progress=none "$tgt"
+p2vsend "${opts[@]}" --retry=0 "$src" "127.0.0.1:$port" 2> "$tmp/send.err" &
+send_pid=$!
+cleanup_fn "kill -9 $send_pid 2>/dev/null"
+interrupt "$recv_pid"
+rc=0
+wait "$send_pid" || rc=$?
+[ $rc -ne 0 ] || fail "p2vsend claimed success after its receiver was killed"
+start_recv --progress=none "$tgt"
+rc=0
+timeout 120 p2vsend "${opts[@]}" "$src" "127.0.0.1:$port" 2> "$tmp/send3.err" || rc=$?
+wait_recv
+[ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/send3.err" "$tmp/recv.err" >&2; fail "rerun after killing p2vrecv: sender $rc, receiver $recv_rc"; }
+cmp "$src" "$tgt" || fail "after killing p2vrecv: target differs"
+expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
+c=$(changed "$tmp/send3.err")
+echo "rerun after killing p2vrecv: $c of $N chunks sent"
+[ -n "$c" ] && [ "$c" -gt 0 ] && [ "$c" -lt $N ] || fail "rerun sent $c of $N chunks: not a delta over the first run's work"
+exit 0
