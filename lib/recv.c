@@ -771,15 +771,18 @@ transfer (struct receiver *r)
     p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs);
     posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
     p2v_info ("delta: comparing %s with the source, %u hashing threads", o->target, o->threads);
-    pthread_create (&treader, NULL, target_reader_thread, r);
-    for (unsigned i = 0; i < o->threads; i++)
-      pthread_create (&hworkers[i], NULL, hash_worker_thread, r);
-    pthread_create (&announcer, NULL, announcer_thread, r);
   }
   for (unsigned i = 0; i < o->threads; i++)
     pthread_create (&workers[i], NULL, worker_thread, r);
   pthread_create (&writer, NULL, writer_thread, r);
   pthread_create (&hasher, NULL, digest_thread, r);
+  /* After the usual ones, so bench/run's thread labels still hold. */
+  if (r->delta) {
+    pthread_create (&treader, NULL, target_reader_thread, r);
+    for (unsigned i = 0; i < o->threads; i++)
+      pthread_create (&hworkers[i], NULL, hash_worker_thread, r);
+    pthread_create (&announcer, NULL, announcer_thread, r);
+  }
   struct p2v_end end;
   int rc = read_stream (r, &end);
   p2v_ring_finish (r->ring);

@@ -826,15 +826,16 @@ attempt (struct sender *s)
     s->delta = p2v_delta_new (s->nchunks, o->chunk_size);
     uint64_t last = s->nchunks ? s->src.size - (s->nchunks - 1) * o->chunk_size : o->chunk_size;
     p2v_zero_hashes_init (&s->zh, o->chunk_size, (uint32_t) last);
-    if (s->nchunks) {
-      pthread_create (&hashes, NULL, hash_thread, s);
-      hashes_started = true;
-    }
   }
   for (unsigned i = 0; i < o->threads; i++)
     pthread_create (&workers[i], NULL, worker_thread, s);
   pthread_create (&writer, NULL, writer_thread, s);
   pthread_create (&hasher, NULL, digest_thread, s);
+  /* Last, so bench/run's thread labels (creation order) still hold. */
+  if (s->delta && s->nchunks) {
+    pthread_create (&hashes, NULL, hash_thread, s);
+    hashes_started = true;
+  }
   read_source (s);
   pthread_join (writer, NULL);
   pthread_join (hasher, NULL);
