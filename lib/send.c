@@ -376,10 +376,19 @@ hash_thread (void *arg)
   struct p2v_source_hdr sh = { .disk = s->o->disk, .size = s->src.size,
                                .chunk_size = s->o->chunk_size };
   uint64_t known = 0;
+  if (cap < P2V_TEXT_MAX)
+    cap = P2V_TEXT_MAX;
   while (known < s->nchunks) {
     struct p2v_record_hdr h;
-    if (p2v_chan_recv_hdr (&s->ch, &h) != 1 || h.length > (cap > P2V_TEXT_MAX ? cap : P2V_TEXT_MAX)
-        || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1) {
+    int got = p2v_chan_recv_hdr (&s->ch, &h);
+    if (got == 1 && h.length > cap) {
+      p2v_error ("%s sent a record of impossible length %u while sending its hashes",
+                 s->peer, h.length);
+      fail (s, P2V_EXIT_PROTOCOL);
+      break;
+    }
+    if (got != 1 || p2v_chan_recv (&s->ch, buf, h.length) == -1
+        || p2v_chan_recv_end (&s->ch) == -1) {
       int e = errno;
       if (!p2v_ring_aborted (s->ring)) {
         char a[P2V_HUMAN_LEN];
