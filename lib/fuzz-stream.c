@@ -1,7 +1,8 @@
 /* libFuzzer harness for everything p2vrecv does with a peer's bytes
  * before trusting them: the preamble, record framing, HELLO, SOURCE
  * header checks and description parsing, chunk frame checks, each
- * decoder (bounded by the chunk's declared length), END and RESULT.
+ * decoder (bounded by the chunk's declared length), END and RESULT,
+ * and a delta's SAME (p2vrecv) and HASHES (what p2vsend parses).
  *
  * The input is read as a stream the way recv.c reads one; a sealed
  * record's tag is skipped rather than checked (the fuzzer cannot forge
@@ -111,6 +112,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (p2v_decompress (coder, ch.codec, p + P2V_CHUNK_HDR_LEN, payload, raw, ch.raw_len) == 0)
         (void) crc32_z (0, raw, ch.raw_len);
       expect += ch.raw_len;
+      break;
+    }
+    case P2V_REC_SAME: {
+      struct p2v_same sm;
+      if (!have_source || len != P2V_SAME_LEN)
+        return 0;
+      p2v_unpack_same (p, &sm);
+      if (p2v_check_same (&sh, &sm, expect) != NULL)
+        return 0;
+      expect += sm.raw_len;
+      break;
+    }
+    case P2V_REC_HASHES: {
+      struct p2v_hashes_hdr hh;
+      const uint8_t *hashes;
+      if (have_source && p2v_unpack_hashes (p, len, &sh, &hh, &hashes) == NULL)
+        (void) hashes[(size_t) hh.count * P2V_CHUNK_HASH_LEN - 1];
       break;
     }
     case P2V_REC_END: {
