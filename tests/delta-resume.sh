@@ -6,6 +6,9 @@
 #     it, the same command is run again.
 #  2. p2vrecv is killed -9 mid-way (the sender gives up, --retry=0);
 #     both commands are run again.
+#  3. The link drops mid-way (tests/trust-proxy.py cuts the connection
+#     after 40 MB): p2vsend reconnects by itself (--retry) and its next
+#     attempt is a fresh delta, with no command rerun.
 # The target starts as a stale copy where every chunk differs, so each
 # run has real data to send; zlib:9 on one thread keeps the first run
 # slow enough to be caught in the middle.
@@ -75,4 +78,25 @@ expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
 c=$(changed "$tmp/send3.err")
 echo "rerun after killing p2vrecv: $c of $N chunks sent"
 [ -n "$c" ] && [ "$c" -gt 0 ] && [ "$c" -lt $N ] || fail "rerun sent $c of $N chunks: not a delta over the first run's work"
+
+# 3. A dropped link, and p2vsend's own retry.
+requires python3
+head -c $((N * MiB)) /dev/urandom > "$tgt"
+start_recv --progress=none "$tgt"
+python3 "$top_srcdir/tests/trust-proxy.py" proxy --to "$port" --port-file "$tmp/proxy.port" \
+    --cut-at 40000000 --conns 2 2> "$tmp/proxy.err" &
+proxy_pid=$!
+cleanup_fn "kill $proxy_pid 2>/dev/null"
+wait_for_file "$tmp/proxy.port" 5 || fail "the proxy did not start"
+rc=0
+timeout 120 p2vsend --delta -b 1M --retry=3 --progress=none "$src" "127.0.0.1:$(cat "$tmp/proxy.port")" \
+    2> "$tmp/send4.err" || rc=$?
+wait_recv
+[ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/send4.err" "$tmp/recv.err" "$tmp/proxy.err" >&2; fail "dropped link: sender $rc, receiver $recv_rc"; }
+expect_line "$tmp/proxy.err" "^proxy: cut the connection at byte 40000000$"
+expect_line "$tmp/send4.err" "^p2vsend: retrying in 1 s \(attempt 2 of 4\)$"
+cmp "$src" "$tgt" || fail "after a dropped link: target differs"
+c=$(changed "$tmp/send4.err")
+echo "after a dropped link, the retry sent $c of $N chunks"
+[ -n "$c" ] && [ "$c" -gt 0 ] && [ "$c" -lt $N ] || fail "the retry sent $c of $N chunks: not a delta over the first attempt's work"
 exit 0

@@ -2,12 +2,13 @@
 """A small TCP man in the middle for the trust-*.sh tests, 127.0.0.1 only.
 
   trust-proxy.py proxy --to PORT --port-file F [--record F] [--flip-at N]
-                 [--trickle-after N --trickle-every SECS] [--conns K]
+                 [--trickle-after N --trickle-every SECS] [--cut-at N] [--conns K]
       Listen on 127.0.0.1 (a free port, written to F), forward each
       connection to 127.0.0.1:PORT.  Only the FIRST connection is
       meddled with: its sender-to-receiver bytes are recorded (--record),
-      bit 0 of byte N is flipped (--flip-at), or after N bytes the rest
-      trickles one byte every SECS (--trickle-after).  Later connections
+      bit 0 of byte N is flipped (--flip-at), after N bytes the rest
+      trickles one byte every SECS (--trickle-after), or after N bytes
+      both sides are cut off, as by a dropped link (--cut-at).  Later connections
       pass through untouched.  Exits after K connections (default 1) or
       when killed.
   trust-proxy.py replay --to PORT --file F [--timeout SECS]
@@ -39,6 +40,8 @@ def pump(src, dst, meddle, done):
             if not data:
                 break
             for piece, delay in meddle(data, off):
+                if piece is None:       # cut: the finally hangs up both sides
+                    return
                 if delay:
                     time.sleep(delay)
                 dst.sendall(piece)
@@ -86,6 +89,9 @@ def serve(args):
                     b[args.flip_at - off] ^= 1
                     sys.stderr.write("proxy: flipped bit 0 of byte %d\n" % args.flip_at)
                     data = bytes(b)
+                if args.cut_at is not None and off + len(data) > args.cut_at:
+                    sys.stderr.write("proxy: cut the connection at byte %d\n" % args.cut_at)
+                    return [(data[:max(0, args.cut_at - off)], 0), (None, 0)]
                 if args.trickle_after is not None:
                     end = off + len(data)
                     if end <= args.trickle_after:
@@ -190,6 +196,7 @@ def main():
     a.add_argument("--flip-at", type=int)
     a.add_argument("--trickle-after", type=int)
     a.add_argument("--trickle-every", type=float, default=2.0)
+    a.add_argument("--cut-at", type=int)
     a.add_argument("--conns", type=int, default=1)
     b = sub.add_parser("replay")
     b.add_argument("--to", type=int, required=True)
