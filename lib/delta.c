@@ -135,6 +135,15 @@ p2v_delta_check_same (struct p2v_delta *d, uint64_t k, const uint8_t hash[P2V_CH
   return why;
 }
 
+uint64_t
+p2v_delta_known (struct p2v_delta *d)
+{
+  pthread_mutex_lock (&d->lock);
+  uint64_t k = d->known;
+  pthread_mutex_unlock (&d->lock);
+  return k;
+}
+
 void
 p2v_delta_settle (struct p2v_delta *d, uint64_t k)
 {

@@ -71,6 +71,9 @@ bool p2v_delta_announced (struct p2v_delta *d, uint64_t k);
 const char *p2v_delta_check_same (struct p2v_delta *d, uint64_t k,
                                   const uint8_t hash[P2V_CHUNK_HASH_LEN]);
 
+/* Hashes added so far (chunks [0, known)): for progress. */
+uint64_t p2v_delta_known (struct p2v_delta *d);
+
 /* Chunk k is decided (in order): its hash is no longer needed, and the
  * window moves on.
  */

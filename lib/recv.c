@@ -166,10 +166,31 @@ checkpoint (struct receiver *r)
   return 0;
 }
 
+/* Hashing the target and receiving are separate costs in a delta:
+ * with plain progress, a line at the bar's pace says how far each got.
+ */
+#define DELTA_LINE_SECONDS 5.0
+
+static void
+delta_line (struct receiver *r, uint64_t same, uint64_t changed)
+{
+  char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
+  uint64_t hashed = p2v_delta_known (r->dw) * r->sh.chunk_size;
+  fprintf (stderr, "%s: delta: hashed %s / %s; received %llu changed chunks, %llu unchanged\n",
+           r->o->target, p2v_human_size (hashed < r->sh.size ? hashed : r->sh.size, h),
+           p2v_human_size (r->sh.size, t), (unsigned long long) changed,
+           (unsigned long long) same);
+}
+
 static void *
 writer_thread (void *arg)
 {
   struct receiver *r = arg;
+  /* Delta progress: this thread's own view, so no counter is shared. */
+  uint64_t same = 0, changed = 0;
+  double last = p2v_now ();
+  bool plain = r->o->progress_mode == P2V_PROGRESS_PLAIN
+    || (r->o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
   for (uint64_t seq = r->start / r->sh.chunk_size; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
     if (!slot)
@@ -187,6 +208,16 @@ writer_thread (void *arg)
     }
     r->written = h->offset + h->raw_len;
     p2v_progress_update (r->progress, r->written);
+    if (r->delta) {
+      if (h->codec == CODEC_SAME)
+        same++;
+      else
+        changed++;
+      if (plain && p2v_now () - last >= DELTA_LINE_SECONDS) {
+        last = p2v_now ();
+        delta_line (r, same, changed);
+      }
+    }
     /* Checkpoints only at full chunks: a resume starts on a chunk. */
     if (r->written - r->checkpoint >= CHECKPOINT_BYTES && h->raw_len == r->sh.chunk_size
         && checkpoint (r) == -1)

@@ -51,6 +51,7 @@ main (void)
   CHECK (p2v_delta_add (d, 0, 4, hashes[0]) == NULL);
   CHECK (p2v_delta_add (d, 2, 1, hashes[2]) != NULL);          /* again */
   CHECK (p2v_delta_announced (d, 3) && !p2v_delta_announced (d, 4));
+  CHECK (p2v_delta_known (d) == 4);
 
   /* The receiver's check of SAME: announced, and the very hash. */
   CHECK (p2v_delta_check_same (d, 0, hashes[0]) == NULL);
