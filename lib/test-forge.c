@@ -11,6 +11,13 @@
  * delta flag, then, after the receiver's first hashes, one forged SAME.
  *
  *   test-forge --connect PORT CASE
+ *
+ * And the other way round, a receiver holding the key that lies in its
+ * HASHES to p2vsend --delta: it listens on 127.0.0.1 (the port goes to
+ * PORT-FILE), accepts one sender, takes its SOURCE, accepts, and sends
+ * one forged HASHES record (after CASE says how many good ones).
+ *
+ *   test-forge --listen PORT-FILE CASE
  */
 #include <config.h>
 
@@ -26,6 +33,7 @@
 #include "crypto.h"
 #include "digest.h"
 #include "format.h"
+#include "delta.h"
 #include "handshake.h"
 #include "net.h"
 #include "util.h"
@@ -133,19 +141,85 @@ delta_case (const struct p2v_keys *keys, const char *port, const char *c)
   return 0;
 }
 
+static void
+hashes_rec (uint32_t disk, uint64_t first, uint32_t count, size_t len)
+{
+  static uint8_t b[P2V_HASHES_FIXED_LEN + P2V_HASHES_MAX * P2V_CHUNK_HASH_LEN];
+  struct p2v_hashes_hdr hh = { disk, first, count };
+  p2v_pack_hashes_hdr (b, &hh);
+  memset (b + P2V_HASHES_FIXED_LEN, 0x5a, sizeof b - P2V_HASHES_FIXED_LEN);
+  p2v_chan_send (&ch, P2V_REC_HASHES, b, len, NULL, NULL, 0);
+}
+
+static int
+receiver_case (const struct p2v_keys *keys, const char *port_file, const char *c)
+{
+  char bound[128], peer[128];
+  int lfd = p2v_listen ("127.0.0.1", "0", bound, sizeof bound);
+  FILE *f = lfd >= 0 ? fopen (port_file, "w") : NULL;
+  const char *colon = strrchr (bound, ':');
+  if (!f || !colon)
+    return 1;
+  fprintf (f, "%s\n", colon + 1);
+  fclose (f);
+  if ((ch.fd = p2v_accept (lfd, peer, sizeof peer)) == -1
+      || p2v_handshake_receiver (&ch, true, keys, peer) != 0)
+    return 1;
+  static uint8_t src[P2V_SOURCE_FIXED_LEN + P2V_TEXT_MAX];
+  struct p2v_record_hdr h;
+  struct p2v_source_hdr sh;
+  if (p2v_chan_recv_hdr (&ch, &h) != 1 || h.type != P2V_REC_SOURCE || h.length > sizeof src
+      || h.length < P2V_SOURCE_FIXED_LEN || p2v_chan_recv (&ch, src, h.length) == -1
+      || p2v_chan_recv_end (&ch) == -1)
+    return 1;
+  p2v_unpack_source (src, &sh);
+  uint8_t acc[P2V_ACCEPT_LEN];
+  struct p2v_accept a = { 0, 0 };
+  p2v_pack_accept (acc, &a);
+  p2v_chan_send (&ch, P2V_REC_ACCEPT, acc, sizeof acc, NULL, NULL, 0);
+  if (strcmp (c, "hashes-out-of-order") == 0)   /* chunk 1 first */
+    hashes_rec (0, 1, 1, P2V_HASHES_FIXED_LEN + P2V_CHUNK_HASH_LEN);
+  else if (strcmp (c, "hashes-ahead") == 0) {
+    /* W + 1 hashes before the sender could settle a single chunk: past
+     * the window whatever the timing (needs W < 1024: chunks of 1 MiB).
+     */
+    uint32_t w = p2v_delta_window (sh.chunk_size);
+    if (w + 1 > P2V_HASHES_MAX)
+      return 1;
+    hashes_rec (0, 0, w + 1, P2V_HASHES_FIXED_LEN + (size_t) (w + 1) * P2V_CHUNK_HASH_LEN);
+  }
+  else if (strcmp (c, "hashes-wrong-disk") == 0)
+    hashes_rec (3, 0, 1, P2V_HASHES_FIXED_LEN + P2V_CHUNK_HASH_LEN);
+  else if (strcmp (c, "hashes-bad-length") == 0) /* says 2, carries 1 */
+    hashes_rec (0, 0, 2, P2V_HASHES_FIXED_LEN + P2V_CHUNK_HASH_LEN);
+  else {
+    fprintf (stderr, "test-forge: unknown case %s\n", c);
+    return 1;
+  }
+  /* Keep reading (the sender may be sending chunks) until it hangs up. */
+  uint8_t sink[65536];
+  while (read (ch.fd, sink, sizeof sink) > 0)
+    ;
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   char key[P2V_KEY_TEXT_LEN];
   struct p2v_keys keys;
   bool connect = argc == 4 && strcmp (argv[1], "--connect") == 0;
-  if ((argc != 2 && !connect) || p2v_key_resolve (NULL, NULL, key) != 1
+  bool listen = argc == 4 && strcmp (argv[1], "--listen") == 0;
+  if ((argc != 2 && !connect && !listen) || p2v_key_resolve (NULL, NULL, key) != 1
       || p2v_keys_derive (key, &keys) == -1) {
-    fprintf (stderr, "usage: P2V_KEY=... test-forge CASE | --connect PORT CASE\n");
+    fprintf (stderr, "usage: P2V_KEY=... test-forge CASE | --connect PORT CASE | "
+             "--listen PORT-FILE CASE\n");
     return 1;
   }
   if (connect)
     return delta_case (&keys, argv[2], argv[3]);
+  if (listen)
+    return receiver_case (&keys, argv[2], argv[3]);
   const char *c = argv[1];
   if (p2v_handshake_sender (&ch, false, &keys, true, "stdout") != 0)
     return 1;

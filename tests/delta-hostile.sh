@@ -7,6 +7,10 @@
 #    target is exactly as it was: nothing written.
 #  - SAME inside a full (non-delta) stream, and a delta stream down a
 #    pipe (p2vrecv --stdin cannot send hashes back): refused.
+#  - A receiver holding the key lies in its HASHES (test-forge
+#    --listen): out of order, further ahead than the window, for another
+#    disk, a length that does not match its count.  p2vsend stops with
+#    one clear error, exit 4.
 #  - A receiver that speaks p2vstream 1.0 (a fake answering the
 #    handshake with minor version 0): p2vsend --delta stops with one
 #    line before sending anything, exit 6.
@@ -53,6 +57,28 @@ pipe() {
 pipe same-not-delta 4 "^p2vrecv: error: malformed stream at offset 65536: unchanged-chunk record in a stream that is not a delta; nothing of it was written$"
 pipe delta-pipe 6 "^p2vrecv: error: the stream is a delta transfer \(p2vsend --delta\), which sends the target's hashes back: --stdin cannot take one; nothing written$"
 [ ! -e "$tmp/delta-pipe.img" ] || fail "delta-pipe: the target was created"
+
+# A receiver lying in its hashes, to a 300 MiB (sparse) source in 1 MiB
+# chunks: a window of 256 chunks.
+truncate -s 300M "$tmp/sparse.img"
+lying() {
+    local case=$1 re=$2 rc=0
+    rm -f "$tmp/forge.port"
+    "$forge" --listen "$tmp/forge.port" "$case" 2> "$tmp/$case.forge" &
+    local fpid=$!
+    cleanup_fn "kill $fpid 2>/dev/null"
+    wait_for_file "$tmp/forge.port" 5 || fail "$case: the forged receiver did not start"
+    timeout 30 p2vsend --delta -b 1M -q "$tmp/sparse.img" "127.0.0.1:$(cat "$tmp/forge.port")" \
+        2> "$tmp/$case.err" || rc=$?
+    wait "$fpid" || fail "$case: the forged receiver failed: $(cat "$tmp/$case.forge")"
+    [ $rc -eq 4 ] || { cat "$tmp/$case.err" >&2; fail "$case: p2vsend exit $rc, expected 4"; }
+    expect_line "$tmp/$case.err" "$re"
+    [ "$(grep -c . "$tmp/$case.err")" -eq 1 ] || { cat "$tmp/$case.err" >&2; fail "$case: more than one line"; }
+}
+lying hashes-out-of-order "^p2vsend: error: 127\.0\.0\.1:[0-9]+ sent unusable chunk hashes at chunk 0: chunk hashes out of order$"
+lying hashes-ahead "^p2vsend: error: 127\.0\.0\.1:[0-9]+ sent unusable chunk hashes at chunk 0: chunk hashes further ahead than the window allows$"
+lying hashes-wrong-disk "^p2vsend: error: 127\.0\.0\.1:[0-9]+ sent unusable chunk hashes at chunk 0: hash list for a disk that is not in this session$"
+lying hashes-bad-length "^p2vsend: error: 127\.0\.0\.1:[0-9]+ sent unusable chunk hashes at chunk 0: hash list length does not match its count$"
 
 # A 1.0 receiver: preamble with minor version 0, then CHALLENGE; it
 # records whether anything came after the sender's AUTH.
