@@ -10,7 +10,9 @@
 #    size; one shorter: refused on both ends (exit 6, both sizes in one
 #    line) and untouched; a missing target and a character device are
 #    refused too;
-#  - --delta with --stdout or --resume is a usage error (exit 1).
+#  - --delta with --stdout or --resume is a usage error (exit 1);
+#  - memory stays bounded: a 1 GiB (sparse) disk in 64 KiB chunks, four
+#    times the 4096 hashes the window holds, costs each end under 64 MiB.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires cmp sha256sum
 CS=65536 N=3072 size=$((192 << 20))
@@ -102,6 +104,32 @@ for t in "$tmp/missing.img" /dev/null; do
     expect_line "$tmp/recv.err" "^p2vrecv: error: --delta: target $t (does not exist|is a character device)"
 done
 [ ! -e "$tmp/missing.img" ] || fail "the refused missing target was created"
+
+# Bounded memory whatever the disk's size: the window holds 4096 hashes.
+requires /usr/bin/time
+truncate -s 1G "$tmp/big.img" "$tmp/bigt.img"
+printf 'changed' | dd of="$tmp/big.img" bs=1 seek=$((3 << 28)) conv=notrunc status=none
+: > "$tmp/recv.err"
+/usr/bin/time -f '%M' -o "$tmp/recv.rss" p2vrecv --listen 127.0.0.1:0 "$tmp/bigt.img" 2> "$tmp/recv.err" &
+recv_pid=$!
+cleanup_fn "kill $recv_pid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/recv.err")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || fail "p2vrecv did not start listening"
+rc=0
+/usr/bin/time -f '%M' -o "$tmp/send.rss" timeout 300 p2vsend --delta -b 64K --progress=none \
+    "$tmp/big.img" "127.0.0.1:$port" 2> "$tmp/big.send" || rc=$?
+wait_recv
+[ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/big.send" "$tmp/recv.err" >&2; fail "1 GiB: sender $rc, receiver $recv_rc"; }
+expect_line "$tmp/big.send" "^p2vsend: delta: hashed 1\.0 GiB in .*; 1 of 16384 chunks changed"
+cmp "$tmp/big.img" "$tmp/bigt.img" || fail "1 GiB: target differs"
+srss=$(tail -n1 "$tmp/send.rss") rrss=$(tail -n1 "$tmp/recv.rss")
+echo "1 GiB delta: p2vsend peak RSS $((srss / 1024)) MiB, p2vrecv $((rrss / 1024)) MiB"
+[ "$srss" -lt $((64 * 1024)) ] && [ "$rrss" -lt $((64 * 1024)) ] || fail "1 GiB delta used $srss kB (sender), $rrss kB (receiver)"
+rm -f "$tmp/big.img" "$tmp/bigt.img"
 
 # Usage errors, before anything is opened.
 for opt in --stdout --resume; do
