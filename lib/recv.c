@@ -47,7 +47,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -696,8 +698,12 @@ send_hashes (struct receiver *r, uint8_t *batch, uint64_t first, uint32_t count)
   if (p2v_chan_send (&r->ch, P2V_REC_HASHES, batch,
                      P2V_HASHES_FIXED_LEN + (size_t) count * P2V_CHUNK_HASH_LEN,
                      NULL, NULL, 0) == -1) {
-    fail (r, P2V_EXIT_NET, "connection from %s lost while sending the target's hashes: %s",
-          r->peer, strerror (errno));
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      fail (r, P2V_EXIT_NET, "%s has not read the target's hashes for %u s; giving up",
+            r->peer, r->o->timeout);
+    else
+      fail (r, P2V_EXIT_NET, "connection from %s lost while sending the target's hashes: %s",
+            r->peer, strerror (errno));
     return -1;
   }
   return 0;
@@ -801,6 +807,15 @@ transfer (struct receiver *r)
     r->hring = p2v_ring_new (p2v_ring_slots (o->threads), cs, P2V_CHUNK_HASH_LEN);
     p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs);
     posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
+    /* The announcer sends while the reader waits for records: a sender
+     * (with the key) that stops reading our hashes would block it in
+     * send for ever, and the session with it when it is joined.  Sends
+     * too get --timeout, as reads do.
+     */
+    if (r->is_socket && o->timeout) {
+      struct timeval tv = { .tv_sec = o->timeout };
+      setsockopt (r->ch.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     p2v_info ("delta: comparing %s with the source, %u hashing threads", o->target, o->threads);
   }
   for (unsigned i = 0; i < o->threads; i++)
