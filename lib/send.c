@@ -173,7 +173,12 @@ worker_thread (void *arg)
        * nor compressed.  The hash goes to enc, unused for a SAME.
        */
       uint8_t theirs[P2V_CHUNK_HASH_LEN];
-      p2v_chunk_hash (&s->zh, slot->raw, h->raw_len, slot->enc);
+      /* A chunk the reader found zero needs no hashing (nor its bytes). */
+      const uint8_t *zh = h->codec == P2V_CODEC_ZERO ? p2v_zero_hash (&s->zh, h->raw_len) : NULL;
+      if (zh)
+        memcpy (slot->enc, zh, P2V_CHUNK_HASH_LEN);
+      else
+        p2v_chunk_hash (&s->zh, slot->raw, h->raw_len, slot->enc);
       uint64_t done = atomic_fetch_add (&s->hashed, h->raw_len) + h->raw_len;
       if (done == s->src.size)
         atomic_store (&s->hash_end_ns, (uint64_t) ((p2v_now () - s->t0) * 1e9));
