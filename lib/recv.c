@@ -666,6 +666,15 @@ target_reader_thread (void *arg)
     uint64_t off = seq * cs;
     slot->hdr.offset = off;
     slot->hdr.raw_len = r->sh.size - off < cs ? (uint32_t) (r->sh.size - off) : cs;
+    /* A hole of a sparse image (p2vrecv leaves zeros as holes) has the
+     * zero hash without a read.  Only chunks behind this thread are
+     * ever written, so the hole it remembers ahead of it stays one.
+     */
+    if (p2v_source_is_hole (&r->dst, off, slot->hdr.raw_len)) {
+      memcpy (slot->enc, p2v_zero_hash (&r->zh, slot->hdr.raw_len), P2V_CHUNK_HASH_LEN);
+      p2v_ring_publish (r->hring, slot, 1, false);
+      continue;
+    }
     if (p2v_dev_pread (&r->dst, slot->raw, slot->hdr.raw_len, off) == -1) {
       fail (r, P2V_EXIT_IO, "cannot read %s at offset %llu to compare it with the source",
             r->dst.path, (unsigned long long) off);
