@@ -18,6 +18,12 @@ name=web01
 #      p2vsend /dev/cciss/c0d0 kvmhost:5000
 #      p2vsend /dev/cciss/c0d1 kvmhost:5001
 #    (see p2vsend(1) and p2vrecv(1) for compression and digests.)
+#    Less downtime (a warm migration): do 1 and 2 while the ProLiant
+#    still serves (p2vsend --force: its root is mounted; the copy is
+#    inconsistent but almost all right), then boot it from the LiveCD,
+#    start the same two p2vrecv again, and send only what changed since:
+#      p2vsend --delta /dev/cciss/c0d0 kvmhost:5000
+#      p2vsend --delta /dev/cciss/c0d1 kvmhost:5001
 echo "receive the disks of $src first (see the comments in $0)"
 
 # 3. Look before changing anything: the unified diff of every file and
