@@ -59,6 +59,7 @@
 #include "digest.h"
 #include "format.h"
 #include "humanize.h"
+#include "json.h"
 #include "manifest.h"
 #include "net.h"
 #include "progress.h"
@@ -178,8 +179,19 @@ delta_line (struct receiver *r, uint64_t same, uint64_t changed)
 {
   char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
   uint64_t hashed = p2v_delta_known (r->dw) * r->sh.chunk_size;
+  if (hashed > r->sh.size)
+    hashed = r->sh.size;
+  if (r->o->progress_mode == P2V_PROGRESS_JSON) {
+    fputs ("{\"label\": ", stderr);
+    p2v_json_string (stderr, r->o->target);
+    fprintf (stderr, ", \"delta\": {\"hashed\": %llu, \"total\": %llu, \"changed_chunks\": %llu, "
+             "\"unchanged_chunks\": %llu}}\n", (unsigned long long) hashed,
+             (unsigned long long) r->sh.size, (unsigned long long) changed,
+             (unsigned long long) same);
+    return;
+  }
   fprintf (stderr, "%s: delta: hashed %s / %s; received %llu changed chunks, %llu unchanged\n",
-           r->o->target, p2v_human_size (hashed < r->sh.size ? hashed : r->sh.size, h),
+           r->o->target, p2v_human_size (hashed, h),
            p2v_human_size (r->sh.size, t), (unsigned long long) changed,
            (unsigned long long) same);
 }
@@ -191,7 +203,7 @@ writer_thread (void *arg)
   /* Delta progress: this thread's own view, so no counter is shared. */
   uint64_t same = 0, changed = 0;
   double last = p2v_now ();
-  bool plain = r->o->progress_mode == P2V_PROGRESS_PLAIN
+  bool plain = r->o->progress_mode == P2V_PROGRESS_PLAIN || r->o->progress_mode == P2V_PROGRESS_JSON
     || (r->o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
   for (uint64_t seq = r->start / r->sh.chunk_size; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);

@@ -75,6 +75,7 @@
 #include "digest.h"
 #include "format.h"
 #include "humanize.h"
+#include "json.h"
 #include "manifest.h"
 #include "net.h"
 #include "progress.h"
@@ -340,6 +341,17 @@ delta_line (struct sender *s, bool last)
   char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN], r[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN], w[P2V_HUMAN_LEN];
   uint64_t hashed = atomic_load (&s->hashed);
   double el = p2v_now () - s->t0;
+  if (s->o->progress_mode == P2V_PROGRESS_JSON) {
+    fputs ("{\"label\": ", stderr);
+    p2v_json_string (stderr, s->o->source);
+    fprintf (stderr, ", \"delta\": {\"hashed\": %llu, \"total\": %llu, \"changed_chunks\": %llu, "
+             "\"changed_bytes\": %llu, \"unchanged_chunks\": %llu, \"wire_bytes\": %llu}, "
+             "\"elapsed\": %.2f, \"done\": %s}\n", (unsigned long long) hashed,
+             (unsigned long long) s->src.size, (unsigned long long) s->changed_chunks,
+             (unsigned long long) s->changed_bytes, (unsigned long long) s->same_chunks,
+             (unsigned long long) s->wire_bytes, el, last ? "true" : "false");
+    return;
+  }
   fprintf (stderr, "%s: delta: hashed %s / %s (%s/s); sent %llu changed chunks (%s), "
            "%llu unchanged; %s on the wire%s\n", s->o->source, p2v_human_size (hashed, h),
            p2v_human_size (s->src.size, t), p2v_human_size (el > 0 ? (uint64_t) (hashed / el) : 0, r),
@@ -348,10 +360,13 @@ delta_line (struct sender *s, bool last)
            last ? "; done" : "");
 }
 
+/* Plain and JSON progress have room for a second line; a redrawn TTY
+ * line has not.
+ */
 static bool
 plain_progress (const struct p2v_send_opts *o)
 {
-  return o->progress_mode == P2V_PROGRESS_PLAIN
+  return o->progress_mode == P2V_PROGRESS_PLAIN || o->progress_mode == P2V_PROGRESS_JSON
     || (o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
 }
 

@@ -77,9 +77,17 @@ delta onebyte --no-encrypt
 
 # A longer target: the copy is cut to the source's size.
 head -c 5M /dev/urandom >> "$tgt"
-delta longer
+delta longer --progress=json
 [ "$(stat -c %s "$tgt")" -eq "$size" ] || fail "the longer target was not cut to the source's size"
 [ "$(changed longer)" -eq 0 ] || fail "longer target: $(changed longer) chunks sent"
+# JSON progress carries the delta's own numbers, parseable.
+python3 - "$tmp/longer.send" $N <<'PY' || fail "no final JSON delta line from p2vsend"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+d = [l for l in lines if "delta" in l and l["done"]]
+assert len(d) == 1 and d[0]["delta"]["unchanged_chunks"] == int(sys.argv[2]), d
+assert d[0]["delta"]["changed_chunks"] == 0 and d[0]["delta"]["hashed"] == d[0]["delta"]["total"], d
+PY
 
 # A shorter one is refused on both ends and left as it was.
 truncate -s $((100 << 20)) "$tgt"
