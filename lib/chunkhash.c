@@ -7,17 +7,27 @@
 
 #include "chunkhash.h"
 #include "codec.h"
+#include "util.h"
+
+/* EVP fails only when it cannot allocate a context: end as xmalloc
+ * does, rather than compare chunks against a hash never computed.
+ */
+static void
+evp_failed (void)
+{
+  p2v_error ("cannot compute SHA-256: out of memory");
+  exit (P2V_EXIT_IO);
+}
 
 void
 p2v_sha256 (const void *buf, size_t n, uint8_t out[P2V_CHUNK_HASH_LEN])
 {
   unsigned len = P2V_CHUNK_HASH_LEN;
   /* One-shot: a context per call costs nothing next to 64 KiB or more
-   * of hashing, and keeps every caller free of shared state.  It fails
-   * only on allocation failure, which we treat as xmalloc does.
+   * of hashing, and keeps every caller free of shared state.
    */
   if (EVP_Digest (buf, n, out, &len, EVP_sha256 (), NULL) != 1)
-    abort ();
+    evp_failed ();
 }
 
 /* Hash n zero bytes without a chunk-sized buffer of zeros. */
@@ -28,7 +38,7 @@ hash_zeros (size_t n, uint8_t out[P2V_CHUNK_HASH_LEN])
   EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
   unsigned len = P2V_CHUNK_HASH_LEN;
   if (!ctx || EVP_DigestInit_ex (ctx, EVP_sha256 (), NULL) != 1)
-    abort ();
+    evp_failed ();
   for (; n > 0; n -= n < sizeof zeros ? n : sizeof zeros)
     EVP_DigestUpdate (ctx, zeros, n < sizeof zeros ? n : sizeof zeros);
   EVP_DigestFinal_ex (ctx, out, &len);
