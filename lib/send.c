@@ -183,8 +183,17 @@ worker_thread (void *arg)
       uint64_t done = atomic_fetch_add (&s->hashed, h->raw_len) + h->raw_len;
       if (done == s->src.size)
         atomic_store (&s->hash_end_ns, (uint64_t) ((p2v_now () - s->t0) * 1e9));
-      if (p2v_delta_get (s->delta, slot->seq, theirs) == -1)
+      if (p2v_delta_get (s->delta, slot->seq, theirs) == -1) {
+        /* Aborted; or, by construction never, a chunk already settled:
+         * fail loudly rather than leave the writer waiting for it.
+         */
+        if (!p2v_ring_aborted (s->ring)) {
+          p2v_error ("internal error: the receiver's hash of chunk %llu is no longer held",
+                     (unsigned long long) slot->seq);
+          fail (s, P2V_EXIT_PROTOCOL);
+        }
         break;
+      }
       if (memcmp (theirs, slot->enc, P2V_CHUNK_HASH_LEN) == 0) {
         h->codec = CODEC_SAME;
         slot->enc_len = P2V_CHUNK_HASH_LEN;
