@@ -20,6 +20,7 @@ static const struct {
   { P2V_DIGEST_SHA1, "sha1", 20 },
   { P2V_DIGEST_SHA256, "sha256", 32 },
   { P2V_DIGEST_SHA512, "sha512", 64 },
+  { P2V_DIGEST_SHA256_TREE, "sha256-tree", 32 },
 };
 
 int
@@ -53,7 +54,9 @@ struct p2v_digest *
 p2v_digest_new (int id)
 {
   const char *name = p2v_digest_name (id);
-  const EVP_MD *md = name ? EVP_get_digestbyname (name) : NULL;
+  /* A tree's outer hash is a plain SHA-256 over the chunks' hashes. */
+  const EVP_MD *md = p2v_digest_is_tree (id) ? EVP_sha256 ()
+    : name ? EVP_get_digestbyname (name) : NULL;
   if (!md) {
     p2v_error ("digest algorithm %d is not available in OpenSSL", id);
     return NULL;

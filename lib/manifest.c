@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "digest.h"
 #include "manifest.h"
 #include "util.h"
 
@@ -105,12 +106,16 @@ p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
 }
 
 int
-p2v_digest_file_write (const char *path, const char *digest_hex, const char *target)
+p2v_digest_file_write (const char *path, int digest_id, uint32_t chunk_size,
+                       const char *digest_hex, const char *target)
 {
   char *tmp;
   FILE *f = open_tmp (path, &tmp);
   if (!f)
     return -1;
-  fprintf (f, "%s  %s\n", digest_hex, target);
+  if (p2v_digest_is_tree (digest_id))
+    fprintf (f, "SHA256-TREE-%u (%s) = %s\n", chunk_size, target, digest_hex);
+  else
+    fprintf (f, "%s  %s\n", digest_hex, target);
   return commit (f, path, tmp);
 }

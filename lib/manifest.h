@@ -5,6 +5,8 @@
 #ifndef P2V_MANIFEST_H
 #define P2V_MANIFEST_H
 
+#include <stdint.h>
+
 #include "source-desc.h"
 
 /* Default location: TARGET.p2v.json for a file target; NULL for a
@@ -19,8 +21,12 @@ int p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
                         const char *target, const char *digest_name,
                         const char *digest_hex);
 
-/* "HEX  TARGET\n", the format `sha256sum -c` reads; same atomicity. */
-int p2v_digest_file_write (const char *path, const char *digest_hex,
-                           const char *target);
+/* "HEX  TARGET\n", the format `sha256sum -c` reads; same atomicity.
+ * A tree digest (no coreutils tool computes it alone) is written as a
+ * tagged line, "SHA256-TREE-CHUNKSIZE (TARGET) = HEX\n", which
+ * sha256sum -c rejects as not its own rather than reporting a mismatch.
+ */
+int p2v_digest_file_write (const char *path, int digest_id, uint32_t chunk_size,
+                           const char *digest_hex, const char *target);
 
 #endif

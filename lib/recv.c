@@ -117,7 +117,9 @@ worker_thread (void *arg)
   while ((slot = p2v_ring_take_work (r->ring)) != NULL) {
     struct p2v_chunk_hdr *h = &slot->hdr;
     if (h->codec == CODEC_SAME) {
-      /* The digest needs the bytes we keep: read them back. */
+      /* The digest needs the bytes we keep: read them back (a tree
+       * digest took the chunk's hash from the SAME record instead).
+       */
       if (p2v_dev_pread (&r->dst, slot->raw, h->raw_len, h->offset) == -1) {
         fail (r, P2V_EXIT_IO, "cannot read back %s at offset %llu",
               r->dst.path, (unsigned long long) h->offset);
@@ -141,6 +143,9 @@ worker_thread (void *arg)
             (unsigned long long) h->offset, h->raw_len, crc, h->crc);
       break;
     }
+    /* Tree digest: this chunk's share, in parallel. */
+    if (p2v_digest_is_tree (r->sh.digest_id))
+      p2v_sha256 (slot->raw, h->raw_len, slot->leaf);
     p2v_ring_work_done (r->ring, slot);
   }
   p2v_coder_free (c);
@@ -245,6 +250,7 @@ digest_thread (void *arg)
 {
   struct receiver *r = arg;
   uint32_t cs = r->sh.chunk_size;
+  bool tree = p2v_digest_is_tree (r->sh.digest_id);
   /* Resuming: hash what an earlier session made durable, read back
    * from the target itself.
    */
@@ -256,7 +262,13 @@ digest_thread (void *arg)
         fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
         break;
       }
-      p2v_digest_update (r->digest, buf, cs);
+      if (tree) {
+        uint8_t leaf[P2V_CHUNK_HASH_LEN];
+        p2v_chunk_hash (&r->zh, buf, cs, leaf);
+        p2v_digest_update (r->digest, leaf, sizeof leaf);
+      }
+      else
+        p2v_digest_update (r->digest, buf, cs);
     }
     free (buf);
   }
@@ -265,8 +277,12 @@ digest_thread (void *arg)
     if (!slot)
       break;
     const struct p2v_chunk_hdr *h = &slot->hdr;
-    p2v_digest_update (r->digest, h->codec == P2V_CODEC_ZERO ? r->zeros : slot->raw,
-                       h->raw_len);
+    if (tree)
+      p2v_digest_update (r->digest, h->codec == P2V_CODEC_ZERO
+                         ? p2v_zero_hash (&r->zh, h->raw_len) : slot->leaf, P2V_CHUNK_HASH_LEN);
+    else
+      p2v_digest_update (r->digest, h->codec == P2V_CODEC_ZERO ? r->zeros : slot->raw,
+                         h->raw_len);
     p2v_ring_release (r->ring, slot);
   }
   return NULL;
@@ -359,7 +375,13 @@ read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, 
   slot->hdr = (struct p2v_chunk_hdr) { .disk = sm.disk, .codec = CODEC_SAME,
                                        .offset = sm.offset, .raw_len = sm.raw_len };
   slot->enc_len = 0;
-  p2v_ring_publish (r->ring, slot, 2, true);
+  /* The hash we announced, and the sender confirmed, is the chunk's
+   * share of a tree digest: no need to read the chunk back.
+   */
+  bool tree = p2v_digest_is_tree (r->sh.digest_id);
+  if (tree)
+    memcpy (slot->leaf, sm.hash, P2V_CHUNK_HASH_LEN);
+  p2v_ring_publish (r->ring, slot, 2, !tree);
   p2v_delta_settle (r->dw, seq);
   r->same_chunks++;
   return 0;
@@ -823,10 +845,11 @@ transfer (struct receiver *r)
   pthread_t workers[64], writer, hasher, hworkers[64], treader, announcer;
   r->same_chunks = r->changed_chunks = 0;
   r->hash_secs = 0;
+  if (r->delta || p2v_digest_is_tree (r->sh.digest_id))
+    p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs);
   if (r->delta) {
     r->dw = p2v_delta_new (r->nchunks, cs);
     r->hring = p2v_ring_new (p2v_ring_slots (o->threads), cs, P2V_CHUNK_HASH_LEN);
-    p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs);
     posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
     /* The announcer sends while the reader waits for records: a sender
      * (with the key) that stops reading our hashes would block it in
@@ -927,7 +950,7 @@ transfer (struct receiver *r)
               "description for p2vfixup", o->target);
   free (mpath);
   if (r->status == 0 && o->digest_file
-      && p2v_digest_file_write (o->digest_file, a, o->target) == -1)
+      && p2v_digest_file_write (o->digest_file, r->sh.digest_id, r->sh.chunk_size, a, o->target) == -1)
     fail (r, P2V_EXIT_IO, "cannot write the digest file %s", o->digest_file);
   send_result (r, mine, dlen);
   if (r->status == 0)

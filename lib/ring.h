@@ -31,6 +31,7 @@ struct p2v_slot {
   uint8_t *raw;                 /* chunk_size bytes: the disk's data */
   uint8_t *enc;                 /* encoded payload */
   size_t enc_cap, enc_len;
+  uint8_t leaf[32];             /* tree digest: SHA-256 of raw */
 };
 
 struct p2v_ring {

@@ -102,6 +102,8 @@ struct sender {
   struct p2v_badmap bad;        /* --ignore-read-errors: the reader's finds */
   struct p2v_badmap bad_prefix; /* ... and the digest thread's, when resuming */
   uint32_t zero_crc_full, zero_crc_last;
+  uint8_t *zeros;               /* chunk_size of zeros, read-only: a hole's bytes */
+  bool tree;                    /* tree digest: workers hash each chunk */
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t wire_bytes;          /* writer thread only */
@@ -180,6 +182,8 @@ worker_thread (void *arg)
         memcpy (slot->enc, zh, P2V_CHUNK_HASH_LEN);
       else
         p2v_chunk_hash (&s->zh, slot->raw, h->raw_len, slot->enc);
+      if (s->tree)
+        memcpy (slot->leaf, slot->enc, P2V_CHUNK_HASH_LEN);
       uint64_t done = atomic_fetch_add (&s->hashed, h->raw_len) + h->raw_len;
       if (done == s->src.size)
         atomic_store (&s->hash_end_ns, (uint64_t) ((p2v_now () - s->t0) * 1e9));
@@ -206,6 +210,11 @@ worker_thread (void *arg)
         continue;
       }
     }
+    /* Tree digest: this chunk's share, hashed here in parallel rather
+     * than by the one digest thread.  (A delta hashed it above.)
+     */
+    if (s->tree && !s->delta)
+      p2v_sha256 (slot->raw, h->raw_len, slot->leaf);
     h->crc = (uint32_t) crc32_z (0, slot->raw, h->raw_len);
     long n = p2v_compress (c, slot->raw, h->raw_len, slot->enc, slot->enc_cap);
     if (n < 0) {
@@ -582,17 +591,33 @@ digest_thread (void *arg)
         fail (s, P2V_EXIT_IO);
         break;
       }
-      p2v_digest_update (s->digest, buf, s->o->chunk_size);
+      if (s->tree) {
+        uint8_t leaf[P2V_CHUNK_HASH_LEN];
+        p2v_chunk_hash (&s->zh, buf, s->o->chunk_size, leaf);
+        p2v_digest_update (s->digest, leaf, sizeof leaf);
+      }
+      else
+        p2v_digest_update (s->digest, buf, s->o->chunk_size);
     }
     if (salvage)
       p2v_salvage_close (salvage);
     free (buf);
   }
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
-    struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, P2V_SLOT_FILLED);
+    /* A tree needs the worker's hash of the chunk (DONE); a plain digest
+     * reads the raw bytes as soon as they are read (FILLED).
+     */
+    struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, s->tree ? P2V_SLOT_DONE : P2V_SLOT_FILLED);
     if (!slot)
       break;
-    p2v_digest_update (s->digest, slot->raw, slot->hdr.raw_len);
+    const struct p2v_chunk_hdr *h = &slot->hdr;
+    bool zero = h->codec == P2V_CODEC_ZERO;
+    if (s->tree)
+      p2v_digest_update (s->digest, zero ? p2v_zero_hash (&s->zh, h->raw_len) : slot->leaf,
+                         P2V_CHUNK_HASH_LEN);
+    else
+      /* A zero chunk's raw bytes may never have been read (a hole). */
+      p2v_digest_update (s->digest, zero ? s->zeros : slot->raw, h->raw_len);
     p2v_ring_release (s->ring, slot);
   }
   pthread_mutex_lock (&s->lock);
@@ -618,11 +643,13 @@ read_source (struct sender *s)
     h->disk = s->o->disk;
     h->offset = seq * cs;
     h->raw_len = chunk_len (s->src.size, cs, seq);
-    if (read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
+    /* A hole of a sparse image reads as zeros: no need to read it. */
+    bool zero = !salvage && p2v_source_is_hole (&s->src, h->offset, h->raw_len);
+    if (!zero && read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
       fail (s, P2V_EXIT_IO);
       break;
     }
-    bool zero = p2v_is_zero (slot->raw, h->raw_len);
+    zero = zero || p2v_is_zero (slot->raw, h->raw_len);
     if (zero) {
       h->codec = P2V_CODEC_ZERO;
       h->crc = h->raw_len == cs ? s->zero_crc_full : s->zero_crc_last;
@@ -860,8 +887,10 @@ attempt (struct sender *s)
 
   pthread_t workers[64], writer, hasher, hashes;
   bool hashes_started = false;
-  if (o->delta) {
+  s->tree = p2v_digest_is_tree (o->digest_id);
+  if (o->delta)
     s->delta = p2v_delta_new (s->nchunks, o->chunk_size);
+  if (o->delta || s->tree) {
     uint64_t last = s->nchunks ? s->src.size - (s->nchunks - 1) * o->chunk_size : o->chunk_size;
     p2v_zero_hashes_init (&s->zh, o->chunk_size, (uint32_t) last);
   }
@@ -925,7 +954,7 @@ attempt (struct sender *s)
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
   if (o->badmap && report_bad_sectors (s) == -1)
     status = P2V_EXIT_IO;
-  if (o->digest_file && p2v_digest_file_write (o->digest_file, hex, o->source) == -1)
+  if (o->digest_file && p2v_digest_file_write (o->digest_file, o->digest_id, o->chunk_size, hex, o->source) == -1)
     status = P2V_EXIT_IO;
   if (s->is_socket) {
     int r = await_result (s, hex);
@@ -1013,11 +1042,10 @@ send_disk (const struct p2v_send_opts *o)
     return P2V_EXIT_IO;
   }
   s.nchunks = (s.src.size + o->chunk_size - 1) / o->chunk_size;
-  uint8_t *z = xcalloc (1, o->chunk_size);
-  s.zero_crc_full = (uint32_t) crc32_z (0, z, o->chunk_size);
-  s.zero_crc_last = (uint32_t) crc32_z (0, z, chunk_len (s.src.size, o->chunk_size,
-                                                          s.nchunks ? s.nchunks - 1 : 0));
-  free (z);
+  s.zeros = xcalloc (1, o->chunk_size);
+  s.zero_crc_full = (uint32_t) crc32_z (0, s.zeros, o->chunk_size);
+  s.zero_crc_last = (uint32_t) crc32_z (0, s.zeros, chunk_len (s.src.size, o->chunk_size,
+                                                                s.nchunks ? s.nchunks - 1 : 0));
   if (!o->to_stdout) {
     const char *lb = strchr (o->host, ':') ? "[" : "", *rb = *lb ? "]" : "";
     snprintf (s.peer, sizeof s.peer, "%s%s%s:%s", lb, o->host, rb, o->port);
@@ -1038,6 +1066,7 @@ send_disk (const struct p2v_send_opts *o)
     sleep (wait);
   }
 
+  free (s.zeros);
   p2v_badmap_free (&s.bad);
   p2v_badmap_free (&s.bad_prefix);
   p2v_dev_close (&s.src);

@@ -29,7 +29,8 @@ usage (FILE *f)
 "  -c, --compress=CODEC[:LEVEL]  zstd (default, level 1), lz4, zlib or none\n"
 "  -j, --threads=N               compression threads (default: CPUs)\n"
 "  -b, --chunk-size=SIZE         64K..16M, a power of two (default 4M)\n"
-"      --digest=ALG              md5, sha1, sha256 (default), sha512\n"
+"      --digest=ALG              md5, sha1, sha256 (default), sha512, or\n"
+"                                sha256-tree (per chunk, in parallel)\n"
 "      --digest-file=FILE        write \"DIGEST  SOURCE\" for sha256sum -c\n"
 "                                (several disks: once per disk, in order)\n"
 "      --stdout                  write the stream to standard output\n"
@@ -134,7 +135,7 @@ main (int argc, char **argv)
     }
     case OPT_DIGEST:
       if ((o.digest_id = p2v_digest_id_from_name (optarg)) == -1) {
-        p2v_error ("--digest: '%s' is not one of md5, sha1, sha256, sha512", optarg);
+        p2v_error ("--digest: '%s' is not one of md5, sha1, sha256, sha512, sha256-tree", optarg);
         return P2V_EXIT_USAGE;
       }
       break;
