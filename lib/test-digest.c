@@ -42,6 +42,15 @@ main (void)
   vector ("sha256", "aaaaaaaaaa", 10, 100000,
           "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 
+  /* The tree's outer hash is SHA-256 over what it is fed (the chunks'
+   * hashes): the same vector.
+   */
+  vector ("sha256-tree", "abc", 3, 1,
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK (p2v_digest_id_from_name ("sha256-tree") == P2V_DIGEST_SHA256_TREE);
+  CHECK (p2v_digest_size (P2V_DIGEST_SHA256_TREE) == 32);
+  CHECK (p2v_digest_is_tree (P2V_DIGEST_SHA256_TREE) && !p2v_digest_is_tree (P2V_DIGEST_SHA256));
+
   CHECK (p2v_digest_id_from_name ("crc32") == -1);
   CHECK (p2v_digest_id_from_name ("SHA256") == -1);
   CHECK (p2v_digest_size (P2V_DIGEST_SHA512) == 64);
