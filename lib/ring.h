@@ -32,6 +32,7 @@ struct p2v_slot {
   uint8_t *enc;                 /* encoded payload */
   size_t enc_cap, enc_len;
   uint8_t leaf[32];             /* tree digest: SHA-256 of raw */
+  bool unread;                  /* sender: raw was never read (a hole: zeros) */
 };
 
 struct p2v_ring {

@@ -611,13 +611,12 @@ digest_thread (void *arg)
     if (!slot)
       break;
     const struct p2v_chunk_hdr *h = &slot->hdr;
-    bool zero = h->codec == P2V_CODEC_ZERO;
     if (s->tree)
-      p2v_digest_update (s->digest, zero ? p2v_zero_hash (&s->zh, h->raw_len) : slot->leaf,
-                         P2V_CHUNK_HASH_LEN);
+      p2v_digest_update (s->digest, h->codec == P2V_CODEC_ZERO
+                         ? p2v_zero_hash (&s->zh, h->raw_len) : slot->leaf, P2V_CHUNK_HASH_LEN);
     else
-      /* A zero chunk's raw bytes may never have been read (a hole). */
-      p2v_digest_update (s->digest, zero ? s->zeros : slot->raw, h->raw_len);
+      /* Not the codec: a delta's worker may be changing it right now. */
+      p2v_digest_update (s->digest, slot->unread ? s->zeros : slot->raw, h->raw_len);
     p2v_ring_release (s->ring, slot);
   }
   pthread_mutex_lock (&s->lock);
@@ -645,6 +644,7 @@ read_source (struct sender *s)
     h->raw_len = chunk_len (s->src.size, cs, seq);
     /* A hole of a sparse image reads as zeros: no need to read it. */
     bool zero = !salvage && p2v_source_is_hole (&s->src, h->offset, h->raw_len);
+    slot->unread = zero;
     if (!zero && read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
       fail (s, P2V_EXIT_IO);
       break;
