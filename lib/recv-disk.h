@@ -41,6 +41,7 @@ struct receiver {
   struct p2v_progress *progress;
   uint64_t written;             /* writer thread: bytes on the target */
   uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
+  bool taken_over;              /* main thread: a reconnection replaces this session */
   bool cut;                     /* reader: the stream stopped early ... */
   int cut_errno;                /* ... with this errno (0: clean EOF) ... */
   uint64_t cut_at;              /* ... at this offset */

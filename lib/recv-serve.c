@@ -158,6 +158,7 @@ start_session (struct server *srv, unsigned i, struct receiver *c)
             srv->n > 1 ? r->o->target : "");
   /* From here every record, up to one chunk, has --timeout s. */
   r->ch.record_timeout = r->o->timeout;
+  r->taken_over = false;
   d->state = DISK_ACTIVE;
   struct session_job *j = xmalloc (sizeof *j);
   *j = (struct session_job) { .srv = srv, .i = i };
@@ -251,7 +252,8 @@ route (struct server *srv, struct receiver *c)
   struct disk *d = &srv->d[i];
   if (d->state != DISK_DONE && !same_source (d, c)) {
     snprintf (why, sizeof why, "this stream is %s:%s, but %s is receiving %s in this session; "
-              "nothing written (give the disks in the same order as before)",
+              "nothing written (rerun p2vsend with the same disks, in the same order, "
+              "with the same --chunk-size and --digest)",
               c->desc.hostname ? c->desc.hostname : "?", c->desc.path ? c->desc.path : "?",
               srv->o[i].target, d->source);
     refuse_conn (c, P2V_EXIT_REFUSED, why);
@@ -272,6 +274,11 @@ route (struct server *srv, struct receiver *c)
     p2v_warning ("%s reconnected for %s: ending the previous connection from %s",
                  c->peer, srv->o[i].target, d->r->peer);
     d->pending = c;
+    /* The session's reader may be blocked on a full ring while its
+     * digest thread re-hashes a resumed prefix: that loop watches this
+     * flag, since the shutdown reaches the reader only afterwards.
+     */
+    __atomic_store_n (&d->r->taken_over, true, __ATOMIC_RELEASE);
     shutdown (d->r->ch.fd, SHUT_RDWR);
     return;
   case DISK_DONE:

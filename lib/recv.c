@@ -257,7 +257,8 @@ digest_thread (void *arg)
   if (r->start) {
     uint8_t *buf = xmalloc (cs);
     for (uint64_t off = 0; off < r->start && !p2v_ring_aborted (r->ring)
-           && !__atomic_load_n (&r->cut, __ATOMIC_ACQUIRE); off += cs) {
+           && !__atomic_load_n (&r->cut, __ATOMIC_ACQUIRE)
+           && !__atomic_load_n (&r->taken_over, __ATOMIC_ACQUIRE); off += cs) {
       if (p2v_dev_pread (&r->dst, buf, cs, off) == -1) {
         fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
         break;
