@@ -118,8 +118,15 @@ p2v_source_is_hole (struct p2v_dev *d, uint64_t off, size_t n)
     return false;
   if (off < d->hole_from || off >= d->hole_end) {
     off_t data = lseek (d->fd, (off_t) off, SEEK_DATA);
-    if (data == -1 && errno == ENXIO)
-      data = (off_t) d->size;           /* nothing but holes to the end */
+    struct stat st;
+    if (data == -1 && errno == ENXIO) {
+      /* Nothing but holes to the end, unless the file shrank since it
+       * was opened: then the read must fail, not zeros pass for data.
+       */
+      if (fstat (d->fd, &st) == -1 || (uint64_t) st.st_size < d->size)
+        return false;
+      data = (off_t) d->size;
+    }
     else if (data == -1)
       return false;                     /* no SEEK_DATA here: read it */
     d->hole_from = off;
@@ -349,12 +356,32 @@ p2v_dev_close (struct p2v_dev *d)
 /* Do a and b name the same disk?  A path that does not exist yet (a
  * target file to create) is compared by its text.
  */
+/* A path that does not exist yet (a target file to create) is the
+ * same as another if both name one entry of one directory.
+ */
+static bool
+same_new_file (const char *a, const char *b)
+{
+  char *da = xstrdup (a), *db = xstrdup (b);
+  char *sa_ = strrchr (da, '/'), *sb_ = strrchr (db, '/');
+  const char *ba = sa_ ? sa_ + 1 : da, *bb = sb_ ? sb_ + 1 : db;
+  const char *pa = sa_ ? (sa_ == da ? "/" : (*sa_ = '\0', da)) : ".";
+  const char *pb = sb_ ? (sb_ == db ? "/" : (*sb_ = '\0', db)) : ".";
+  struct stat ka, kb;
+  bool same = strcmp (ba, bb) == 0
+    && (stat (pa, &ka) == 0 && stat (pb, &kb) == 0
+        ? ka.st_dev == kb.st_dev && ka.st_ino == kb.st_ino : strcmp (pa, pb) == 0);
+  free (da);
+  free (db);
+  return same;
+}
+
 static bool
 same_disk (const char *a, const char *b)
 {
   struct stat sa, sb;
   if (stat (a, &sa) == -1 || stat (b, &sb) == -1)
-    return strcmp (a, b) == 0;
+    return same_new_file (a, b);
   if ((S_ISBLK (sa.st_mode) && S_ISBLK (sb.st_mode))
       || (S_ISCHR (sa.st_mode) && S_ISCHR (sb.st_mode)))
     return sa.st_rdev == sb.st_rdev;

@@ -34,8 +34,11 @@ p2v_state_free (struct p2v_resume_state *s)
   memset (s, 0, sizeof *s);
 }
 
-/* A state file is a dozen short lines; this is far beyond any. */
-#define STATE_MAX_BYTES (256 * 1024)
+/* A state file is a dozen lines; "source" may hold a sender's host
+ * name and path as long as a SOURCE description allows (256 KiB): this
+ * is beyond any state we write.
+ */
+#define STATE_MAX_BYTES (1024 * 1024)
 
 int
 p2v_state_load (const char *path, struct p2v_resume_state *s)

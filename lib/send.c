@@ -634,6 +634,8 @@ read_source (struct sender *s)
   struct p2v_salvage sv, *salvage = NULL;
   if (s->o->badmap && p2v_salvage_init (&sv, s->src.fd, s->o->source, &s->bad) == 0)
     salvage = &sv;
+  /* A retry may come minutes later: holes seen then may hold data now. */
+  s->src.hole_from = s->src.hole_end = 0;
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_acquire (s->ring, seq);
     if (!slot)

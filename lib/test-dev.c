@@ -97,6 +97,14 @@ main (void)
   CHECK (p2v_check_distinct (distinct, 3) == 0);
   char *twice[] = { path, other, link };
   CHECK (p2v_check_distinct (twice, 3) == -1);
+  /* Not created yet: one entry of one directory under two spellings. */
+  char new1[300], new2[300];
+  snprintf (new1, sizeof new1, "%s/fresh.img", dir);
+  snprintf (new2, sizeof new2, "%s/./fresh.img", dir);
+  char *fresh[] = { new1, new2 };
+  CHECK (p2v_check_distinct (fresh, 2) == -1);
+  char *fresh_other[] = { new1, other };
+  CHECK (p2v_check_distinct (fresh_other, 2) == 0);
   char *same_text[] = { (char *) "/nonexistent/a", (char *) "/nonexistent/a" };
   CHECK (p2v_check_distinct (same_text, 2) == -1);
   char *nodes[] = { (char *) "/dev/null", (char *) "/dev/zero" };

@@ -56,7 +56,7 @@ main (void)
    */
   f = fopen (path, "w");
   fputs ("version 1\nsource ", f);
-  for (int i = 0; i < 4096; i++)
+  for (int i = 0; i < 65536; i++)     /* 4 MiB */
     fputs ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", f);
   fputs ("\n", f);
   fclose (f);
