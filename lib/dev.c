@@ -353,9 +353,6 @@ p2v_dev_close (struct p2v_dev *d)
   d->path = NULL;
 }
 
-/* Do a and b name the same disk?  A path that does not exist yet (a
- * target file to create) is compared by its text.
- */
 /* A path that does not exist yet (a target file to create) is the
  * same as another if both name one entry of one directory.
  */

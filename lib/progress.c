@@ -183,14 +183,17 @@ static void
 write_message (const char *line, size_t len)
 {
   struct p2v_progress_group *g = tty_group;
-  if (g)
-    pthread_mutex_lock (&g->lock);
-  if (g)
-    clear_lines (g);
-  ssize_t r = write (STDERR_FILENO, line, len);
+  ssize_t r;
+  if (!g) {
+    r = write (STDERR_FILENO, line, len);
+    (void) r;
+    return;
+  }
+  pthread_mutex_lock (&g->lock);
+  clear_lines (g);
+  r = write (STDERR_FILENO, line, len);
   (void) r;
-  if (g)
-    pthread_mutex_unlock (&g->lock);
+  pthread_mutex_unlock (&g->lock);
 }
 
 struct p2v_progress_group *

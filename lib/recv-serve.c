@@ -171,15 +171,24 @@ start_session (struct server *srv, unsigned i, struct receiver *c)
   }
 }
 
+/* Join a session's thread, then close its socket (only now: see
+ * session_thread).
+ */
+static void
+reap_session (struct disk *d)
+{
+  pthread_join (d->thread, NULL);
+  if (d->r->ch.fd >= 0)
+    close (d->r->ch.fd);
+  d->r->ch.fd = -1;
+}
+
 /* A session thread ended: decide what its disk waits for now. */
 static void
 session_ended (struct server *srv, unsigned i)
 {
   struct disk *d = &srv->d[i];
-  pthread_join (d->thread, NULL);
-  if (d->r->ch.fd >= 0)
-    close (d->r->ch.fd);
-  d->r->ch.fd = -1;
+  reap_session (d);
   int status = d->r->session_status;
   if (status != P2V_EXIT_NET) {
     finish_disk (srv, i, status);
@@ -463,9 +472,7 @@ serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool ke
   /* Only on a local failure can sessions still run: wait for them. */
   for (unsigned i = 0; i < srv->n; i++)
     if (srv->d[i].state == DISK_ACTIVE) {
-      pthread_join (srv->d[i].thread, NULL);
-      close (srv->d[i].r->ch.fd);
-      srv->d[i].r->ch.fd = -1;
+      reap_session (&srv->d[i]);
       finish_disk (srv, i, srv->d[i].r->session_status);
       if (srv->d[i].pending)
         refuse_conn (srv->d[i].pending, fatal ? fatal : P2V_EXIT_IO, "the receiver failed; see its messages");

@@ -232,9 +232,6 @@ worker_thread (void *arg)
 }
 
 /* After a failed write the receiver may have said why it stopped (a
- * write error on the target, say): show its words, not just EPIPE.
- */
-/* After a failed write the receiver may have said why it stopped (a
  * write error on the target, a record that failed authentication): show
  * its words and return its exit status, or 0 when it said nothing.
  */
