@@ -10,6 +10,9 @@
 #   start_recv ARGS...     p2vrecv on 127.0.0.1, free port: sets recv_pid, port
 #   wait_recv              wait for it: sets recv_rc
 #   expect_line F REGEX    F has a line matching REGEX, else fail
+#   netns_link RATE        two network namespaces joined by a veth shaped
+#                          to RATE: $nsr (10.99.0.1), $nss (10.99.0.2)
+#   recv_ns TARGET ARGS... p2vrecv in $nsr on 10.99.0.1:5000: sets recv_pid
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -104,4 +107,47 @@ digest_of() { "${1}sum" "$2" | cut -d' ' -f1; }
 # expect_line FILE REGEX: FILE has a line matching REGEX.
 expect_line() {
     grep -Eq -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "no line matching /$2/ in $(basename "$1")"; }
+}
+
+# netns_link RATE: two network namespaces of this test joined by a veth
+# pair, the sending side shaped with tbf to RATE (e.g. 200mbit):
+# p2vrecv's $nsr with 10.99.0.1 on $vr, p2vsend's $nss with 10.99.0.2 on
+# $vs.  The addresses exist only inside them; they are deleted at exit.
+# Skips (77) where namespaces, veth or tbf are not available.
+netns_link() {
+    nsr=p2vt-r-$$ nss=p2vt-s-$$ vr=p2vtr$$ vs=p2vts$$
+    ip netns add "$nsr" 2>/dev/null || { echo "SKIP: cannot create network namespaces" >&2; exit 77; }
+    cleanup_fn "ip netns del $nsr 2>/dev/null"
+    ip netns add "$nss" || { echo "SKIP: cannot create network namespaces" >&2; exit 77; }
+    cleanup_fn "ip netns del $nss 2>/dev/null"
+    ip link add "$vr" netns "$nsr" type veth peer name "$vs" netns "$nss" \
+        || { echo "SKIP: cannot create a veth pair" >&2; exit 77; }
+    ip -n "$nsr" addr add 10.99.0.1/24 dev "$vr"
+    ip -n "$nss" addr add 10.99.0.2/24 dev "$vs"
+    local ns
+    for ns in "$nsr" "$nss"; do ip -n "$ns" link set lo up; done
+    ip -n "$nsr" link set "$vr" up
+    ip -n "$nss" link set "$vs" up
+    ip netns exec "$nss" tc qdisc add dev "$vs" root tbf rate "$1" burst 64kb latency 50ms \
+        || { echo "SKIP: no tbf qdisc" >&2; exit 77; }
+    if command -v ping >/dev/null; then
+        timeout 10 ip netns exec "$nss" ping -c 1 -W 2 10.99.0.1 >/dev/null 2>&1 \
+            || fail "the veth link does not work"
+    fi
+}
+
+# recv_ns TARGET ARGS...: p2vrecv in netns_link's receiver namespace on
+# 10.99.0.1:5000, its stderr in $tmp/recv.err: sets recv_pid.
+recv_ns() {
+    local tgt=$1; shift
+    : > "$tmp/recv.err"
+    ip netns exec "$nsr" "$top_builddir/src/p2vrecv" --listen 10.99.0.1:5000 --progress=plain "$@" "$tgt" 2>> "$tmp/recv.err" &
+    recv_pid=$!
+    cleanup_fn "kill $recv_pid 2>/dev/null"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'listening on 10\.99\.0\.1:5000$' "$tmp/recv.err" && return 0
+        sleep 0.1
+    done
+    cat "$tmp/recv.err" >&2; fail "p2vrecv did not listen in its namespace"
 }

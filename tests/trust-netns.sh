@@ -14,41 +14,11 @@ requires_root
 requires ip tc timeout cmp
 MiB=$((1 << 20))
 
-nsr=p2vt-r-$$ nss=p2vt-s-$$ vr=p2vtr$$ vs=p2vts$$
-ip netns add "$nsr" 2>/dev/null || { echo "SKIP: cannot create network namespaces" >&2; exit 77; }
-cleanup_fn "ip netns del $nsr 2>/dev/null"
-ip netns add "$nss" || { echo "SKIP: cannot create network namespaces" >&2; exit 77; }
-cleanup_fn "ip netns del $nss 2>/dev/null"
-ip link add "$vr" netns "$nsr" type veth peer name "$vs" netns "$nss" \
-    || { echo "SKIP: cannot create a veth pair" >&2; exit 77; }
-ip -n "$nsr" addr add 10.99.0.1/24 dev "$vr"
-ip -n "$nss" addr add 10.99.0.2/24 dev "$vs"
-for ns in "$nsr" "$nss"; do ip -n "$ns" link set lo up; done
-ip -n "$nsr" link set "$vr" up
-ip -n "$nss" link set "$vs" up
-ip netns exec "$nss" tc qdisc add dev "$vs" root tbf rate 200mbit burst 64kb latency 50ms \
-    || { echo "SKIP: no tbf qdisc" >&2; exit 77; }
-if command -v ping >/dev/null; then
-    timeout 10 ip netns exec "$nss" ping -c 1 -W 2 10.99.0.1 >/dev/null 2>&1 || fail "the veth link does not work"
-fi
+netns_link 200mbit
 
 src=$tmp/src.img
 { head -c 128M /dev/urandom; head -c 16M /dev/zero; head -c 16M /dev/urandom; } > "$src"
 
-# recv_ns TARGET ARGS...: p2vrecv in the receiver namespace on 10.99.0.1:5000.
-recv_ns() {
-    local tgt=$1; shift
-    : > "$tmp/recv.err"
-    ip netns exec "$nsr" "$top_builddir/src/p2vrecv" --listen 10.99.0.1:5000 --progress=plain "$@" "$tgt" 2>> "$tmp/recv.err" &
-    recv_pid=$!
-    cleanup_fn "kill $recv_pid 2>/dev/null"
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -q 'listening on 10\.99\.0\.1:5000$' "$tmp/recv.err" && return 0
-        sleep 0.1
-    done
-    cat "$tmp/recv.err" >&2; fail "p2vrecv did not listen in its namespace"
-}
 send_ns() {
     ip netns exec "$nss" "$top_builddir/src/p2vsend" --progress=plain "$@" "$src" 10.99.0.1:5000 2>> "$tmp/send.err" &
     send_pid=$!
