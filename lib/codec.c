@@ -168,6 +168,16 @@ zlib_decompress (struct p2v_coder *c, const void *src, size_t n,
   return 0;
 }
 
+void
+p2v_coder_set_level (struct p2v_coder *c, int level)
+{
+  /* zlib's deflate state is set up for one level and reused: a change
+   * needs a deflateParams we do not use, and auto only drives zstd.
+   */
+  if (c->id == P2V_CODEC_ZSTD)
+    c->level = level;
+}
+
 long
 p2v_compress (struct p2v_coder *c, const void *src, size_t n,
               void *dst, size_t cap)

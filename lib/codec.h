@@ -42,6 +42,8 @@ size_t p2v_codec_bound (int id, size_t n);
 struct p2v_coder;
 struct p2v_coder *p2v_coder_new (int id, int level);
 void p2v_coder_free (struct p2v_coder *c);
+/* Compress the next chunks at another level (--compress=auto). */
+void p2v_coder_set_level (struct p2v_coder *c, int level);
 
 /* Compress n bytes into dst (capacity p2v_codec_bound).  Returns the
  * compressed length, or 0 when the result would not be smaller than

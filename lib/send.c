@@ -68,6 +68,7 @@
 
 #include <zlib.h>
 
+#include "adapt.h"
 #include "chunkhash.h"
 #include "codec.h"
 #include "delta.h"
@@ -107,6 +108,14 @@ struct sender {
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t wire_bytes;          /* writer thread only */
+  /* --compress=auto: the writer decides, the workers read the level and
+   * count what they used.  Kept across retries: the link is the same.
+   */
+  struct p2v_adapt adapt;       /* writer thread only */
+  _Atomic int level;
+  _Atomic uint64_t level_chunks[P2V_ADAPT_MAX + 1];
+  _Atomic uint64_t compress_ns; /* workers' time in the compressor */
+  uint64_t compress_ns_seen;    /* writer: compress_ns at the window's start */
   /* Delta: the receiver's hashes (the hash thread adds, workers read,
    * the writer settles), what the workers hashed, what the writer sent.
    */
@@ -216,7 +225,16 @@ worker_thread (void *arg)
     if (s->tree && !s->delta)
       p2v_sha256 (slot->raw, h->raw_len, slot->leaf);
     h->crc = (uint32_t) crc32_z (0, slot->raw, h->raw_len);
+    double t0 = 0;
+    if (s->o->adapt) {
+      int level = atomic_load (&s->level);
+      p2v_coder_set_level (c, level);
+      atomic_fetch_add (&s->level_chunks[level], 1);
+      t0 = p2v_now ();
+    }
     long n = p2v_compress (c, slot->raw, h->raw_len, slot->enc, slot->enc_cap);
+    if (s->o->adapt)
+      atomic_fetch_add (&s->compress_ns, (uint64_t) ((p2v_now () - t0) * 1e9));
     if (n < 0) {
       p2v_error ("%s compression failed at offset %llu",
                  p2v_codec_name (s->o->codec), (unsigned long long) h->offset);
@@ -487,6 +505,45 @@ hash_thread (void *arg)
   return NULL;
 }
 
+/* --compress=auto: account for one chunk (waited for since t_wait,
+ * sent since t_send) and, at the end of a window, move the level.
+ */
+static void
+adapt_level (struct sender *s, double t_wait, double t_send)
+{
+  if (!s->o->adapt)
+    return;
+  double now = p2v_now ();
+  if (p2v_adapt_chunk (&s->adapt, t_send - t_wait, now - t_send, now)) {
+    double idle = p2v_cpu_idle_since (&s->adapt.cpu);
+    uint64_t ns = atomic_load (&s->compress_ns);
+    atomic_store (&s->level, p2v_adapt_close (&s->adapt, idle, (ns - s->compress_ns_seen) / 1e9, now));
+    s->compress_ns_seen = ns;
+  }
+}
+
+/* What --compress=auto chose, for the summary: "1:120 2:301 3:40". */
+static void
+report_levels (struct sender *s)
+{
+  char buf[P2V_ADAPT_MAX * 24] = "", *p = buf;
+  int lo = 0, hi = 0;
+  for (int l = P2V_ADAPT_MIN; l <= P2V_ADAPT_MAX; l++) {
+    uint64_t n = atomic_load (&s->level_chunks[l]);
+    if (!n)
+      continue;
+    if (!lo)
+      lo = l;
+    hi = l;
+    p += snprintf (p, sizeof buf - (size_t) (p - buf), "%s%d:%llu", p == buf ? "" : " ", l,
+                   (unsigned long long) n);
+  }
+  if (!lo)
+    p2v_info ("zstd auto: no chunk needed compressing");
+  else
+    p2v_info ("zstd auto: level %d to %d (chunks per level %s)", lo, hi, buf);
+}
+
 static void *
 writer_thread (void *arg)
 {
@@ -495,6 +552,7 @@ writer_thread (void *arg)
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
     bool idle;
     struct p2v_slot *slot;
+    double t_wait = s->o->adapt ? p2v_now () : 0;
     while (!(slot = p2v_ring_wait_for (s->ring, seq, P2V_SLOT_DONE, KEEPALIVE_SECONDS, &idle))
            && idle) {
       if (send_keepalive (s) == -1) {
@@ -504,6 +562,7 @@ writer_thread (void *arg)
     }
     if (!slot)
       break;
+    double t_send = s->o->adapt ? p2v_now () : 0;
     if (s->delta) {
       /* Settled before it is sent: the receiver may answer with the
        * next hash as soon as it reads this, and the window must have
@@ -518,6 +577,7 @@ writer_thread (void *arg)
         }
         p2v_ring_release (s->ring, slot);
         delta_progress (s, seq);
+        adapt_level (s, t_wait, t_send);
         continue;
       }
       s->changed_chunks++;
@@ -540,6 +600,7 @@ writer_thread (void *arg)
       delta_progress (s, seq);
     else
       p2v_progress_update (s->progress, end);
+    adapt_level (s, t_wait, t_send);
   }
   if (s->status == P2V_EXIT_OK)
     wait_for_digest (s);
@@ -869,7 +930,7 @@ attempt (struct sender *s)
   char sz[P2V_HUMAN_LEN];
   p2v_info ("%s %s (%s) to %s, %s, %u threads, %s", o->delta ? "comparing and sending" : "sending",
             o->source, p2v_human_size (s->src.size, sz), s->is_socket ? s->peer : "standard output",
-            p2v_codec_name (o->codec), o->threads,
+            o->adapt ? "zstd auto" : p2v_codec_name (o->codec), o->threads,
             o->encrypt ? "encrypted" : "authenticated, not encrypted");
 
   s->digest = p2v_digest_new (o->digest_id);
@@ -878,6 +939,11 @@ attempt (struct sender *s)
     goto out;
   }
   p2v_ring_start_at (s->ring, s->start_seq);
+  if (o->adapt) {
+    p2v_adapt_init (&s->adapt, P2V_ADAPT_MIN, P2V_ADAPT_MAX, atomic_load (&s->level),
+                    p2v_ring_slots (o->threads), p2v_now ());
+    s->compress_ns_seen = atomic_load (&s->compress_ns);
+  }
   s->progress = o->progress_group
     ? p2v_progress_new_in (o->progress_group, o->disk, o->source, s->src.size)
     : p2v_progress_new (o->progress_mode, o->source, s->src.size);
@@ -939,6 +1005,8 @@ attempt (struct sender *s)
   p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->wire_bytes, w), sent ? 100.0 * s->wire_bytes / sent : 100.0);
+  if (o->adapt)
+    report_levels (s);
   if (o->delta) {
     char h[P2V_HUMAN_LEN], he[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN];
     double hs = atomic_load (&s->hash_end_ns) / 1e9;
@@ -1012,6 +1080,7 @@ static int
 send_disk (const struct p2v_send_opts *o)
 {
   struct sender s = { .o = o, .ch = { .fd = -1 } };
+  atomic_init (&s.level, o->adapt ? P2V_ADAPT_START : o->level);
   pthread_mutex_init (&s.lock, NULL);
   p2v_cond_init_monotonic (&s.digest_cond);
   signal (SIGPIPE, SIG_IGN);

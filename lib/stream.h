@@ -20,6 +20,7 @@ struct p2v_send_opts {
   bool force;                   /* send a disk whose filesystems are in use */
   unsigned threads;             /* compression workers */
   int codec, level;
+  bool adapt;                   /* --compress=auto: level follows the bottleneck */
   uint32_t chunk_size;
   int digest_id;
   const char *digest_file;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapt.h"
 #include "dev.h"
 #include "codec.h"
 #include "crypto.h"
@@ -26,7 +27,8 @@ usage (FILE *f)
 "Stream the disk SOURCE (a block device or an image file) to p2vrecv;\n"
 "several disks (up to 6) go concurrently to p2vrecv's targets, in order.\n"
 "\n"
-"  -c, --compress=CODEC[:LEVEL]  zstd (default, level 1), lz4, zlib or none\n"
+"  -c, --compress=CODEC[:LEVEL]  zstd (default, level 1), lz4, zlib or none;\n"
+"                                auto: zstd, its level following the bottleneck\n"
 "  -j, --threads=N               compression threads (default: CPUs)\n"
 "  -b, --chunk-size=SIZE         64K..16M, a power of two (default 4M)\n"
 "      --digest=ALG              md5, sha1, sha256 (default), sha512, or\n"
@@ -102,6 +104,20 @@ main (int argc, char **argv)
       int min, def, max;
       if (colon)
         *colon = '\0';
+      if (strcmp (name, "auto") == 0) {
+        o.codec = p2v_codec_from_name ("zstd");
+        if (o.codec == -1 || colon) {
+          p2v_error ("--compress: auto %s", colon ? "takes no level: it chooses them"
+                     : "needs zstd, which this build lacks");
+          free (name);
+          return P2V_EXIT_USAGE;
+        }
+        o.adapt = true;
+        o.level = P2V_ADAPT_START;
+        free (name);
+        break;
+      }
+      o.adapt = false;
       o.codec = p2v_codec_from_name (name);
       if (o.codec == -1) {
         p2v_error ("--compress: unknown or unavailable codec '%s'", name);

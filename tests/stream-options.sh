@@ -24,6 +24,7 @@ usage_error p2vsend "--chunk-size: '32M'" -b 32M "$src" 127.0.0.1:1
 usage_error p2vsend "--chunk-size: '4M4'" -b 4M4 "$src" 127.0.0.1:1
 usage_error p2vsend "--compress: unknown or unavailable codec 'gzip'" --compress=gzip "$src" 127.0.0.1:1
 usage_error p2vsend "--compress: level for zlib must be 1 to 9" --compress=zlib:10 "$src" 127.0.0.1:1
+usage_error p2vsend "--compress: auto takes no level: it chooses them" --compress=auto:3 "$src" 127.0.0.1:1
 usage_error p2vsend "--digest: 'crc32'" --digest=crc32 "$src" 127.0.0.1:1
 usage_error p2vsend "--progress: 'fancy'" --progress=fancy "$src" 127.0.0.1:1
 usage_error p2vsend "'vm:99999' is not HOST\[:PORT\]" "$src" vm:99999
