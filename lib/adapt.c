@@ -74,9 +74,11 @@ p2v_cpu_idle_since (struct p2v_cpu_sample *prev)
   for (int i = 0; i < n; i++)
     total += v[i];
   double r = -1;
-  if (prev->valid && total > prev->total && idle >= prev->idle) {
+  if (prev->valid) {
     long cpus = sysconf (_SC_NPROCESSORS_ONLN);
-    r = (double) (idle - prev->idle) / (double) (total - prev->total) * (cpus > 0 ? cpus : 1);
+    r = total > prev->total && idle >= prev->idle
+      ? (double) (idle - prev->idle) / (double) (total - prev->total) * (cpus > 0 ? cpus : 1)
+      : 0;
   }
   prev->idle = idle;
   prev->total = total;
@@ -100,7 +102,10 @@ p2v_adapt_init (struct p2v_adapt *a, int min, int max, int start,
   a->min = min;
   a->max = max;
   a->level = start < min ? min : start > max ? max : start;
-  a->min_chunks = min_chunks;
+  /* With many workers the ring is deep; 16 chunks still show a change
+   * within a few seconds on a slow link.
+   */
+  a->min_chunks = min_chunks < 16 ? min_chunks : 16;
   new_window (a, now);
   p2v_cpu_idle_since (&a->cpu);
 }

@@ -12,7 +12,9 @@
  *
  * The writer reports every chunk; once a window holds at least
  * P2V_ADAPT_WINDOW seconds and enough chunks that the last change has
- * reached it through the ring, the level moves by at most one step.
+ * reached it through the ring, the level may move (p2v_adapt_decide).
+ * Each disk of a session has its own controller, reading the same
+ * machine-wide idle time.
  */
 #ifndef P2V_ADAPT_H
 #define P2V_ADAPT_H
@@ -47,7 +49,8 @@ int p2v_adapt_decide (int level, int min, int max, const struct p2v_adapt_obs *o
 
 /* Idle CPUs of the whole machine since the last sample, from
  * /proc/stat.  The first call only takes the sample and returns -1, as
- * does a machine without /proc/stat.
+ * does a machine without /proc/stat; counters that did not move read
+ * as no idle CPU (nothing to spare).
  */
 struct p2v_cpu_sample {
   uint64_t idle, total;
@@ -57,7 +60,7 @@ double p2v_cpu_idle_since (struct p2v_cpu_sample *prev);
 
 struct p2v_adapt {
   int min, max, level;
-  unsigned min_chunks;          /* chunks a window needs (the ring's depth) */
+  unsigned min_chunks;          /* chunks a window needs (the ring's depth, at most 16) */
   double start, waiting, sending;
   unsigned chunks;
   struct p2v_cpu_sample cpu;

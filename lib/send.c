@@ -230,11 +230,14 @@ worker_thread (void *arg)
       int level = atomic_load (&s->level);
       p2v_coder_set_level (c, level);
       atomic_fetch_add (&s->level_chunks[level], 1);
-      t0 = p2v_now ();
+      t0 = p2v_thread_cpu ();
     }
     long n = p2v_compress (c, slot->raw, h->raw_len, slot->enc, slot->enc_cap);
+    /* CPU time, not wall: a worker preempted by the server's own work
+     * did not spend that time compressing.
+     */
     if (s->o->adapt)
-      atomic_fetch_add (&s->compress_ns, (uint64_t) ((p2v_now () - t0) * 1e9));
+      atomic_fetch_add (&s->compress_ns, (uint64_t) ((p2v_thread_cpu () - t0) * 1e9));
     if (n < 0) {
       p2v_error ("%s compression failed at offset %llu",
                  p2v_codec_name (s->o->codec), (unsigned long long) h->offset);
@@ -539,9 +542,10 @@ report_levels (struct sender *s)
                    (unsigned long long) n);
   }
   if (!lo)
-    p2v_info ("zstd auto: no chunk needed compressing");
+    p2v_info ("zstd auto: no chunk of %s needed compressing", s->o->source);
   else
-    p2v_info ("zstd auto: level %d to %d (chunks per level %s)", lo, hi, buf);
+    p2v_info ("zstd auto: level %d to %d (chunks per level %s) for %s", lo, hi, buf,
+              s->o->source);
 }
 
 static void *
@@ -891,6 +895,8 @@ attempt (struct sender *s)
   atomic_store (&s->hashed, 0);
   atomic_store (&s->hash_end_ns, 0);
   s->same_chunks = s->changed_chunks = s->changed_bytes = 0;
+  for (int l = 0; l <= P2V_ADAPT_MAX; l++)
+    atomic_store (&s->level_chunks[l], 0);
   p2v_badmap_free (&s->bad);
   p2v_badmap_free (&s->bad_prefix);
   p2v_badmap_init (&s->bad);

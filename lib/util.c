@@ -208,6 +208,14 @@ p2v_now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double
+p2v_thread_cpu (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 void
 p2v_cond_init_monotonic (pthread_cond_t *c)
 {

@@ -74,6 +74,8 @@ int p2v_write_full (int fd, const void *buf, size_t n);
 
 /* Monotonic seconds. */
 double p2v_now (void);
+/* CPU seconds the calling thread has used. */
+double p2v_thread_cpu (void);
 
 /* Condition variables whose timed waits count monotonic time, and the
  * absolute time SECONDS from now on that clock: a wall clock stepped by
