@@ -1,6 +1,5 @@
 #include <config.h>
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +27,10 @@ p2v_adapt_decide (int level, int min, int max, const struct p2v_adapt_obs *o)
     return level;
   double send = o->sending / o->elapsed, wait = o->waiting / o->elapsed;
   bool known = o->idle_cpus >= 0;
-  /* Without /proc/stat, only our own pipeline speaks: up only when the
-   * workers are clearly ahead of the link.
-   */
   /* The next level costs up to 1.5 times this one's CPU (zstd 4 → 5 on
-   * disk data), on top of what the machine already does.
+   * disk data), on top of what the machine already does.  Without
+   * /proc/stat only our own pipeline speaks: up only when the workers
+   * are clearly ahead of the link.
    */
   bool spare = known ? o->idle_cpus >= IDLE_SPARE && o->idle_cpus >= 0.5 * o->work_cpus
                      : wait < 0.05;
@@ -48,7 +46,7 @@ p2v_cpu_idle_since (struct p2v_cpu_sample *prev)
 {
   FILE *f = fopen ("/proc/stat", "re");
   char line[512];
-  uint64_t v[10] = { 0 };
+  uint64_t v[8] = { 0 };
   int n = 0;
   if (f) {
     if (fgets (line, sizeof line, f) && strncmp (line, "cpu ", 4) == 0) {
@@ -125,10 +123,7 @@ p2v_adapt_close (struct p2v_adapt *a, double idle_cpus, double work_s, double no
   double el = now - a->start;
   struct p2v_adapt_obs o = { .elapsed = el, .waiting = a->waiting, .sending = a->sending,
                              .idle_cpus = idle_cpus, .work_cpus = el > 0 ? work_s / el : 0 };
-  int next = p2v_adapt_decide (a->level, a->min, a->max, &o);
-  a->ups += next > a->level;
-  a->downs += next < a->level;
-  a->level = next;
+  a->level = p2v_adapt_decide (a->level, a->min, a->max, &o);
   new_window (a, now);
-  return next;
+  return a->level;
 }

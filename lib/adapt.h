@@ -64,7 +64,6 @@ struct p2v_adapt {
   double start, waiting, sending;
   unsigned chunks;
   struct p2v_cpu_sample cpu;
-  unsigned ups, downs;          /* changes made, for the summary */
 };
 
 void p2v_adapt_init (struct p2v_adapt *a, int min, int max, int start,

@@ -109,7 +109,8 @@ struct sender {
   struct p2v_progress *progress;
   uint64_t wire_bytes;          /* writer thread only */
   /* --compress=auto: the writer decides, the workers read the level and
-   * count what they used.  Kept across retries: the link is the same.
+   * count what they used.  The level carries over to a retry (the link
+   * is the same); the counts, like the other figures, start again.
    */
   struct p2v_adapt adapt;       /* writer thread only */
   _Atomic int level;
@@ -1086,7 +1087,7 @@ static int
 send_disk (const struct p2v_send_opts *o)
 {
   struct sender s = { .o = o, .ch = { .fd = -1 } };
-  atomic_init (&s.level, o->adapt ? P2V_ADAPT_START : o->level);
+  atomic_init (&s.level, P2V_ADAPT_START);
   pthread_mutex_init (&s.lock, NULL);
   p2v_cond_init_monotonic (&s.digest_cond);
   signal (SIGPIPE, SIG_IGN);
