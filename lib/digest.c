@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "chunkhash.h"
 #include "digest.h"
 #include "util.h"
 
@@ -79,6 +80,19 @@ p2v_digest_update (struct p2v_digest *d, const void *buf, size_t n)
    * p2v_digest_new already ruled out.
    */
   EVP_DigestUpdate (d->ctx, buf, n);
+}
+
+void
+p2v_digest_update_chunk (struct p2v_digest *d, bool tree, const struct p2v_zero_hashes *zh,
+                         const void *buf, size_t n)
+{
+  if (!tree) {
+    p2v_digest_update (d, buf, n);
+    return;
+  }
+  uint8_t leaf[P2V_CHUNK_HASH_LEN];
+  p2v_chunk_hash (zh, buf, n, leaf);
+  p2v_digest_update (d, leaf, sizeof leaf);
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef P2V_DIGEST_H
 #define P2V_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,12 @@ static inline int p2v_digest_is_tree (int id) { return id == P2V_DIGEST_SHA256_T
 
 struct p2v_digest *p2v_digest_new (int id);
 void p2v_digest_update (struct p2v_digest *d, const void *buf, size_t n);
+/* A chunk's share of the digest: its bytes, or with a tree digest its
+ * chunk hash (zh: the zero hashes for this geometry).
+ */
+struct p2v_zero_hashes;
+void p2v_digest_update_chunk (struct p2v_digest *d, bool tree, const struct p2v_zero_hashes *zh,
+                              const void *buf, size_t n);
 /* Finish: writes the raw digest (p2v_digest_size bytes) to out. */
 void p2v_digest_final (struct p2v_digest *d, uint8_t out[P2V_DIGEST_MAX]);
 void p2v_digest_free (struct p2v_digest *d);

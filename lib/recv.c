@@ -220,17 +220,17 @@ writer_thread (void *arg)
       : h->codec == P2V_CODEC_ZERO ? p2v_dev_zero (&r->dst, h->offset, h->raw_len)
       : p2v_dev_pwrite (&r->dst, slot->raw, h->raw_len, h->offset);
     p2v_ring_release (r->ring, slot);
-    /* The page cache would otherwise hold everything since the last
-     * checkpoint, and its fdatasync stall this thread (and, through the
-     * ring, the link) for a tenth of a second or more each time.
-     */
-    if (rc == 0 && h->codec != CODEC_SAME)
-      p2v_dev_start_writeback (&r->dst, h->offset, h->raw_len);
     if (rc == -1) {
       fail (r, P2V_EXIT_IO, "cannot write %s at offset %llu",
             r->dst.path, (unsigned long long) h->offset);
       break;
     }
+    /* The page cache would otherwise hold everything since the last
+     * checkpoint, and its fdatasync stall this thread (and, through the
+     * ring, the link) for a tenth of a second or more each time.
+     */
+    if (h->codec != CODEC_SAME)
+      p2v_dev_start_writeback (&r->dst, h->offset, h->raw_len);
     r->written = h->offset + h->raw_len;
     p2v_progress_update (r->progress, r->written);
     if (r->delta) {
@@ -269,13 +269,7 @@ digest_thread (void *arg)
         fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
         break;
       }
-      if (tree) {
-        uint8_t leaf[P2V_CHUNK_HASH_LEN];
-        p2v_chunk_hash (&r->zh, buf, cs, leaf);
-        p2v_digest_update (r->digest, leaf, sizeof leaf);
-      }
-      else
-        p2v_digest_update (r->digest, buf, cs);
+      p2v_digest_update_chunk (r->digest, tree, &r->zh, buf, cs);
     }
     free (buf);
   }

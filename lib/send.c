@@ -654,13 +654,7 @@ digest_thread (void *arg)
         fail (s, P2V_EXIT_IO);
         break;
       }
-      if (s->tree) {
-        uint8_t leaf[P2V_CHUNK_HASH_LEN];
-        p2v_chunk_hash (&s->zh, buf, s->o->chunk_size, leaf);
-        p2v_digest_update (s->digest, leaf, sizeof leaf);
-      }
-      else
-        p2v_digest_update (s->digest, buf, s->o->chunk_size);
+      p2v_digest_update_chunk (s->digest, s->tree, &s->zh, buf, s->o->chunk_size);
     }
     if (salvage)
       p2v_salvage_close (salvage);
