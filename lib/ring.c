@@ -12,7 +12,9 @@ p2v_ring_new (size_t nslots, size_t raw_cap, size_t enc_cap)
 {
   struct p2v_ring *r = xcalloc (1, sizeof *r);
   pthread_mutex_init (&r->lock, NULL);
-  p2v_cond_init_monotonic (&r->cond);
+  p2v_cond_init_monotonic (&r->space);
+  p2v_cond_init_monotonic (&r->work);
+  p2v_cond_init_monotonic (&r->ready);
   r->n = nslots;
   r->slots = xcalloc (nslots, sizeof *r->slots);
   for (size_t i = 0; i < nslots; i++) {
@@ -42,7 +44,9 @@ p2v_ring_free (struct p2v_ring *r)
   }
   free (r->slots);
   pthread_mutex_destroy (&r->lock);
-  pthread_cond_destroy (&r->cond);
+  pthread_cond_destroy (&r->space);
+  pthread_cond_destroy (&r->work);
+  pthread_cond_destroy (&r->ready);
   free (r);
 }
 
@@ -52,7 +56,7 @@ p2v_ring_acquire (struct p2v_ring *r, uint64_t seq)
   struct p2v_slot *s = &r->slots[seq % r->n];
   pthread_mutex_lock (&r->lock);
   while (!r->aborted && s->state != P2V_SLOT_FREE)
-    pthread_cond_wait (&r->cond, &r->lock);
+    pthread_cond_wait (&r->space, &r->lock);
   if (r->aborted)
     s = NULL;
   else
@@ -68,7 +72,9 @@ p2v_ring_publish (struct p2v_ring *r, struct p2v_slot *s, int refs, bool needs_w
   s->refs = refs;
   s->state = needs_work ? P2V_SLOT_FILLED : P2V_SLOT_DONE;
   r->produced++;
-  pthread_cond_broadcast (&r->cond);
+  if (needs_work)
+    pthread_cond_signal (&r->work);   /* one chunk: one worker */
+  pthread_cond_broadcast (&r->ready);
   pthread_mutex_unlock (&r->lock);
 }
 
@@ -77,7 +83,8 @@ p2v_ring_finish (struct p2v_ring *r)
 {
   pthread_mutex_lock (&r->lock);
   r->finished = true;
-  pthread_cond_broadcast (&r->cond);
+  pthread_cond_broadcast (&r->work);
+  pthread_cond_broadcast (&r->ready);
   pthread_mutex_unlock (&r->lock);
 }
 
@@ -101,7 +108,7 @@ p2v_ring_take_work (struct p2v_ring *r)
     }
     if (r->finished)
       break;
-    pthread_cond_wait (&r->cond, &r->lock);
+    pthread_cond_wait (&r->work, &r->lock);
   }
   pthread_mutex_unlock (&r->lock);
   return s;
@@ -112,7 +119,7 @@ p2v_ring_work_done (struct p2v_ring *r, struct p2v_slot *s)
 {
   pthread_mutex_lock (&r->lock);
   s->state = P2V_SLOT_DONE;
-  pthread_cond_broadcast (&r->cond);
+  pthread_cond_broadcast (&r->ready);
   pthread_mutex_unlock (&r->lock);
 }
 
@@ -144,7 +151,7 @@ p2v_ring_wait_for (struct p2v_ring *r, uint64_t seq, int min_state, double secon
       break;
     }
     if (seconds > 0) {
-      if (pthread_cond_timedwait (&r->cond, &r->lock, &until) == ETIMEDOUT) {
+      if (pthread_cond_timedwait (&r->ready, &r->lock, &until) == ETIMEDOUT) {
         if (timed_out)
           *timed_out = true;
         s = NULL;
@@ -152,7 +159,7 @@ p2v_ring_wait_for (struct p2v_ring *r, uint64_t seq, int min_state, double secon
       }
     }
     else
-      pthread_cond_wait (&r->cond, &r->lock);
+      pthread_cond_wait (&r->ready, &r->lock);
   }
   pthread_mutex_unlock (&r->lock);
   return s;
@@ -170,7 +177,7 @@ p2v_ring_release (struct p2v_ring *r, struct p2v_slot *s)
   pthread_mutex_lock (&r->lock);
   if (--s->refs == 0) {
     s->state = P2V_SLOT_FREE;
-    pthread_cond_broadcast (&r->cond);
+    pthread_cond_signal (&r->space);  /* the one producer */
   }
   pthread_mutex_unlock (&r->lock);
 }
@@ -180,7 +187,9 @@ p2v_ring_abort (struct p2v_ring *r)
 {
   pthread_mutex_lock (&r->lock);
   r->aborted = true;
-  pthread_cond_broadcast (&r->cond);
+  pthread_cond_broadcast (&r->space);
+  pthread_cond_broadcast (&r->work);
+  pthread_cond_broadcast (&r->ready);
   pthread_mutex_unlock (&r->lock);
 }
 

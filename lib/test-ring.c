@@ -1,11 +1,15 @@
-/* The ring under real threads: a producer, two workers and two
- * in-order consumers pass 2000 chunks through 4 slots; every consumer
- * must see every chunk once, in order, with the worker's result.
+/* The ring under real threads: a producer, workers and two in-order
+ * consumers pass 2000 chunks through a few slots; every consumer must
+ * see every chunk once, in order, with the worker's result.  Each
+ * chunk wakes one worker, so a lost wake-up would hang: an alarm turns
+ * that into a failure.
  */
 #include <config.h>
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ring.h"
 #include "test.h"
@@ -48,16 +52,18 @@ consumer (void *arg)
   return NULL;
 }
 
-int
-main (void)
+static void
+run_threaded (int nworkers, size_t nslots)
 {
-  ring = p2v_ring_new (4, 16, 16);
-  pthread_t w[2], c[2];
+  ring = p2v_ring_new (nslots, 16, 16);
+  memset (seen, 0, sizeof seen);
+  memset (bad, 0, sizeof bad);
+  pthread_t w[16], c[2];
   int ids[2] = { 0, 1 };
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < nworkers; i++)
     pthread_create (&w[i], NULL, worker, NULL);
+  for (int i = 0; i < 2; i++)
     pthread_create (&c[i], NULL, consumer, &ids[i]);
-  }
   for (uint64_t seq = 0; seq < N; seq++) {
     struct p2v_slot *s = p2v_ring_acquire (ring, seq);
     CHECK (s != NULL);
@@ -68,13 +74,22 @@ main (void)
     p2v_ring_publish (ring, s, 2, seq % 7 != 0);
   }
   p2v_ring_finish (ring);
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < nworkers; i++)
     pthread_join (w[i], NULL);
+  for (int i = 0; i < 2; i++)
     pthread_join (c[i], NULL);
-  }
   CHECK (seen[0] == N && seen[1] == N);
   CHECK (bad[0] == 0 && bad[1] == 0);
   p2v_ring_free (ring);
+}
+
+int
+main (void)
+{
+  alarm (60);
+  run_threaded (2, 4);
+  run_threaded (16, 34);    /* -j 16's ring: most workers idle at any time */
+  run_threaded (8, 3);      /* fewer slots than workers */
 
   /* A resumed transfer numbers its chunks from where it resumes. */
   ring = p2v_ring_new (3, 16, 16);
