@@ -549,6 +549,28 @@ report_levels (struct sender *s)
               s->o->source);
 }
 
+/* --limit-rate: wait for this record's turn, saying we are alive while
+ * a slow rate holds a big chunk back.  0 to send, -1 (a keep-alive
+ * failed: reported), or 1 when the pipeline stopped meanwhile.
+ */
+static int
+pace (struct sender *s, size_t bytes, uint64_t at)
+{
+  double when = p2v_pacer_reserve (s->o->pacer, bytes), left;
+  while ((left = when - p2v_now ()) > 0) {
+    if (p2v_ring_aborted (s->ring))
+      return 1;
+    double nap = left < KEEPALIVE_SECONDS ? left : KEEPALIVE_SECONDS;
+    struct timespec ts = { (time_t) nap, (long) ((nap - (time_t) nap) * 1e9) };
+    nanosleep (&ts, NULL);
+    if (when - p2v_now () > 0 && send_keepalive (s) == -1) {
+      write_failed (s, at);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static void *
 writer_thread (void *arg)
 {
@@ -593,13 +615,18 @@ writer_thread (void *arg)
     const void *payload = stored ? slot->raw : slot->enc;
     size_t plen = stored ? slot->hdr.raw_len : slot->enc_len;
     uint64_t end = slot->hdr.offset + slot->hdr.raw_len;
+    size_t record = P2V_RECORD_HDR_LEN + sizeof hdr + plen + (s->ch.tx ? P2V_TAG_LEN : 0);
+    if (s->o->pacer && pace (s, record, slot->hdr.offset) != 0) {
+      p2v_ring_release (s->ring, slot);
+      break;
+    }
     /* Sealed output goes to enc: raw may still be in the digest's hands. */
     if (p2v_chan_send (&s->ch, P2V_REC_CHUNK, hdr, sizeof hdr, payload, slot->enc, plen) == -1) {
       write_failed (s, slot->hdr.offset);
       p2v_ring_release (s->ring, slot);
       break;
     }
-    s->wire_bytes += P2V_RECORD_HDR_LEN + sizeof hdr + plen + (s->ch.tx ? P2V_TAG_LEN : 0);
+    s->wire_bytes += record;
     p2v_ring_release (s->ring, slot);
     if (s->delta)
       delta_progress (s, seq);

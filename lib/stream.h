@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pace.h"
+
 struct p2v_progress_group;
 
 struct p2v_send_opts {
@@ -21,6 +23,7 @@ struct p2v_send_opts {
   unsigned threads;             /* compression workers */
   int codec, level;
   bool adapt;                   /* --compress=auto: level follows the bottleneck */
+  struct p2v_pacer *pacer;      /* --limit-rate, shared by all disks; NULL: none */
   uint32_t chunk_size;
   int digest_id;
   const char *digest_file;

@@ -39,6 +39,8 @@ usage (FILE *f)
 "  -k, --key=KEY                 the key p2vrecv printed (or P2V_KEY)\n"
 "      --key-file=FILE           read the key from FILE\n"
 "      --no-encrypt              authenticate but do not encrypt\n"
+"      --limit-rate=RATE         at most RATE bytes a second on the wire, for\n"
+"                                all disks together (K, M, G: x1024)\n"
 "      --retry=N                 reconnect and resume N times (default 5)\n"
 "      --resume                  fail unless the receiver can resume\n"
 "      --delta                   the target holds an earlier copy: compare\n"
@@ -58,7 +60,7 @@ main (int argc, char **argv)
 {
   enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS, OPT_KEY_FILE,
          OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME, OPT_IGNORE_READ_ERRORS, OPT_FORCE,
-         OPT_LIST, OPT_DELTA };
+         OPT_LIST, OPT_DELTA, OPT_LIMIT_RATE };
   static const struct option long_opts[] = {
     { "compress", required_argument, NULL, 'c' },
     { "threads", required_argument, NULL, 'j' },
@@ -71,6 +73,7 @@ main (int argc, char **argv)
     { "key-file", required_argument, NULL, OPT_KEY_FILE },
     { "no-encrypt", no_argument, NULL, OPT_NO_ENCRYPT },
     { "retry", required_argument, NULL, OPT_RETRY },
+    { "limit-rate", required_argument, NULL, OPT_LIMIT_RATE },
     { "resume", no_argument, NULL, OPT_RESUME },
     { "delta", no_argument, NULL, OPT_DELTA },
     { "ignore-read-errors", optional_argument, NULL, OPT_IGNORE_READ_ERRORS },
@@ -93,6 +96,8 @@ main (int argc, char **argv)
   const char *digest_files[P2V_DISKS_MAX];
   unsigned ndigest_files = 0;
   char key[P2V_KEY_TEXT_LEN];
+  uint64_t limit_rate = 0;
+  struct p2v_pacer pacer;
   int c;
 
   p2v_set_progname (argv[0]);
@@ -182,6 +187,13 @@ main (int argc, char **argv)
       if (p2v_opt_uint ("--retry", optarg, 0, 1000, &o.retry) == -1)
         return P2V_EXIT_USAGE;
       break;
+    case OPT_LIMIT_RATE:
+      if (p2v_parse_size (optarg, &limit_rate) == -1 || limit_rate < 1024) {
+        p2v_error ("--limit-rate: '%s' is not a rate of at least 1K bytes a second (e.g. 50M)",
+                   optarg);
+        return P2V_EXIT_USAGE;
+      }
+      break;
     case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
     case 'h': usage (stdout); return P2V_EXIT_OK;
     case 'V': printf ("p2vsend %s\n", PACKAGE_VERSION); return P2V_EXIT_OK;
@@ -240,6 +252,10 @@ main (int argc, char **argv)
     o.port = port;
   }
   o.ndisks = n;
+  if (limit_rate) {
+    p2v_pacer_init (&pacer, (double) limit_rate);
+    o.pacer = &pacer;
+  }
   struct p2v_send_opts disks[P2V_DISKS_MAX];
   for (unsigned i = 0; i < n; i++) {
     disks[i] = o;
@@ -270,6 +286,8 @@ main (int argc, char **argv)
   int st[P2V_DISKS_MAX];
   int status = p2v_send (disks, n, st);
   p2v_progress_group_free (group);
+  if (o.pacer)
+    p2v_pacer_destroy (&pacer);
   for (unsigned i = 0; i < n; i++)
     free (badmap[i]);
   free (host);

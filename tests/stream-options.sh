@@ -19,6 +19,9 @@ usage_error() {
 usage_error p2vsend "--threads: '0' is not a number from 1 to 64" -j 0 "$src" 127.0.0.1:1
 usage_error p2vsend "--threads: '2x'" -j 2x "$src" 127.0.0.1:1
 usage_error p2vsend "--threads: '-1'" -j -1 "$src" 127.0.0.1:1
+usage_error p2vsend "--limit-rate: '0' is not a rate of at least 1K" --limit-rate 0 "$src" 127.0.0.1:1
+usage_error p2vsend "--limit-rate: '5Mx'" --limit-rate 5Mx "$src" 127.0.0.1:1
+usage_error p2vsend "--limit-rate: '-1M'" --limit-rate=-1M "$src" 127.0.0.1:1
 usage_error p2vsend "--chunk-size: '3M' is not a power of two" -b 3M "$src" 127.0.0.1:1
 usage_error p2vsend "--chunk-size: '32M'" -b 32M "$src" 127.0.0.1:1
 usage_error p2vsend "--chunk-size: '4M4'" -b 4M4 "$src" 127.0.0.1:1
