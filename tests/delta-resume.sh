@@ -10,8 +10,8 @@
 #     after 40 MB): p2vsend reconnects by itself (--retry) and its next
 #     attempt is a fresh delta, with no command rerun.
 # The target starts as a stale copy where every chunk differs, so each
-# run has real data to send; zlib:9 on one thread keeps the first run
-# slow enough to be caught in the middle.
+# run has real data to send; --limit-rate 32M keeps each run busy for
+# about 4 s, so it is caught in the middle whatever the codec's speed.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires cmp sha256sum
 MiB=$((1 << 20)) N=128
@@ -20,7 +20,7 @@ src=$tmp/src.img tgt=$tmp/tgt.img
 head -c $((N * MiB)) /dev/urandom > "$src"
 head -c $((N * MiB)) /dev/urandom > "$tgt"
 want=$(digest_of sha256 "$src")
-opts=(--delta -b 1M -c zlib:9 -j 1 --progress=none)
+opts=(--delta -b 1M -c zlib:9 -j 1 --limit-rate 32M --progress=none)
 
 # Wait until the receiver wrote the first chunk while the sender still
 # runs, then kill -9 the one named.

@@ -40,7 +40,7 @@ cmp "$d0" "$t0" || fail "disk 1 differs"
 # 2. A rerun with the disks swapped while the session runs.
 t0=$tmp/b0.img t1=$tmp/b1.img
 start_recv --timeout 60 "$t0" "$t1"
-p2vsend -q -j 1 --compress=zlib:9 "$d0" "$d1" "127.0.0.1:$port" 2> "$tmp/send1.err" &
+p2vsend -q -j 1 --compress=zlib:9 --limit-rate 32M "$d0" "$d1" "127.0.0.1:$port" 2> "$tmp/send1.err" &
 spid=$!
 cleanup_fn "kill -9 $spid 2>/dev/null"
 for ((i = 0; i < 200; i++)); do

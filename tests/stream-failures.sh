@@ -25,10 +25,10 @@ rc=0; p2vsend -q "$tmp" 127.0.0.1:1 2> "$tmp/err" || rc=$?
 expect_line "$tmp/err" "is not a block device or a regular file"
 
 # Receiver killed mid-stream (no retries: resuming has its own test).
-# zlib:9 on random data keeps the sender slow enough (~40 MB/s) that
-# the kill lands in the middle.
+# --limit-rate 32M keeps the sender busy for 8 s, so the kill lands in
+# the middle whatever the codec's speed.
 start_recv "$tmp/out1.img"
-p2vsend -q --retry 0 -j 1 --compress=zlib:9 "$src" "127.0.0.1:$port" 2> "$tmp/send.err" &
+p2vsend -q --retry 0 -j 1 --compress=zlib:9 --limit-rate 32M "$src" "127.0.0.1:$port" 2> "$tmp/send.err" &
 send_pid=$!
 wait_for_file "$tmp/out1.img" 30 || fail "receiver never created its target"
 sleep 1
@@ -39,7 +39,7 @@ expect_line "$tmp/send.err" "^p2vsend: error: connection to 127\.0\.0\.1:$port l
 
 # Sender killed mid-stream; the receiver is told not to wait for it.
 start_recv --retry 0 "$tmp/out2.img"
-p2vsend -q -j 1 --compress=zlib:9 "$src" "127.0.0.1:$port" 2>/dev/null &
+p2vsend -q -j 1 --compress=zlib:9 --limit-rate 32M "$src" "127.0.0.1:$port" 2>/dev/null &
 send_pid=$!
 wait_for_file "$tmp/out2.img" 30 || fail "receiver never created its target"
 sleep 1

@@ -67,7 +67,7 @@ res=$tmp/res.img
 { head -c 300M /dev/urandom; head -c 84M /dev/zero; } > "$res"
 want=$(tree_of "$res" 4194304)
 start_recv --timeout 60 "$tmp/res-copy.img"
-p2vsend --progress=none --digest=sha256-tree -j 1 --compress=zlib:1 --retry 0 \
+p2vsend --progress=none --digest=sha256-tree -j 1 --compress=zlib:1 --limit-rate 32M --retry 0 \
     "$res" "127.0.0.1:$port" 2> "$tmp/send1.err" &
 spid=$!
 cleanup_fn "kill -9 $spid 2>/dev/null"
