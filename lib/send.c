@@ -560,9 +560,7 @@ pace (struct sender *s, size_t bytes, uint64_t at)
   while ((left = when - p2v_now ()) > 0) {
     if (p2v_ring_aborted (s->ring))
       return 1;
-    double nap = left < KEEPALIVE_SECONDS ? left : KEEPALIVE_SECONDS;
-    struct timespec ts = { (time_t) nap, (long) ((nap - (time_t) nap) * 1e9) };
-    nanosleep (&ts, NULL);
+    p2v_sleep (left < KEEPALIVE_SECONDS ? left : KEEPALIVE_SECONDS);
     if (when - p2v_now () > 0 && send_keepalive (s) == -1) {
       write_failed (s, at);
       return -1;

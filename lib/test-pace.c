@@ -4,7 +4,6 @@
 #include <config.h>
 
 #include <pthread.h>
-#include <time.h>
 
 #include "pace.h"
 #include "test.h"
@@ -15,11 +14,7 @@ static struct p2v_pacer pacer;
 static void
 sleep_until (double t)
 {
-  double d;
-  while ((d = t - p2v_now ()) > 0) {
-    struct timespec ts = { (time_t) d, (long) ((d - (time_t) d) * 1e9) };
-    nanosleep (&ts, NULL);
-  }
+  p2v_sleep (t - p2v_now ());
 }
 
 static void *

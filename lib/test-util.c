@@ -45,5 +45,15 @@ main (void)
   CHECK (a.tv_nsec >= 0 && a.tv_nsec < 1000000000L);
   CHECK (a.tv_sec - b.tv_sec >= 1 && a.tv_sec - b.tv_sec <= 2);
   pthread_cond_destroy (&c);
+
+  /* p2v_sleep: fractions of a second, and nothing for none. */
+  t0 = p2v_now ();
+  p2v_sleep (1.15);
+  waited = p2v_now () - t0;
+  CHECK (waited >= 1.14 && waited < 3);
+  t0 = p2v_now ();
+  p2v_sleep (-1);
+  p2v_sleep (0);
+  CHECK (p2v_now () - t0 < 0.05);
   return TEST_DONE ();
 }

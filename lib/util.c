@@ -208,6 +208,16 @@ p2v_now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void
+p2v_sleep (double seconds)
+{
+  if (seconds <= 0)
+    return;
+  struct timespec ts = { (time_t) seconds, (long) ((seconds - (time_t) seconds) * 1e9) };
+  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
+    ;
+}
+
 double
 p2v_thread_cpu (void)
 {

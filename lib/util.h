@@ -74,6 +74,8 @@ int p2v_write_full (int fd, const void *buf, size_t n);
 
 /* Monotonic seconds. */
 double p2v_now (void);
+/* Sleep this many seconds (fractions too; nothing for <= 0). */
+void p2v_sleep (double seconds);
 /* CPU seconds the calling thread has used. */
 double p2v_thread_cpu (void);
 
