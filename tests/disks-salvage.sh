@@ -55,19 +55,7 @@ for ((i = 0; i < ${#bad[@]}; i += 2)); do
        conv=notrunc status=none
 done
 
-mkdir "$tmp/mnt"
-src=$tmp/mnt/disk
-nbdfuse -r "$src" --command nbdkit -s --exit-with-parent -r \
-    file "$img" --filter=ddrescue ddrescue-mapfile="$map" 2> "$tmp/nbdfuse.err" &
-fuse_pid=$!
-cleanup_fn "kill $fuse_pid 2>/dev/null; wait $fuse_pid 2>/dev/null"
-cleanup_fn "fusermount3 -u '$tmp/mnt' 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-    [ "$(stat -c %s "$src" 2>/dev/null)" = "$size" ] && break
-    kill -0 "$fuse_pid" 2>/dev/null || { cat "$tmp/nbdfuse.err" >&2; fail "nbdfuse exited"; }
-    sleep 0.1
-done
-[ "$(stat -c %s "$src" 2>/dev/null)" = "$size" ] || fail "nbdfuse did not show the disk"
+nbdkit_source "$img" --filter=ddrescue ddrescue-mapfile="$map"
 
 # The fault is real: the kernel returns EIO for a bad sector and the
 # data for a good one in the same page (with O_DIRECT, as the reader's

@@ -109,6 +109,29 @@ expect_line() {
     grep -Eq -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "no line matching /$2/ in $(basename "$1")"; }
 }
 
+# nbdkit_source IMG FILTER-ARGS...: IMG served read-only as a FUSE file
+# through nbdkit with a filter (--filter=rate rate=800M: a slow disk;
+# --filter=ddrescue ...: a failing one); its path in $src.  The test
+# must require nbdkit, nbdfuse and fusermount3.
+nbdkit_source() {
+    local img=$1 size i
+    shift
+    size=$(stat -c %s "$img")
+    mkdir -p "$tmp/mnt"
+    src=$tmp/mnt/disk
+    nbdfuse -r "$src" --command nbdkit -s --exit-with-parent -r \
+        file "$img" "$@" 2> "$tmp/nbdfuse.err" &
+    fuse_pid=$!
+    cleanup_fn "kill $fuse_pid 2>/dev/null; wait $fuse_pid 2>/dev/null"
+    cleanup_fn "fusermount3 -u '$tmp/mnt' 2>/dev/null"
+    for ((i = 0; i < 100; i++)); do
+        [ "$(stat -c %s "$src" 2>/dev/null)" = "$size" ] && return 0
+        kill -0 "$fuse_pid" 2>/dev/null || { cat "$tmp/nbdfuse.err" >&2; fail "nbdfuse exited"; }
+        sleep 0.1
+    done
+    fail "nbdfuse did not show the disk"
+}
+
 # netns_link RATE: two network namespaces of this test joined by a veth
 # pair, the sending side shaped with tbf to RATE (e.g. 200mbit):
 # p2vrecv's $nsr with 10.99.0.1 on $vr, p2vsend's $nss with 10.99.0.2 on

@@ -14,19 +14,7 @@ MiB=$((1 << 20))
 
 img=$tmp/disk.img
 head -c 128M /dev/urandom > "$img"
-mkdir "$tmp/mnt"
-src=$tmp/mnt/disk
-nbdfuse -r "$src" --command nbdkit -s --exit-with-parent -r \
-    file "$img" --filter=delay rdelay=40ms 2> "$tmp/nbdfuse.err" &
-fuse_pid=$!
-cleanup_fn "kill $fuse_pid 2>/dev/null; wait $fuse_pid 2>/dev/null"
-cleanup_fn "fusermount3 -u '$tmp/mnt' 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-    [ "$(stat -c %s "$src" 2>/dev/null)" = $((128 * MiB)) ] && break
-    kill -0 "$fuse_pid" 2>/dev/null || { cat "$tmp/nbdfuse.err" >&2; fail "nbdfuse exited"; }
-    sleep 0.1
-done
-[ "$(stat -c %s "$src" 2>/dev/null)" = $((128 * MiB)) ] || fail "nbdfuse did not show the disk"
+nbdkit_source "$img" --filter=delay rdelay=40ms
 
 # Session 1: cut after about 48 MiB reached the target.
 tgt=$tmp/target.img

@@ -24,19 +24,7 @@ for ((i = 0; i < 64; i++)); do
     head -c 12M /dev/urandom; head -c 4M /dev/zero
 done > "$img"
 want=$(digest_of sha256 "$img")
-mkdir "$tmp/mnt"
-src=$tmp/mnt/disk
-nbdfuse -r "$src" --command nbdkit -s --exit-with-parent -r \
-    file "$img" --filter=rate rate=800M 2> "$tmp/nbdfuse.err" &
-fuse_pid=$!
-cleanup_fn "kill $fuse_pid 2>/dev/null; wait $fuse_pid 2>/dev/null"
-cleanup_fn "fusermount3 -u '$tmp/mnt' 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-    [ "$(stat -c %s "$src" 2>/dev/null)" = $((1024 * MiB)) ] && break
-    kill -0 "$fuse_pid" 2>/dev/null || { cat "$tmp/nbdfuse.err" >&2; fail "nbdfuse exited"; }
-    sleep 0.1
-done
-[ "$(stat -c %s "$src" 2>/dev/null)" = $((1024 * MiB)) ] || fail "nbdfuse did not show the disk"
+nbdkit_source "$img" --filter=rate rate=800M
 tgt=$tmp/target.img
 state=$tgt.p2v-state
 
