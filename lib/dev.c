@@ -59,10 +59,22 @@ sync_fd (struct p2v_dev *d)
   return 0;
 }
 
+/* Only when the size differs: a fixed-size file (a disk exported
+ * through FUSE) has no truncate at all.
+ */
+static int
+set_size (int fd, uint64_t size)
+{
+  struct stat st;
+  if (fstat (fd, &st) == 0 && (uint64_t) st.st_size == size)
+    return 0;
+  return ftruncate (fd, (off_t) size);
+}
+
 static int
 file_finish (struct p2v_dev *d)
 {
-  if (ftruncate (d->fd, d->size) == -1) {
+  if (set_size (d->fd, d->size) == -1) {
     p2v_error ("cannot set the size of %s: %s", d->path, strerror (errno));
     return -1;
   }
@@ -274,7 +286,7 @@ p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
    */
   d->is_file = d->ops == &file_ops;
   if (d->is_file) {
-    if (ftruncate (d->fd, need) == -1) {
+    if (set_size (d->fd, need) == -1) {
       p2v_error ("cannot set the size of %s to %llu: %s", path,
                  (unsigned long long) need, strerror (errno));
       goto fail;
@@ -337,11 +349,16 @@ p2v_dev_zero (struct p2v_dev *d, uint64_t off, size_t n)
   return d->reads_zero ? 0 : d->ops->zero (d, off, n);
 }
 
-void
+int
 p2v_dev_start_writeback (struct p2v_dev *d, uint64_t off, size_t n)
 {
-  /* Pipes and character devices say ESPIPE or EINVAL: nothing to do. */
-  (void) sync_file_range (d->fd, (off_t) off, (off_t) n, SYNC_FILE_RANGE_WRITE);
+  /* Pipes and character devices say ESPIPE or EINVAL, some file systems
+   * ENOSYS: nothing to do.  Anything else is the target failing.
+   */
+  if (sync_file_range (d->fd, (off_t) off, (off_t) n, SYNC_FILE_RANGE_WRITE) == -1
+      && errno != ESPIPE && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+    return -1;
+  return 0;
 }
 
 int

@@ -70,9 +70,10 @@ int p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off);
 /* Zeros, skipped when the target already reads back zeros there. */
 int p2v_dev_zero (struct p2v_dev *d, uint64_t off, size_t n);
 /* Start writing n bytes at off back to the disk, without waiting: a
- * later fsync then finds little left to do.  Best effort.
+ * later fsync then finds little left to do.  0, or -1 with errno when
+ * the target reports an error (a target that cannot do it is no error).
  */
-void p2v_dev_start_writeback (struct p2v_dev *d, uint64_t off, size_t n);
+int p2v_dev_start_writeback (struct p2v_dev *d, uint64_t off, size_t n);
 int p2v_dev_finish (struct p2v_dev *d);
 void p2v_dev_close (struct p2v_dev *d);
 

@@ -41,6 +41,8 @@ struct receiver {
   struct p2v_progress *progress;
   uint64_t written;             /* writer thread: bytes on the target */
   uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
+  bool io_failed;               /* a write or sync of the target failed: no checkpoint
+                                 * ever again in this process (see recv.c io_fail) */
   bool taken_over;              /* main thread: a reconnection replaces this session */
   bool cut;                     /* reader: the stream stopped early ... */
   int cut_errno;                /* ... with this errno (0: clean EOF) ... */

@@ -87,7 +87,10 @@ fail (struct receiver *r, int status, const char *fmt, ...)
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
   pthread_mutex_lock (&r->lock);
-  bool first = r->status == P2V_EXIT_OK;
+  /* A failing target outranks a dropped link: it is what the admin must
+   * fix first, and a reconnection would only write to it again.
+   */
+  bool first = r->status == P2V_EXIT_OK || (status == P2V_EXIT_IO && r->status == P2V_EXIT_NET);
   if (first) {
     r->status = status;
     snprintf (r->reason, sizeof r->reason, "%s", msg);
@@ -152,6 +155,34 @@ worker_thread (void *arg)
   return NULL;
 }
 
+/* A write or sync of the target failed.  Whatever was written since
+ * the last checkpoint may be lost, and nothing can tell any more: Linux
+ * reports a writeback error to fdatasync once, so the next one succeeds
+ * although the data never reached the disk.  Hence no checkpoint again
+ * in this process, and the state keeps the last offset that was
+ * durable, which the message names for the rerun.
+ */
+static void
+io_fail (struct receiver *r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
+static void
+io_fail (struct receiver *r, const char *fmt, ...)
+{
+  char msg[400], d[P2V_HUMAN_LEN];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  r->io_failed = true;
+  if (r->state_path && !r->delta)
+    fail (r, P2V_EXIT_IO, "%s; %s is durable only up to offset %llu (%s), where a rerun "
+          "resumes", msg, r->o->target, (unsigned long long) r->state.durable,
+          p2v_human_size (r->state.durable, d));
+  else
+    fail (r, P2V_EXIT_IO, "%s", msg);
+}
+
 /* Make what was written so far durable, then say so in the resume
  * state: the order matters, the state must never claim more than the
  * disk holds.
@@ -159,10 +190,10 @@ worker_thread (void *arg)
 static int
 checkpoint (struct receiver *r)
 {
-  if (!r->state_path || r->delta || r->written == r->checkpoint)
+  if (!r->state_path || r->delta || r->io_failed || r->written == r->checkpoint)
     return 0;
   if (fdatasync (r->dst.fd) == -1 && errno != EINVAL) {
-    fail (r, P2V_EXIT_IO, "cannot flush %s to stable storage: %s", r->dst.path, strerror (errno));
+    io_fail (r, "cannot flush %s to stable storage: %s", r->dst.path, strerror (errno));
     return -1;
   }
   r->state.durable = r->written;
@@ -221,16 +252,19 @@ writer_thread (void *arg)
       : p2v_dev_pwrite (&r->dst, slot->raw, h->raw_len, h->offset);
     p2v_ring_release (r->ring, slot);
     if (rc == -1) {
-      fail (r, P2V_EXIT_IO, "cannot write %s at offset %llu",
-            r->dst.path, (unsigned long long) h->offset);
+      io_fail (r, "cannot write %s at offset %llu",
+               r->dst.path, (unsigned long long) h->offset);
       break;
     }
     /* The page cache would otherwise hold everything since the last
      * checkpoint, and its fdatasync stall this thread (and, through the
      * ring, the link) for a tenth of a second or more each time.
      */
-    if (h->codec != CODEC_SAME)
-      p2v_dev_start_writeback (&r->dst, h->offset, h->raw_len);
+    if (h->codec != CODEC_SAME && p2v_dev_start_writeback (&r->dst, h->offset, h->raw_len) == -1) {
+      io_fail (r, "cannot write %s back at offset %llu: %s",
+               r->dst.path, (unsigned long long) h->offset, strerror (errno));
+      break;
+    }
     r->written = h->offset + h->raw_len;
     p2v_progress_update (r->progress, r->written);
     if (r->delta) {
@@ -644,6 +678,9 @@ accept_source (struct receiver *r)
   }
   else if ((status = resume_point (r)) != 0)
     return status;
+  if (r->io_failed)
+    return p2v_recv_refuse (r, P2V_EXIT_IO, "writing or syncing the target failed earlier in "
+                            "this p2vrecv; fix the target and rerun both commands to resume");
   int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, &r->dst, why, sizeof why);
   if (rc == -2)
     return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
@@ -907,7 +944,7 @@ transfer (struct receiver *r)
   if (rc == 0 && r->status == 0) {
     p2v_progress_finish (r->progress, r->written);
     if (p2v_dev_finish (&r->dst) == -1)
-      fail (r, P2V_EXIT_IO, "cannot make %s durable", o->target);
+      io_fail (r, "cannot make %s durable", o->target);
   }
   if (r->status) {
     send_result (r, mine, dlen);
