@@ -29,47 +29,19 @@ string_array (FILE *f, char **v, size_t n)
   fputc (']', f);
 }
 
-/* Open path.tmp; the caller writes, then commit() renames it. */
-static FILE *
-open_tmp (const char *path, char **tmp)
-{
-  *tmp = xasprintf ("%s.tmp", path);
-  FILE *f = fopen (*tmp, "we");
-  if (!f) {
-    p2v_error ("cannot write %s: %s", path, strerror (errno));
-    free (*tmp);
-  }
-  return f;
-}
+struct manifest {
+  const struct p2v_source_desc *d;
+  const char *target, *digest_name, *digest_hex;
+  int digest_id;
+  uint32_t chunk_size;
+};
 
 static int
-commit (FILE *f, const char *path, char *tmp)
+manifest_fill (FILE *f, const void *arg)
 {
-  int bad = ferror (f);
-  if (fflush (f) != 0 || fsync (fileno (f)) != 0)
-    bad = 1;
-  int saved = errno;
-  if (fclose (f) != 0)
-    bad = 1;
-  if (!bad && rename (tmp, path) == 0) {
-    free (tmp);
-    return 0;
-  }
-  p2v_error ("cannot write %s: %s", path, strerror (bad ? saved : errno));
-  unlink (tmp);
-  free (tmp);
-  return -1;
-}
-
-int
-p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
-                    const char *target, const char *digest_name,
-                    const char *digest_hex)
-{
-  char *tmp;
-  FILE *f = open_tmp (path, &tmp);
-  if (!f)
-    return -1;
+  const struct manifest *m = arg;
+  const struct p2v_source_desc *d = m->d;
+  const char *target = m->target, *digest_name = m->digest_name, *digest_hex = m->digest_hex;
   fputs ("{\n  \"format\": \"p2vstream-manifest\",\n  \"version\": 1,\n", f);
   fputs ("  \"source\": {\n    \"path\": ", f);
   p2v_json_string (f, d->path);
@@ -102,20 +74,45 @@ p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
   fputs (", \"value\": ", f);
   p2v_json_string (f, digest_hex);
   fputs (" }\n}\n", f);
-  return commit (f, path, tmp);
+  return 0;
+}
+
+static int
+replace (const char *path, int (*fill) (FILE *, const void *), const struct manifest *m)
+{
+  if (p2v_replace_file (path, 0644, fill, m) == -1) {
+    p2v_error ("cannot write %s: %s", path, strerror (errno));
+    return -1;
+  }
+  return 0;
+}
+
+int
+p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
+                    const char *target, const char *digest_name,
+                    const char *digest_hex)
+{
+  struct manifest m = { .d = d, .target = target, .digest_name = digest_name,
+                        .digest_hex = digest_hex };
+  return replace (path, manifest_fill, &m);
+}
+
+static int
+digest_fill (FILE *f, const void *arg)
+{
+  const struct manifest *m = arg;
+  if (p2v_digest_is_tree (m->digest_id))
+    fprintf (f, "SHA256-TREE-%u (%s) = %s\n", m->chunk_size, m->target, m->digest_hex);
+  else
+    fprintf (f, "%s  %s\n", m->digest_hex, m->target);
+  return 0;
 }
 
 int
 p2v_digest_file_write (const char *path, int digest_id, uint32_t chunk_size,
                        const char *digest_hex, const char *target)
 {
-  char *tmp;
-  FILE *f = open_tmp (path, &tmp);
-  if (!f)
-    return -1;
-  if (p2v_digest_is_tree (digest_id))
-    fprintf (f, "SHA256-TREE-%u (%s) = %s\n", chunk_size, target, digest_hex);
-  else
-    fprintf (f, "%s  %s\n", digest_hex, target);
-  return commit (f, path, tmp);
+  struct manifest m = { .target = target, .digest_hex = digest_hex, .digest_id = digest_id,
+                        .chunk_size = chunk_size };
+  return replace (path, digest_fill, &m);
 }

@@ -133,35 +133,25 @@ p2v_state_load (const char *path, struct p2v_resume_state *s)
   return -1;
 }
 
-int
-p2v_state_save (const char *path, const struct p2v_resume_state *s)
+static int
+state_fill (FILE *f, const void *arg)
 {
-  char *tmp = xasprintf ("%s.tmp", path);
-  /* It holds the session key: owner-only. */
-  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
-  if (!f) {
-    p2v_error ("cannot write the resume state %s: %s", path, strerror (errno));
-    if (fd >= 0)
-      close (fd);
-    free (tmp);
-    return -1;
-  }
+  const struct p2v_resume_state *s = arg;
   fprintf (f, "version 1\nkey %s\nsize %llu\nchunk_size %u\ndigest %d\n"
            "fingerprint %s\nsource %s\ndurable %llu\n",
            s->key, (unsigned long long) s->size, s->chunk_size, s->digest_id,
            s->fingerprint ? s->fingerprint : "-", s->source ? s->source : "-",
            (unsigned long long) s->durable);
-  int bad = ferror (f) || fflush (f) != 0 || fsync (fileno (f)) != 0;
-  int e = errno;
-  if (fclose (f) != 0)
-    bad = 1;
-  if (bad || rename (tmp, path) == -1) {
-    p2v_error ("cannot write the resume state %s: %s", path, strerror (bad ? e : errno));
-    unlink (tmp);
-    free (tmp);
+  return 0;
+}
+
+int
+p2v_state_save (const char *path, const struct p2v_resume_state *s)
+{
+  /* It holds the session key: owner-only. */
+  if (p2v_replace_file (path, 0600, state_fill, s) == -1) {
+    p2v_error ("cannot write the resume state %s: %s", path, strerror (errno));
     return -1;
   }
-  free (tmp);
   return 0;
 }

@@ -107,44 +107,30 @@ p2v_badmap_print (const struct p2v_badmap *m, FILE *out,
   return ferror (out) ? -1 : 0;
 }
 
+struct badmap_file {
+  const struct p2v_badmap *m;
+  const char *source;
+  uint64_t size;
+};
+
+static int
+badmap_fill (FILE *f, const void *arg)
+{
+  const struct badmap_file *b = arg;
+  return p2v_badmap_print (b->m, f, b->source, b->size);
+}
+
 int
 p2v_badmap_write (const struct p2v_badmap *m, const char *path,
                   const char *source, uint64_t size)
 {
-  char *tmp = xasprintf ("%s.XXXXXX", path);
-  int fd = mkstemp (tmp);
-  FILE *f = NULL;
-  if (fd == -1) {
-    p2v_error ("cannot create the bad-sector map %s: %s", path, strerror (errno));
-    free (tmp);
+  /* A map holds nothing secret. */
+  struct badmap_file b = { m, source, size };
+  if (p2v_replace_file (path, 0644, badmap_fill, &b) == -1) {
+    p2v_error ("cannot write the bad-sector map %s: %s", path, strerror (errno));
     return -1;
   }
-  /* mkstemp makes it owner-only; a map holds nothing secret. */
-  if (fchmod (fd, 0644) == -1 || (f = fdopen (fd, "w")) == NULL)
-    goto fail;
-  fd = -1;
-  if (p2v_badmap_print (m, f, source, size) == -1 || fflush (f) == EOF
-      || fsync (fileno (f)) == -1)
-    goto fail;
-  if (fclose (f) == EOF) {
-    f = NULL;
-    goto fail;
-  }
-  f = NULL;
-  if (rename (tmp, path) == -1)
-    goto fail;
-  free (tmp);
   return 0;
-
- fail:
-  p2v_error ("cannot write the bad-sector map %s: %s", path, strerror (errno));
-  if (f)
-    fclose (f);
-  if (fd >= 0)
-    close (fd);
-  unlink (tmp);
-  free (tmp);
-  return -1;
 }
 
 int

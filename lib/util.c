@@ -1,12 +1,14 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,4 +269,72 @@ p2v_exit_for_disks (const int *status, unsigned n)
   if (same)
     return status[0];
   return P2V_EXIT_DISKS + mask;
+}
+
+int
+p2v_replace_file (const char *path, mode_t mode,
+                  int (*fill) (FILE *f, const void *arg), const void *arg)
+{
+  size_t cap = strlen (path) + 32;
+  char *tmp = xmalloc (cap);
+  int fd = -1, e;
+  /* A random name: a name known in advance could be planted first, in
+   * a directory others can write to, and a reused file keeps its owner.
+   */
+  for (int tries = 0; fd == -1 && tries < 16; tries++) {
+    uint64_t rnd;
+    if (getrandom (&rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+      goto fail;
+    snprintf (tmp, cap, "%s.tmp-%016llx", path, (unsigned long long) rnd);
+    fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd == -1 && errno != EEXIST)
+      goto fail;
+  }
+  if (fd == -1)
+    goto fail;
+  FILE *f = fdopen (fd, "w");
+  if (!f) {
+    e = errno;
+    close (fd);
+    goto unlink_fail;
+  }
+  errno = 0;
+  bool bad = fill (f, arg) == -1 || ferror (f) || fflush (f) != 0 || fsync (fd) != 0;
+  e = errno ? errno : EIO;
+  if (fclose (f) != 0 && !bad) {
+    bad = true;
+    e = errno;
+  }
+  if (!bad && rename (tmp, path) == -1) {
+    bad = true;
+    e = errno;
+  }
+  if (bad)
+    goto unlink_fail;
+  free (tmp);
+  /* The new name is durable only once the directory is. */
+  char *dir = xstrdup (path);
+  char *slash = strrchr (dir, '/');
+  const char *d = !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
+  int dfd = open (d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = 0;
+  if (dfd == -1 || (fsync (dfd) == -1 && errno != EINVAL))
+    rc = -1;
+  e = errno;
+  if (dfd >= 0)
+    close (dfd);
+  free (dir);
+  errno = e;
+  return rc;
+
+ unlink_fail:
+  unlink (tmp);
+  free (tmp);
+  errno = e;
+  return -1;
+ fail:
+  e = errno;
+  free (tmp);
+  errno = e;
+  return -1;
 }

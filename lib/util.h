@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -71,6 +72,17 @@ ssize_t p2v_read_full (int fd, void *buf, size_t n);
 ssize_t p2v_read_full_by (int fd, void *buf, size_t n, double deadline);
 /* Write all N bytes.  Returns 0 or -1 with errno set. */
 int p2v_write_full (int fd, const void *buf, size_t n);
+
+/* Replace PATH atomically with what FILL(f, arg) writes (0, or -1):
+ * into a temporary file beside it whose name nobody can predict,
+ * created O_EXCL|O_NOFOLLOW with MODE (so nothing planted there, a
+ * symlink least of all, is followed or reused), fsynced, renamed over
+ * PATH, then the directory fsynced so that the rename survives a crash
+ * too.  0, or -1 with errno set (nothing printed; the temporary file
+ * is gone).
+ */
+int p2v_replace_file (const char *path, mode_t mode,
+                      int (*fill) (FILE *f, const void *arg), const void *arg);
 
 /* Monotonic seconds. */
 double p2v_now (void);
