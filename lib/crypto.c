@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -77,6 +79,41 @@ p2v_key_normalize (const char *in, char out[P2V_KEY_TEXT_LEN])
   return 0;
 }
 
+/* Who else could read or replace the key, as ssh checks a private
+ * key.  Whoever can read it can write the target (or read the disk);
+ * whoever can replace it chooses the key both ends trust, so a file
+ * writable by everyone, or owned by another user (root excepted: it
+ * could replace it anyway), is refused.  Pipes (--key-file <(...)) have
+ * no such owner.  0, or -1 (printed).
+ */
+static int
+key_file_check (FILE *f, const char *file)
+{
+  struct stat st;
+  if (fstat (fileno (f), &st) == -1) {
+    p2v_error ("cannot stat the key file %s: %s", file, strerror (errno));
+    return -1;
+  }
+  if (!S_ISREG (st.st_mode))
+    return 0;
+  unsigned mode = (unsigned) st.st_mode & 07777;
+  if (st.st_mode & S_IWOTH) {
+    p2v_error ("key file %s is writable by everyone (mode %04o): anyone could replace "
+               "the key; chmod 600 it", file, mode);
+    return -1;
+  }
+  if (st.st_uid != geteuid () && st.st_uid != 0) {
+    p2v_error ("key file %s belongs to another user (uid %u), who could replace the key; "
+               "use a key file of your own", file, (unsigned) st.st_uid);
+    return -1;
+  }
+  if (st.st_mode & (S_IRGRP | S_IROTH))
+    p2v_warning ("key file %s is readable by others (mode %04o); chmod 600 it", file, mode);
+  else if (st.st_mode & S_IWGRP)
+    p2v_warning ("key file %s is writable by its group (mode %04o); chmod 600 it", file, mode);
+  return 0;
+}
+
 int
 p2v_key_resolve (const char *text, const char *file, char out[P2V_KEY_TEXT_LEN])
 {
@@ -86,6 +123,10 @@ p2v_key_resolve (const char *text, const char *file, char out[P2V_KEY_TEXT_LEN])
     FILE *f = fopen (file, "re");
     if (!f) {
       p2v_error ("cannot read the key file %s: %s", file, strerror (errno));
+      return -1;
+    }
+    if (key_file_check (f, file) == -1) {
+      fclose (f);
       return -1;
     }
     if (!fgets (line, sizeof line, f))

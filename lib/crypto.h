@@ -35,7 +35,9 @@ int p2v_key_normalize (const char *in, char out[P2V_KEY_TEXT_LEN]);
 
 /* The key from --key TEXT, else --key-file FILE (its first line), else
  * the environment variable P2V_KEY, normalized.  1 found, 0 none given,
- * -1 given but unusable (printed).
+ * -1 given but unusable (printed).  A key file readable or writable by
+ * others is warned about; one writable by everyone or owned by another
+ * user (not root) is unusable.
  */
 int p2v_key_resolve (const char *text, const char *file, char out[P2V_KEY_TEXT_LEN]);
 
