@@ -2,10 +2,96 @@
 #include <config.h>
 
 #include "test.h"
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
+
+static int
+fill_text (FILE *f, const void *arg)
+{
+  fputs (arg, f);
+  return 0;
+}
+
+static int
+fill_fails (FILE *f, const void *arg)
+{
+  fputs (arg, f);
+  errno = ENOSPC;
+  return -1;
+}
+
+static char *
+slurp (const char *path)
+{
+  static char buf[256];
+  FILE *f = fopen (path, "r");
+  if (!f)
+    return NULL;
+  size_t n = fread (buf, 1, sizeof buf - 1, f);
+  fclose (f);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Entries of dir, . and .. left out. */
+static int
+entries (const char *dir)
+{
+  DIR *d = opendir (dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir (d)) != NULL)
+    n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
+  if (d)
+    closedir (d);
+  return n;
+}
+
+/* p2v_replace_file: a planted symlink at the old predictable temporary
+ * name is neither followed nor replaced; the mode is the one asked; a
+ * failed fill leaves the old file and no temporary file.
+ */
+static void
+replace_file_tests (void)
+{
+  char dir[] = "/tmp/p2v-test-util.XXXXXX";
+  CHECK (mkdtemp (dir) != NULL);
+  char *path = xasprintf ("%s/state", dir), *tmp = xasprintf ("%s/state.tmp", dir);
+  char *victim = xasprintf ("%s/victim", dir);
+  FILE *v = fopen (victim, "w");
+  CHECK (v && fputs ("victim\n", v) >= 0 && fclose (v) == 0);
+  CHECK (symlink (victim, tmp) == 0);
+  CHECK (p2v_replace_file (path, 0600, fill_text, "one\n") == 0);
+  CHECK_STR (slurp (path), "one\n");
+  CHECK_STR (slurp (victim), "victim\n");
+  struct stat st;
+  CHECK (lstat (path, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0777) == 0600);
+  CHECK (lstat (tmp, &st) == 0 && S_ISLNK (st.st_mode));
+  CHECK (entries (dir) == 3);
+  errno = 0;
+  CHECK (p2v_replace_file (path, 0600, fill_fails, "two\n") == -1 && errno == ENOSPC);
+  CHECK_STR (slurp (path), "one\n");
+  CHECK (entries (dir) == 3);
+  CHECK (p2v_replace_file (path, 0600, fill_text, "three\n") == 0);
+  CHECK_STR (slurp (path), "three\n");
+  CHECK (entries (dir) == 3);
+  char *missing = xasprintf ("%s/no/such/dir", dir);
+  CHECK (p2v_replace_file (missing, 0600, fill_text, "x") == -1 && errno == ENOENT);
+  unlink (path);
+  unlink (tmp);
+  unlink (victim);
+  rmdir (dir);
+  free (missing);
+  free (path);
+  free (tmp);
+  free (victim);
+}
 
 int
 main (void)
@@ -55,5 +141,7 @@ main (void)
   p2v_sleep (-1);
   p2v_sleep (0);
   CHECK (p2v_now () - t0 < 0.05);
+
+  replace_file_tests ();
   return TEST_DONE ();
 }
