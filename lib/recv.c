@@ -644,7 +644,8 @@ accept_source (struct receiver *r)
   }
   else if ((status = resume_point (r)) != 0)
     return status;
-  int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, &r->dst, why, sizeof why);
+  int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, r->delta, &r->dst,
+                            why, sizeof why);
   if (rc == -2)
     return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
   if (rc == -1) {
