@@ -62,11 +62,11 @@ struct disk {
  * reads against a deadline (wire.c, handshake.c) that the sessions use
  * too; a bounded set of them keeps the memory bounded.  A stranger
  * costs at most one slot for --greet-timeout s (no complete HELLO) or
- * GREET_REST_SECONDS more (HELLO but no proof of the key), and one
+ * --handshake-timeout s more (HELLO but no proof of the key), and one
  * address holds at most GREET_PER_PEER slots, so a peer must spread
  * over GREET_MAX / GREET_PER_PEER addresses to fill them.
  */
-enum { GREET_MAX = 64, GREET_PER_PEER = 8, GREET_REST_SECONDS = 30 };
+enum { GREET_MAX = 64, GREET_PER_PEER = 8 };
 
 struct server;
 
@@ -417,7 +417,7 @@ greet (struct server *srv, struct greeting *g, int fd, const char *peer, int *fa
   c->ch.record_timeout = 0;
   /* A peer that connects and says nothing, or trickles, must not hold
    * its slot: HELLO gets --greet-timeout s, the rest of the handshake
-   * and SOURCE GREET_REST_SECONDS more.
+   * and SOURCE --handshake-timeout s more.
    */
   if (wait_hello (fd, p2v_now () + o->greet_timeout) == -1) {
     if (errno == ETIMEDOUT)
@@ -428,11 +428,11 @@ greet (struct server *srv, struct greeting *g, int fd, const char *peer, int *fa
     drop_greeting (srv, g, c);
     return NULL;
   }
-  c->ch.deadline = p2v_now () + GREET_REST_SECONDS;
+  c->ch.deadline = p2v_now () + o->handshake_timeout;
   int rc = p2v_handshake_receiver (&c->ch, true, srv->keys, c->peer);
   if (rc == -1 && errno == ETIMEDOUT)
-    p2v_warning ("dropping connection from %s: handshake not complete within %u s",
-                 c->peer, (unsigned) GREET_REST_SECONDS);
+    p2v_warning ("dropping connection from %s: handshake not complete within %u s "
+                 "(p2vrecv --handshake-timeout)", c->peer, o->handshake_timeout);
   else if (rc == -1)
     p2v_warning ("ignoring connection from %s: not a p2vsend stream", c->peer);
   /* Whatever a peer does before it proved the key (another version,
@@ -671,7 +671,7 @@ serve (struct server *srv, const char *key, bool key_shown)
       if (d->deadline == 0)
         continue;
       if (now >= d->deadline && (!queued || now >= d->deadline + srv->o[0].greet_timeout
-                                                  + GREET_REST_SECONDS)) {
+                                                  + srv->o[0].handshake_timeout)) {
         if (d->drops)
           p2v_error ("the sender did not come back within %u s; %s is incomplete: rerun "
                      "both commands to resume", srv->o[i].timeout, srv->o[i].target);

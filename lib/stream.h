@@ -40,6 +40,7 @@ struct p2v_recv_opts {
   unsigned retry;               /* reconnections to wait for after a drop */
   unsigned timeout;             /* seconds of silence before giving up */
   unsigned greet_timeout;       /* seconds a new connection has to send HELLO */
+  unsigned handshake_timeout;   /* seconds more for the rest of the handshake and SOURCE */
   bool allow_no_encrypt;        /* accept a p2vsend --no-encrypt over the network */
   const char *state_dir;        /* resume state of block device targets */
   bool force;                   /* write a target that is in use */

@@ -41,6 +41,8 @@ usage (FILE *f)
 "      --timeout=SECS           give up on a silent sender (default 300)\n"
 "      --greet-timeout=SECS     drop a new connection that has not sent its\n"
 "                               greeting (p2vsend's HELLO) by then (default 5)\n"
+"      --handshake-timeout=SECS then drop it if it has not proved the key and\n"
+"                               described its disk SECS later (default 30)\n"
 "      --allow-no-encrypt       accept a p2vsend --no-encrypt over the network\n"
 "      --state-dir=DIR          resume state for block devices\n"
 "                               (default /var/lib/p2vstream)\n"
@@ -58,7 +60,7 @@ main (int argc, char **argv)
 {
   enum { OPT_STDIN = 256, OPT_DIGEST_FILE, OPT_MANIFEST, OPT_PROGRESS, OPT_KEY_FILE,
          OPT_RETRY, OPT_TIMEOUT, OPT_STATE_DIR, OPT_FORCE, OPT_TARGET_IS_ZERO,
-         OPT_GREET_TIMEOUT, OPT_ALLOW_NO_ENCRYPT };
+         OPT_GREET_TIMEOUT, OPT_HANDSHAKE_TIMEOUT, OPT_ALLOW_NO_ENCRYPT };
   static const struct option long_opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "stdin", no_argument, NULL, OPT_STDIN },
@@ -70,6 +72,7 @@ main (int argc, char **argv)
     { "retry", required_argument, NULL, OPT_RETRY },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "greet-timeout", required_argument, NULL, OPT_GREET_TIMEOUT },
+    { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
     { "allow-no-encrypt", no_argument, NULL, OPT_ALLOW_NO_ENCRYPT },
     { "state-dir", required_argument, NULL, OPT_STATE_DIR },
     { "force", no_argument, NULL, OPT_FORCE },
@@ -81,7 +84,7 @@ main (int argc, char **argv)
   };
   struct p2v_recv_opts o = {
     .threads = p2v_default_threads (), .progress_mode = P2V_PROGRESS_AUTO,
-    .retry = 5, .timeout = 300, .greet_timeout = 5, .state_dir = "/var/lib/p2vstream",
+    .retry = 5, .timeout = 300, .greet_timeout = 5, .handshake_timeout = 30, .state_dir = "/var/lib/p2vstream",
   };
   char *host = NULL, *port = NULL;
   const char *digest_files[P2V_DISKS_MAX], *manifests[P2V_DISKS_MAX];
@@ -133,6 +136,10 @@ main (int argc, char **argv)
       break;
     case OPT_GREET_TIMEOUT:
       if (p2v_opt_uint ("--greet-timeout", optarg, 1, 3600, &o.greet_timeout) == -1)
+        return P2V_EXIT_USAGE;
+      break;
+    case OPT_HANDSHAKE_TIMEOUT:
+      if (p2v_opt_uint ("--handshake-timeout", optarg, 1, 3600, &o.handshake_timeout) == -1)
         return P2V_EXIT_USAGE;
       break;
     case OPT_ALLOW_NO_ENCRYPT: o.allow_no_encrypt = true; break;
