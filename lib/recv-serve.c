@@ -337,7 +337,9 @@ route (struct server *srv, struct receiver *c)
 }
 
 /* Wait until the peer sent a whole preamble and HELLO (peeked, for
- * the handshake to read), or the deadline.  0, or -1 with errno.
+ * the handshake to read), or the deadline: 0, or -1 with errno.  1 for a
+ * peer that sent something else (no p2vstream magic) or hung up after
+ * part of it: the handshake reads what is there and names it.
  */
 static int
 wait_hello (int fd, double deadline)
@@ -352,8 +354,13 @@ wait_hello (int fd, double deadline)
   int rc = -1;
   for (;;) {
     ssize_t got = recv (fd, buf, NEED, MSG_PEEK | MSG_DONTWAIT);
+    size_t m = strlen (P2V_MAGIC);
     if (got >= NEED) {
       rc = 0;
+      break;
+    }
+    if (got > 0 && memcmp (buf, P2V_MAGIC, (size_t) got < m ? (size_t) got : m) != 0) {
+      rc = 1;
       break;
     }
     if (got == 0) {
@@ -371,13 +378,10 @@ wait_hello (int fd, double deadline)
     int pr = poll (&p, 1, (int) (left * 1000) + 1);
     if (pr == -1 && errno != EINTR)
       break;
-    /* Hung up with part of a HELLO: it will never be whole. */
-    if (pr == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) && !(p.revents & POLLIN)) {
-      errno = 0;
-      break;
-    }
-    if (pr == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
-        && recv (fd, buf, NEED, MSG_PEEK | MSG_DONTWAIT) < NEED) {
+    /* Hung up: what it sent is all there will be. */
+    if (pr == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+      got = recv (fd, buf, NEED, MSG_PEEK | MSG_DONTWAIT);
+      rc = got > 0 ? 1 : -1;
       errno = 0;
       break;
     }
@@ -419,7 +423,9 @@ greet (struct server *srv, struct greeting *g, int fd, const char *peer, int *fa
    * its slot: HELLO gets --greet-timeout s, the rest of the handshake
    * and SOURCE --handshake-timeout s more.
    */
-  if (wait_hello (fd, p2v_now () + o->greet_timeout) == -1) {
+  double greet_deadline = p2v_now () + o->greet_timeout;
+  int hello = wait_hello (fd, greet_deadline);
+  if (hello == -1) {
     if (errno == ETIMEDOUT)
       p2v_warning ("dropping connection from %s: no p2vsend greeting within %u s "
                    "(p2vrecv --greet-timeout)", c->peer, o->greet_timeout);
@@ -428,9 +434,13 @@ greet (struct server *srv, struct greeting *g, int fd, const char *peer, int *fa
     drop_greeting (srv, g, c);
     return NULL;
   }
-  c->ch.deadline = p2v_now () + o->handshake_timeout;
+  /* Not a HELLO: it is not a sender, and gets no more time. */
+  c->ch.deadline = hello == 0 ? p2v_now () + o->handshake_timeout : greet_deadline;
   int rc = p2v_handshake_receiver (&c->ch, true, srv->keys, c->peer);
-  if (rc == -1 && errno == ETIMEDOUT)
+  if (rc == -1 && errno == ETIMEDOUT && hello == 1)
+    p2v_warning ("dropping connection from %s: no p2vsend greeting within %u s "
+                 "(p2vrecv --greet-timeout)", c->peer, o->greet_timeout);
+  else if (rc == -1 && errno == ETIMEDOUT)
     p2v_warning ("dropping connection from %s: handshake not complete within %u s "
                  "(p2vrecv --handshake-timeout)", c->peer, o->handshake_timeout);
   else if (rc == -1)
