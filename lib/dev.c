@@ -208,8 +208,8 @@ p2v_source_in_use (struct p2v_dev *src, bool force)
 }
 
 int
-p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
-                 char *why, size_t why_len)
+p2v_target_open (const char *path, uint64_t need, bool force, bool may_shorten,
+                 struct p2v_dev *d, char *why, size_t why_len)
 {
   char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
   struct stat st;
@@ -260,6 +260,12 @@ p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
     d->ops = &blockdev_ops;
   }
   else if (S_ISREG (st.st_mode)) {
+    if ((uint64_t) st.st_size > need && !force && !may_shorten) {
+      snprintf (why, why_len, "target %s is %s, longer than the source (%s); nothing "
+                "written (--force to truncate it)", path,
+                p2v_human_size ((uint64_t) st.st_size, a), p2v_human_size (need, b));
+      goto refused;
+    }
     d->fd = open (path, O_RDWR | O_CLOEXEC);
     if (d->fd == -1) {
       p2v_error ("cannot open %s: %s", path, strerror (errno));

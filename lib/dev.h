@@ -53,10 +53,13 @@ int p2v_source_in_use (struct p2v_dev *src, bool force);
  * -1 for an I/O error (printed); or -2 when the target is unsuitable —
  * too small, mounted or in use — with the reason in why, which the
  * receiver both prints and sends to the sender.  Nothing is written
- * before the checks pass.  force skips the in-use check.
+ * before the checks pass.  force skips the in-use check.  An existing
+ * file longer than need is refused (cutting it would destroy what lies
+ * past the end: most likely the admin named the wrong image) unless
+ * force or may_shorten (a delta resyncs a file known to hold a copy).
  */
-int p2v_target_open (const char *path, uint64_t need, bool force, struct p2v_dev *d,
-                     char *why, size_t why_len);
+int p2v_target_open (const char *path, uint64_t need, bool force, bool may_shorten,
+                     struct p2v_dev *d, char *why, size_t why_len);
 
 /* Each of n paths names a different disk: the same device node under
  * two names (/dev/sdb and /dev/disk/by-id/...) or the same file through

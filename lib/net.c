@@ -71,7 +71,10 @@ listen_on (struct addrinfo *ai)
   setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (ai->ai_family == AF_INET6)
     setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-  if (bind (fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen (fd, 4) == -1) {
+  /* Room for the sender's disks and reconnections while strangers come
+   * and go: the kernel caps it at net.core.somaxconn.
+   */
+  if (bind (fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen (fd, SOMAXCONN) == -1) {
     int e = errno;
     close (fd);
     errno = e;

@@ -247,6 +247,180 @@ add_path (char ***v, size_t *n, const char *p)
   (*v)[(*n)++] = xstrdup (p);
 }
 
+/* The sysfs directory of a block device; partitions live below their
+ * disk's, so "is this on that disk" is a prefix test.  NULL if none.
+ */
+static char *
+sysfs_dir_of (dev_t rdev)
+{
+  char link[64];
+  snprintf (link, sizeof link, "/sys/dev/block/%u:%u", major (rdev), minor (rdev));
+  return realpath (link, NULL);
+}
+
+static bool
+below (const char *dir, const char *disk)
+{
+  size_t n = strlen (disk);
+  return dir && strncmp (dir, disk, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+/* Append "sep text" to a growing list in buf. */
+static void
+append (char *buf, size_t n, const char *sep, const char *text)
+{
+  size_t len = strlen (buf);
+  snprintf (buf + len, n - len, "%s%s", len ? sep : "", text);
+}
+
+/* The entries of a sysfs holders directory, appended to buf. */
+static void
+add_holders (const char *dir, char *buf, size_t n)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)) != NULL)
+    if (e->d_name[0] != '.')
+      append (buf, n, ", ", e->d_name);
+  if (d)
+    closedir (d);
+}
+
+/* What holds the disk, or one of its partitions: mounted file systems
+ * (the running root among them), swap, and holders (LVM, md, dm-crypt),
+ * as a line "  state: ...".  A disk nothing holds: "  state: not in use".
+ */
+static void
+print_state (const char *path, FILE *out)
+{
+  struct stat st;
+  char *disk = stat (path, &st) == 0 && S_ISBLK (st.st_mode) ? sysfs_dir_of (st.st_rdev) : NULL;
+  if (!disk) {
+    fprintf (out, "  state: unknown (not in sysfs)\n");
+    return;
+  }
+  char mounts[1024] = "", holders[512] = "", state[2048] = "";
+  bool root = false, root_rw = false;
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  char line[4096];
+  while (f && fgets (line, sizeof line, f)) {
+    /* id parent MAJ:MIN root mountpoint options ... */
+    char *field[6], *save = NULL, *tok = strtok_r (line, " ", &save);
+    int n = 0;
+    for (; tok && n < 6; tok = strtok_r (NULL, " ", &save))
+      field[n++] = tok;
+    char *colon = n == 6 ? strchr (field[2], ':') : NULL;
+    uint64_t maj, min;
+    if (!colon)
+      continue;
+    *colon = '\0';
+    if (p2v_parse_u64 (field[2], &maj) == -1 || p2v_parse_u64 (colon + 1, &min) == -1
+        || maj > 0xfff || min > 0xfffff)
+      continue;
+    char *dir = sysfs_dir_of (makedev ((unsigned) maj, (unsigned) min));
+    bool ours = below (dir, disk);
+    free (dir);
+    if (!ours)
+      continue;
+    bool rw = strncmp (field[5], "rw", 2) == 0 && (!field[5][2] || field[5][2] == ',');
+    /* mountinfo escapes blanks and backslashes in paths as \ooo. */
+    char m[300];
+    snprintf (m, sizeof m, "%.256s%s", field[4], rw ? "" : " (read-only)");
+    if (strstr (mounts, m) == NULL)
+      append (mounts, sizeof mounts, ", ", m);
+    if (strcmp (field[4], "/") == 0) {
+      root = true;
+      root_rw = root_rw || rw;
+    }
+  }
+  if (f)
+    fclose (f);
+  /* Holders of the disk and of each partition (a partition is a
+   * directory below the disk's with a "partition" file).
+   */
+  const char *name = strrchr (disk, '/') + 1;
+  char *h = xasprintf ("%s/holders", disk);
+  add_holders (h, holders, sizeof holders);
+  free (h);
+  DIR *dd = opendir (disk);
+  struct dirent *e;
+  while (dd && (e = readdir (dd)) != NULL) {
+    if (strncmp (e->d_name, name, strlen (name)) != 0)
+      continue;
+    char *part = xasprintf ("%s/%s/partition", disk, e->d_name);
+    if (access (part, F_OK) == 0) {
+      h = xasprintf ("%s/%s/holders", disk, e->d_name);
+      add_holders (h, holders, sizeof holders);
+      free (h);
+    }
+    free (part);
+  }
+  if (dd)
+    closedir (dd);
+  /* Swap on the disk or a partition: /proc/swaps names the device. */
+  bool swap = false;
+  f = fopen ("/proc/swaps", "re");
+  while (f && fgets (line, sizeof line, f)) {
+    char *sp = strchr (line, ' ');
+    struct stat ss;
+    if (!sp || line[0] != '/')
+      continue;
+    *sp = '\0';
+    if (stat (line, &ss) == 0 && S_ISBLK (ss.st_mode)) {
+      char *dir = sysfs_dir_of (ss.st_rdev);
+      swap = swap || below (dir, disk);
+      free (dir);
+    }
+  }
+  if (f)
+    fclose (f);
+  free (disk);
+
+  if (root)
+    append (state, sizeof state, "; ", root_rw
+            ? "running root (holds / mounted read-write: copy it from a LiveCD, or --force)"
+            : "running root (holds /, read-only)");
+  if (mounts[0]) {
+    char t[1100];
+    snprintf (t, sizeof t, "mounted on %s", mounts);
+    append (state, sizeof state, "; ", t);
+  }
+  if (swap)
+    append (state, sizeof state, "; ", "swap in use");
+  if (holders[0]) {
+    char t[600];
+    snprintf (t, sizeof t, "in use by %s (LVM, md or dm-crypt)", holders);
+    append (state, sizeof state, "; ", t);
+  }
+  fprintf (out, "  state: %s\n", state[0] ? state : "not in use");
+}
+
+/* A disk whose device cannot be opened (a sandbox, a busy driver):
+ * still one, with what sysfs says of its size.
+ */
+static void
+describe_unreadable (const char *path, int err, FILE *out)
+{
+  struct stat st;
+  char h[P2V_HUMAN_LEN];
+  char *dir = stat (path, &st) == 0 ? sysfs_dir_of (st.st_rdev) : NULL;
+  char *sz = dir ? xasprintf ("%s/size", dir) : NULL;
+  uint64_t sectors = 0;
+  FILE *f = sz ? fopen (sz, "re") : NULL;
+  char line[64];
+  if (f && fgets (line, sizeof line, f)) {
+    line[strcspn (line, "\n")] = '\0';
+    if (p2v_parse_u64 (line, &sectors) == -1 || sectors > UINT64_MAX / 512)
+      sectors = 0;
+  }
+  if (f)
+    fclose (f);
+  free (sz);
+  free (dir);
+  fprintf (out, "%s: %s (%" PRIu64 " bytes), cannot be opened to read its partition table: "
+           "%s\n", path, p2v_human_size (sectors * 512, h), sectors * 512, strerror (err));
+}
+
 int
 p2v_list_disks (FILE *out)
 {
@@ -262,21 +436,42 @@ p2v_list_disks (FILE *out)
   /* Forget the probed devices: describe() gets each one afresh. */
   ped_device_free_all ();
 
-  /* libparted never lists loop devices; an attached one (an image an
-   * admin set up, or the LiveCD's own squashfs) is still a disk here.
+  /* libparted lists only the disks it can open, so the running root's
+   * disk may be missing (a sandbox refuses to open it), and it never
+   * lists loop devices; an attached one (an image an admin set up, or
+   * the LiveCD's own squashfs) is still a disk here.  sysfs has every
+   * disk: add the ones libparted did not name (by device number, as
+   * /dev/mapper/X is /dev/dm-N).
    */
   DIR *dir = opendir ("/sys/block");
   struct dirent *e;
   while (dir && (e = readdir (dir)) != NULL) {
-    if (strncmp (e->d_name, "loop", 4) != 0)
+    if (e->d_name[0] == '.' || strncmp (e->d_name, "ram", 3) == 0)
       continue;
-    char *bf = xasprintf ("/sys/block/%s/loop/backing_file", e->d_name);
-    if (access (bf, F_OK) == 0) {
-      char *dev = xasprintf ("/dev/%s", e->d_name);
+    char *attr = xasprintf ("/sys/block/%s/%s", e->d_name,
+                            strncmp (e->d_name, "loop", 4) == 0 ? "loop/backing_file" : "size");
+    FILE *f = fopen (attr, "re");
+    char line[64] = "";
+    bool keep = f && fgets (line, sizeof line, f) && strcmp (line, "0\n") != 0;
+    if (f)
+      fclose (f);
+    free (attr);
+    char *dev = xasprintf ("/dev/%s", e->d_name);
+    for (char *c = dev; *c; c++)
+      if (*c == '!')
+        *c = '/';
+    struct stat st;
+    bool known = false;
+    if (keep && stat (dev, &st) == 0 && S_ISBLK (st.st_mode))
+      for (size_t i = 0; i < n && !known; i++) {
+        struct stat ps;
+        known = stat (paths[i], &ps) == 0 && ps.st_rdev == st.st_rdev;
+      }
+    else
+      keep = false;
+    if (keep && !known)
       add_path (&paths, &n, dev);
-      free (dev);
-    }
-    free (bf);
+    free (dev);
   }
   if (dir)
     closedir (dir);
@@ -285,8 +480,15 @@ p2v_list_disks (FILE *out)
   for (size_t i = 0; i < n; i++) {
     if (listed)
       fputc ('\n', out);
-    if (describe (paths[i], out) == 0)
-      listed++;
+    int fd = open (paths[i], O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+      describe_unreadable (paths[i], errno, out);
+    else {
+      close (fd);
+      describe (paths[i], out);
+    }
+    print_state (paths[i], out);
+    listed++;
     free (paths[i]);
   }
   free (paths);

@@ -28,11 +28,13 @@
  */
 int p2v_print_partition_table (const char *path, FILE *out);
 
-/* What `p2vsend --list` prints: every disk libparted finds, plus loop
- * devices that are attached to something (libparted skips all loops),
- * each described as above, separated by blank lines.  Unused loops,
- * ram and empty devices are left out, as parted -l does.  Returns the
- * number of disks described (0: "no disks found" is printed), or -1.
+/* What `p2vsend --list` prints: every disk libparted finds or sysfs
+ * has (one libparted cannot open, loop devices attached to something),
+ * each described as above, or by its size when it cannot be opened,
+ * then a line "  state: ..." (mounted on, running root, swap, in use by
+ * holders; "not in use"), separated by blank lines.  Unused loops, ram
+ * and empty devices are left out, as parted -l does.  Returns the
+ * number of disks listed (0: "no disks found" is printed), or -1.
  */
 int p2v_list_disks (FILE *out);
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "handshake.h"
 #include "net.h"
 #include "progress.h"
@@ -54,6 +55,32 @@ struct disk {
   char source[300];
 };
 
+/* Greetings (handshake and SOURCE) run on threads of their own, so a
+ * peer that connects and stalls delays nobody: the sender and a
+ * resuming sender get in beside any number of them.  Threads rather
+ * than one poll loop because the handshake and SOURCE are blocking
+ * reads against a deadline (wire.c, handshake.c) that the sessions use
+ * too; a bounded set of them keeps the memory bounded.  A stranger
+ * costs at most one slot for --greet-timeout s (no complete HELLO) or
+ * --handshake-timeout s more (HELLO but no proof of the key), and one
+ * address holds at most GREET_PER_PEER slots, so a peer must spread
+ * over GREET_MAX / GREET_PER_PEER addresses to fill them.
+ */
+enum { GREET_MAX = 64, GREET_PER_PEER = 8 };
+
+struct server;
+
+struct greeting {
+  struct server *srv;
+  bool used;                    /* main thread: a thread runs or awaits its join */
+  pthread_t thread;
+  int fd;                       /* under srv->glock: -1 once the thread closed it */
+  char peer[300];
+  char addr[300];               /* peer without the port: what the cap counts */
+  struct receiver *c;           /* the thread's result: authenticated with SOURCE, or NULL */
+  int fatal;                    /* the thread's local failure, or 0 */
+};
+
 struct server {
   const struct p2v_recv_opts *o;        /* o[0]: the shared options */
   unsigned n;
@@ -61,10 +88,18 @@ struct server {
   int wake[2];                          /* a session thread ended: its index */
   bool mismatch;                        /* ended: the sender has another disk count */
   double first_contact;                 /* when a disk of this session first connected */
+  const struct p2v_keys *keys;
+  pthread_mutex_t glock;                /* greeting fds against shutdown by the main thread */
+  unsigned ngreet;                      /* main thread: slots in use */
+  struct greeting g[GREET_MAX];
+  double refusal_logged;                /* the last refusal of a greeting slot, logged */
+  unsigned refusals_unlogged;           /* refused since then */
 };
 
-/* What a new connection gets for the handshake and SOURCE. */
-enum { GREET_SECONDS = 30 };
+/* Wake pipe bytes: a disk index (its session ended), or this bit and a
+ * greeting slot (its greeting ended).
+ */
+enum { WAKE_GREETING = 0x80 };
 
 struct session_job {
   struct server *srv;
@@ -239,10 +274,15 @@ static void
 route (struct server *srv, struct receiver *c)
 {
   char why[512];
-  if (c->sh.ndisks != srv->n) {
-    snprintf (why, sizeof why, "the sender has %u disk%s, this p2vrecv %u target%s; "
-              "give p2vrecv one target per disk, in the sender's order; nothing written",
-              c->sh.ndisks, c->sh.ndisks == 1 ? "" : "s", srv->n, srv->n == 1 ? "" : "s");
+  bool plain = !p2v_aead_encrypts (c->ch.rx) && !srv->o[0].allow_no_encrypt;
+  if (plain || c->sh.ndisks != srv->n) {
+    if (plain)
+      snprintf (why, sizeof why, "%s sends unencrypted (p2vsend --no-encrypt), and this "
+                "p2vrecv accepts that only with --allow-no-encrypt; nothing written", c->peer);
+    else
+      snprintf (why, sizeof why, "the sender has %u disk%s, this p2vrecv %u target%s; "
+                "give p2vrecv one target per disk, in the sender's order; nothing written",
+                c->sh.ndisks, c->sh.ndisks == 1 ? "" : "s", srv->n, srv->n == 1 ? "" : "s");
     refuse_conn (c, P2V_EXIT_REFUSED, why);
     /* Before any disk started, the admin ran mismatched commands: stop
      * rather than wait forever.  Later it is a stray sender.
@@ -296,24 +336,114 @@ route (struct server *srv, struct receiver *c)
   }
 }
 
-/* Handshake and SOURCE of a new connection, in the main thread: nothing
- * is opened for it before it proved the key.  NULL when dropped.
+/* Wait until the peer sent a whole preamble and HELLO (peeked, for
+ * the handshake to read), or the deadline: 0, or -1 with errno.  1 for a
+ * peer that sent something else (no p2vstream magic) or hung up after
+ * part of it: the handshake reads what is there and names it.
+ */
+static int
+wait_hello (int fd, double deadline)
+{
+  enum { NEED = P2V_PREAMBLE_LEN + P2V_RECORD_HDR_LEN + P2V_HELLO_LEN };
+  uint8_t buf[NEED];
+  /* Readable only with all of it there, so a trickle of single bytes
+   * wakes us once, not once a byte.
+   */
+  int lowat = NEED, one = 1;
+  setsockopt (fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+  int rc = -1;
+  for (;;) {
+    ssize_t got = recv (fd, buf, NEED, MSG_PEEK | MSG_DONTWAIT);
+    size_t m = strlen (P2V_MAGIC);
+    if (got >= NEED) {
+      rc = 0;
+      break;
+    }
+    if (got > 0 && memcmp (buf, P2V_MAGIC, (size_t) got < m ? (size_t) got : m) != 0) {
+      rc = 1;
+      break;
+    }
+    if (got == 0) {
+      errno = 0;
+      break;
+    }
+    if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      break;
+    double left = deadline - p2v_now ();
+    if (left <= 0) {
+      errno = ETIMEDOUT;
+      break;
+    }
+    struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+    int pr = poll (&p, 1, (int) (left * 1000) + 1);
+    if (pr == -1 && errno != EINTR)
+      break;
+    /* Hung up: what it sent is all there will be. */
+    if (pr == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+      got = recv (fd, buf, NEED, MSG_PEEK | MSG_DONTWAIT);
+      rc = got > 0 ? 1 : -1;
+      errno = 0;
+      break;
+    }
+  }
+  setsockopt (fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+  return rc;
+}
+
+/* Close a connection that did not make it through its greeting; with
+ * g, first hide its descriptor from the main thread's shutdown.
+ */
+static void
+drop_greeting (struct server *srv, struct greeting *g, struct receiver *c)
+{
+  if (g) {
+    pthread_mutex_lock (&srv->glock);
+    g->fd = -1;
+    pthread_mutex_unlock (&srv->glock);
+  }
+  drop_conn (c);
+  free (c);
+}
+
+/* Handshake and SOURCE of a new connection: nothing is opened for it
+ * before it proved the key.  NULL when dropped; a local failure lands in
+ * *fatal.  g: the greeting slot this runs in (NULL: the main thread).
  */
 static struct receiver *
-greet (struct server *srv, int fd, const char *peer, const struct p2v_keys *keys, int *fatal)
+greet (struct server *srv, struct greeting *g, int fd, const char *peer, int *fatal)
 {
+  const struct p2v_recv_opts *o = &srv->o[0];
   struct receiver *c = xcalloc (1, sizeof *c);
-  c->o = &srv->o[0];
+  c->o = o;
   c->is_socket = true;
   snprintf (c->peer, sizeof c->peer, "%s", peer);
   c->ch.fd = fd;
-  /* A peer that connects and says nothing, or trickles, must not hold
-   * the port: the handshake and SOURCE get 30 s.
-   */
-  c->ch.deadline = p2v_now () + GREET_SECONDS;
   c->ch.record_timeout = 0;
-  int rc = p2v_handshake_receiver (&c->ch, true, keys, c->peer);
-  if (rc == -1)
+  /* A peer that connects and says nothing, or trickles, must not hold
+   * its slot: HELLO gets --greet-timeout s, the rest of the handshake
+   * and SOURCE --handshake-timeout s more.
+   */
+  double greet_deadline = p2v_now () + o->greet_timeout;
+  int hello = wait_hello (fd, greet_deadline);
+  if (hello == -1) {
+    if (errno == ETIMEDOUT)
+      p2v_warning ("dropping connection from %s: no p2vsend greeting within %u s "
+                   "(p2vrecv --greet-timeout)", c->peer, o->greet_timeout);
+    else
+      p2v_warning ("ignoring connection from %s: it closed before greeting", c->peer);
+    drop_greeting (srv, g, c);
+    return NULL;
+  }
+  /* Not a HELLO: it is not a sender, and gets no more time. */
+  c->ch.deadline = hello == 0 ? p2v_now () + o->handshake_timeout : greet_deadline;
+  int rc = p2v_handshake_receiver (&c->ch, true, srv->keys, c->peer);
+  if (rc == -1 && errno == ETIMEDOUT && hello == 1)
+    p2v_warning ("dropping connection from %s: no p2vsend greeting within %u s "
+                 "(p2vrecv --greet-timeout)", c->peer, o->greet_timeout);
+  else if (rc == -1 && errno == ETIMEDOUT)
+    p2v_warning ("dropping connection from %s: handshake not complete within %u s "
+                 "(p2vrecv --handshake-timeout)", c->peer, o->handshake_timeout);
+  else if (rc == -1)
     p2v_warning ("ignoring connection from %s: not a p2vsend stream", c->peer);
   /* Whatever a peer does before it proved the key (another version,
    * no key, a wrong one, garbage) ends its connection, not our wait
@@ -324,11 +454,138 @@ greet (struct server *srv, int fd, const char *peer, const struct p2v_keys *keys
   if (rc != 0) {
     if (rc == P2V_EXIT_IO)
       *fatal = rc;
-    drop_conn (c);
-    free (c);
+    drop_greeting (srv, g, c);
     return NULL;
   }
   return c;
+}
+
+static void *
+greeting_thread (void *arg)
+{
+  struct greeting *g = arg;
+  g->c = greet (g->srv, g, g->fd, g->peer, &g->fatal);
+  uint8_t b = (uint8_t) (WAKE_GREETING | (g - g->srv->g));
+  ssize_t w = write (g->srv->wake[1], &b, 1);
+  (void) w;
+  return NULL;
+}
+
+/* "ADDR:PORT" or "[ADDR]:PORT" without the port. */
+static void
+peer_address (const char *peer, char *out, size_t n)
+{
+  const char *colon = strrchr (peer, ':');
+  snprintf (out, n, "%.*s", colon ? (int) (colon - peer) : (int) strlen (peer), peer);
+}
+
+/* A refused connection is logged, but a peer reconnecting as fast as it
+ * is refused must not flood the log: at most one line a second, with
+ * the count of those not logged.
+ */
+static void
+log_refusal (struct server *srv, const char *peer, const char *why)
+{
+  double now = p2v_now ();
+  if (now - srv->refusal_logged < 1) {
+    srv->refusals_unlogged++;
+    return;
+  }
+  if (srv->refusals_unlogged)
+    p2v_warning ("refusing connection from %s: %s (and %u more refused in the last %.0f s)",
+                 peer, why, srv->refusals_unlogged, now - srv->refusal_logged);
+  else
+    p2v_warning ("refusing connection from %s: %s", peer, why);
+  srv->refusal_logged = now;
+  srv->refusals_unlogged = 0;
+}
+
+/* A new connection: into a greeting slot of its own, if its address
+ * and the total leave room.
+ */
+static void
+accept_conn (struct server *srv, int lfd)
+{
+  char peer[300], addr[300], why[400];
+  int fd = p2v_accept (lfd, peer, sizeof peer);
+  if (fd == -1)
+    return;
+  peer_address (peer, addr, sizeof addr);
+  unsigned same = 0, free_slot = GREET_MAX;
+  for (unsigned k = 0; k < GREET_MAX; k++) {
+    if (!srv->g[k].used)
+      free_slot = free_slot == GREET_MAX ? k : free_slot;
+    else if (strcmp (srv->g[k].addr, addr) == 0)
+      same++;
+  }
+  if (same >= GREET_PER_PEER || free_slot == GREET_MAX) {
+    if (same >= GREET_PER_PEER)
+      snprintf (why, sizeof why, "%u connections from %s are already in their handshake",
+                same, addr);
+    else
+      snprintf (why, sizeof why, "%u connections are already in their handshake", (unsigned) GREET_MAX);
+    log_refusal (srv, peer, why);
+    close (fd);
+    return;
+  }
+  struct greeting *g = &srv->g[free_slot];
+  *g = (struct greeting) { .srv = srv, .used = true, .fd = fd };
+  snprintf (g->peer, sizeof g->peer, "%s", peer);
+  snprintf (g->addr, sizeof g->addr, "%s", addr);
+  int e = pthread_create (&g->thread, NULL, greeting_thread, g);
+  if (e) {
+    p2v_warning ("refusing connection from %s: cannot start its greeting: %s", peer,
+                 strerror (e));
+    close (fd);
+    g->used = false;
+    return;
+  }
+  srv->ngreet++;
+}
+
+/* A greeting thread ended: join it, and route what it greeted. */
+static void
+greeting_ended (struct server *srv, unsigned k, int *fatal)
+{
+  struct greeting *g = &srv->g[k];
+  if (!g->used)
+    return;
+  pthread_join (g->thread, NULL);
+  g->used = false;
+  srv->ngreet--;
+  if (g->fatal)
+    *fatal = g->fatal;
+  if (g->c && !*fatal)
+    route (srv, g->c);
+  else if (g->c) {
+    drop_conn (g->c);
+    free (g->c);
+  }
+  g->c = NULL;
+}
+
+/* The end of serving: cut the greetings still running short, join
+ * them, and drop what they greeted.
+ */
+static void
+stop_greetings (struct server *srv)
+{
+  pthread_mutex_lock (&srv->glock);
+  for (unsigned k = 0; k < GREET_MAX; k++)
+    if (srv->g[k].used && srv->g[k].fd >= 0)
+      shutdown (srv->g[k].fd, SHUT_RDWR);
+  pthread_mutex_unlock (&srv->glock);
+  for (unsigned k = 0; k < GREET_MAX; k++)
+    if (srv->g[k].used) {
+      pthread_join (srv->g[k].thread, NULL);
+      srv->g[k].used = false;
+      if (srv->g[k].c) {
+        drop_conn (srv->g[k].c);
+        free (srv->g[k].c);
+        srv->g[k].c = NULL;
+      }
+    }
+  srv->ngreet = 0;
 }
 
 /* An address the sender can use: the bound one, or for a wildcard bind
@@ -360,8 +617,23 @@ reachable_address (const char *bound, char *out, size_t n)
   freeifaddrs (ifa);
 }
 
+/* A byte on the wake pipe: a session or a greeting ended. */
+static void
+woken (struct server *srv, int *fatal)
+{
+  uint8_t b;
+  if (read (srv->wake[0], &b, 1) != 1)
+    return;
+  if (b & WAKE_GREETING) {
+    if ((b & ~WAKE_GREETING) < GREET_MAX)
+      greeting_ended (srv, b & ~WAKE_GREETING, fatal);
+  }
+  else if (b < srv->n)
+    session_ended (srv, b);
+}
+
 static int
-serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool key_shown)
+serve (struct server *srv, const char *key, bool key_shown)
 {
   const struct p2v_recv_opts *o = &srv->o[0];
   char bound[300], addr[300];
@@ -387,13 +659,13 @@ serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool ke
     double now = p2v_now ();
     bool busy = false;
     int wait_ms = -1;
-    /* A connection waiting in the backlog may be the very sender a
-     * deadline waits for, queued while the main thread greeted another
-     * peer: take it before giving up on anyone (within a bounded grace,
-     * so a stream of strangers cannot postpone the verdict for ever).
+    /* A connection waiting in the backlog or in its greeting may be
+     * the very sender a deadline waits for: let it finish before giving
+     * up on anyone (within a bounded grace, so a stream of strangers
+     * cannot postpone the verdict for ever).
      */
     struct pollfd lp = { .fd = lfd, .events = POLLIN };
-    bool queued = !fatal && poll (&lp, 1, 0) == 1;
+    bool queued = !fatal && (srv->ngreet > 0 || poll (&lp, 1, 0) == 1);
     for (unsigned i = 0; i < srv->n; i++) {
       struct disk *d = &srv->d[i];
       if (d->state == DISK_ACTIVE)
@@ -408,7 +680,8 @@ serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool ke
         d->deadline = srv->first_contact + srv->o[i].timeout;
       if (d->deadline == 0)
         continue;
-      if (now >= d->deadline && (!queued || now >= d->deadline + GREET_SECONDS)) {
+      if (now >= d->deadline && (!queued || now >= d->deadline + srv->o[0].greet_timeout
+                                                  + srv->o[0].handshake_timeout)) {
         if (d->drops)
           p2v_error ("the sender did not come back within %u s; %s is incomplete: rerun "
                      "both commands to resume", srv->o[i].timeout, srv->o[i].target);
@@ -440,35 +713,27 @@ serve (struct server *srv, const struct p2v_keys *keys, const char *key, bool ke
     if (pr <= 0)
       continue;
     if (p[0].revents & POLLIN) {
-      uint8_t b;
-      if (read (srv->wake[0], &b, 1) == 1 && b < srv->n)
-        session_ended (srv, b);
+      woken (srv, &fatal);
       continue;
     }
     if (fatal || !(p[1].revents & POLLIN))
       continue;
-    char peer[300];
-    int fd = p2v_accept (lfd, peer, sizeof peer);
-    if (fd == -1)
-      continue;
-    struct receiver *c = greet (srv, fd, peer, keys, &fatal);
-    if (c)
-      route (srv, c);
+    accept_conn (srv, lfd);
   }
   /* The sender's other disks are connecting too: tell them why rather
    * than reset their connections (a second or two, bounded).
    */
   double until = p2v_now () + 2;
   while (srv->mismatch && !fatal && p2v_now () < until) {
-    struct pollfd p = { .fd = lfd, .events = POLLIN };
-    if (poll (&p, 1, 500) != 1)
+    struct pollfd p[2] = { { .fd = srv->wake[0], .events = POLLIN }, { .fd = lfd, .events = POLLIN } };
+    if (poll (p, 2, 500) < 1)
       continue;
-    char peer[300];
-    int fd = p2v_accept (lfd, peer, sizeof peer);
-    struct receiver *c = fd == -1 ? NULL : greet (srv, fd, peer, keys, &fatal);
-    if (c)
-      route (srv, c);
+    if (p[0].revents & POLLIN)
+      woken (srv, &fatal);
+    else if (p[1].revents & POLLIN)
+      accept_conn (srv, lfd);
   }
+  stop_greetings (srv);
   /* Only on a local failure can sessions still run: wait for them. */
   for (unsigned i = 0; i < srv->n; i++)
     if (srv->d[i].state == DISK_ACTIVE) {
@@ -573,13 +838,19 @@ p2v_recv (const struct p2v_recv_opts *o, unsigned n, int *status)
     status[0] = st;
   }
   else {
-    struct server srv = { .o = o, .n = n };
+    struct server *srv = xcalloc (1, sizeof *srv);
+    srv->o = o;
+    srv->n = n;
+    srv->keys = &keys;
+    pthread_mutex_init (&srv->glock, NULL);
     for (unsigned i = 0; i < n; i++)
-      srv.d[i] = (struct disk) { .r = &rs[i], .state = DISK_WAITING };
-    int fatal = serve (&srv, &keys, key, key_shown);
+      srv->d[i] = (struct disk) { .r = &rs[i], .state = DISK_WAITING };
+    int fatal = serve (srv, key, key_shown);
     /* serve() ends every disk, unless it could not listen at all. */
     for (unsigned i = 0; i < n; i++)
-      status[i] = srv.d[i].state == DISK_DONE ? srv.d[i].status : fatal;
+      status[i] = srv->d[i].state == DISK_DONE ? srv->d[i].status : fatal;
+    pthread_mutex_destroy (&srv->glock);
+    free (srv);
   }
   goto out;
 

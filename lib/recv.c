@@ -681,7 +681,8 @@ accept_source (struct receiver *r)
   if (r->io_failed)
     return p2v_recv_refuse (r, P2V_EXIT_IO, "writing or syncing the target failed earlier in "
                             "this p2vrecv; fix the target and rerun both commands to resume");
-  int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, &r->dst, why, sizeof why);
+  int rc = p2v_target_open (r->o->target, r->sh.size, r->o->force, r->delta, &r->dst,
+                            why, sizeof why);
   if (rc == -2)
     return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
   if (rc == -1) {

@@ -39,6 +39,9 @@ struct p2v_recv_opts {
   const char *key;              /* normalized key text, or NULL: state's or random */
   unsigned retry;               /* reconnections to wait for after a drop */
   unsigned timeout;             /* seconds of silence before giving up */
+  unsigned greet_timeout;       /* seconds a new connection has to send HELLO */
+  unsigned handshake_timeout;   /* seconds more for the rest of the handshake and SOURCE */
+  bool allow_no_encrypt;        /* accept a p2vsend --no-encrypt over the network */
   const char *state_dir;        /* resume state of block device targets */
   bool force;                   /* write a target that is in use */
   bool target_is_zero;          /* the admin vouches: skip writing zeros */

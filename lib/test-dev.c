@@ -20,7 +20,7 @@ main (void)
   uint8_t buf[8192];
 
   /* A new target file: created owner-only, sparse, of the source's size. */
-  CHECK (p2v_target_open (path, 10 << 20, false, &d, why, sizeof why) == 0);
+  CHECK (p2v_target_open (path, 10 << 20, false, false, &d, why, sizeof why) == 0);
   CHECK (d.created && d.reads_zero);
   memset (buf, 0xab, sizeof buf);
   CHECK (p2v_dev_pwrite (&d, buf, sizeof buf, 5 << 20) == 0);
@@ -33,13 +33,25 @@ main (void)
   CHECK (st.st_blocks * 512 < (1 << 20));               /* still sparse */
 
   /* Reopened as an existing file: zeros must really clear old data. */
-  CHECK (p2v_target_open (path, 10 << 20, false, &d, why, sizeof why) == 0);
+  CHECK (p2v_target_open (path, 10 << 20, false, false, &d, why, sizeof why) == 0);
   CHECK (!d.created && !d.reads_zero);
   CHECK (p2v_dev_zero (&d, 5 << 20, sizeof buf) == 0);
   CHECK (p2v_dev_pread (&d, buf, sizeof buf, 5 << 20) == 0);
   uint8_t z[8192] = { 0 };
   CHECK (memcmp (buf, z, sizeof buf) == 0);
   p2v_dev_close (&d);
+
+  /* A longer existing file is not cut, unless forced or for a delta. */
+  CHECK (p2v_target_open (path, 8 << 20, false, false, &d, why, sizeof why) == -2);
+  CHECK (strstr (why, "is 10.0 MiB, longer than the source (8.0 MiB); nothing written "
+                 "(--force to truncate it)") != NULL);
+  CHECK (stat (path, &st) == 0 && st.st_size == 10 << 20);
+  CHECK (p2v_target_open (path, 8 << 20, false, true, &d, why, sizeof why) == 0);
+  p2v_dev_close (&d);
+  CHECK (stat (path, &st) == 0 && st.st_size == 8 << 20);
+  CHECK (p2v_target_open (path, 6 << 20, true, false, &d, why, sizeof why) == 0);
+  p2v_dev_close (&d);
+  CHECK (stat (path, &st) == 0 && st.st_size == 6 << 20);
 
   /* A source: size from the file, reads past the end fail. */
   int fd = open (src, O_CREAT | O_WRONLY, 0600);
@@ -52,9 +64,9 @@ main (void)
 
   CHECK (p2v_source_open ("/nonexistent/disk", &d) == -1);
   CHECK (p2v_source_open (dir, &d) == -1);               /* a directory */
-  CHECK (p2v_target_open (dir, 5, false, &d, why, sizeof why) == -2);
+  CHECK (p2v_target_open (dir, 5, false, false, &d, why, sizeof why) == -2);
   CHECK (strstr (why, "not a block device") != NULL);
-  CHECK (p2v_target_open ("/nonexistent/dir/x.img", 5, false, &d, why, sizeof why) == -1);
+  CHECK (p2v_target_open ("/nonexistent/dir/x.img", 5, false, false, &d, why, sizeof why) == -1);
 
   /* Holes of a sparse source file are known without reading them:
    * 8 MiB of hole, 64 KiB of data at 8 MiB, hole to 16 MiB.

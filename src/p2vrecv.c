@@ -39,9 +39,15 @@ usage (FILE *f)
 "      --retry=N                after a dropped link, wait for the sender to\n"
 "                               come back N times (default 5)\n"
 "      --timeout=SECS           give up on a silent sender (default 300)\n"
+"      --greet-timeout=SECS     drop a new connection that has not sent its\n"
+"                               greeting (p2vsend's HELLO) by then (default 5)\n"
+"      --handshake-timeout=SECS then drop it if it has not proved the key and\n"
+"                               described its disk SECS later (default 30)\n"
+"      --allow-no-encrypt       accept a p2vsend --no-encrypt over the network\n"
 "      --state-dir=DIR          resume state for block devices\n"
 "                               (default /var/lib/p2vstream)\n"
-"      --force                  write a target that is mounted or in use\n"
+"      --force                  write a target that is mounted or in use, or\n"
+"                               cut an image file longer than the source\n"
 "      --target-is-zero         the target reads back zeros: do not write\n"
 "                               the source's zero chunks\n"
 "  -q, --quiet                  no progress, only errors\n"
@@ -53,7 +59,8 @@ int
 main (int argc, char **argv)
 {
   enum { OPT_STDIN = 256, OPT_DIGEST_FILE, OPT_MANIFEST, OPT_PROGRESS, OPT_KEY_FILE,
-         OPT_RETRY, OPT_TIMEOUT, OPT_STATE_DIR, OPT_FORCE, OPT_TARGET_IS_ZERO };
+         OPT_RETRY, OPT_TIMEOUT, OPT_STATE_DIR, OPT_FORCE, OPT_TARGET_IS_ZERO,
+         OPT_GREET_TIMEOUT, OPT_HANDSHAKE_TIMEOUT, OPT_ALLOW_NO_ENCRYPT };
   static const struct option long_opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "stdin", no_argument, NULL, OPT_STDIN },
@@ -64,6 +71,9 @@ main (int argc, char **argv)
     { "key-file", required_argument, NULL, OPT_KEY_FILE },
     { "retry", required_argument, NULL, OPT_RETRY },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "greet-timeout", required_argument, NULL, OPT_GREET_TIMEOUT },
+    { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+    { "allow-no-encrypt", no_argument, NULL, OPT_ALLOW_NO_ENCRYPT },
     { "state-dir", required_argument, NULL, OPT_STATE_DIR },
     { "force", no_argument, NULL, OPT_FORCE },
     { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
@@ -74,7 +84,7 @@ main (int argc, char **argv)
   };
   struct p2v_recv_opts o = {
     .threads = p2v_default_threads (), .progress_mode = P2V_PROGRESS_AUTO,
-    .retry = 5, .timeout = 300, .state_dir = "/var/lib/p2vstream",
+    .retry = 5, .timeout = 300, .greet_timeout = 5, .handshake_timeout = 30, .state_dir = "/var/lib/p2vstream",
   };
   char *host = NULL, *port = NULL;
   const char *digest_files[P2V_DISKS_MAX], *manifests[P2V_DISKS_MAX];
@@ -124,6 +134,15 @@ main (int argc, char **argv)
       if (p2v_opt_uint ("--timeout", optarg, 1, 86400, &o.timeout) == -1)
         return P2V_EXIT_USAGE;
       break;
+    case OPT_GREET_TIMEOUT:
+      if (p2v_opt_uint ("--greet-timeout", optarg, 1, 3600, &o.greet_timeout) == -1)
+        return P2V_EXIT_USAGE;
+      break;
+    case OPT_HANDSHAKE_TIMEOUT:
+      if (p2v_opt_uint ("--handshake-timeout", optarg, 1, 3600, &o.handshake_timeout) == -1)
+        return P2V_EXIT_USAGE;
+      break;
+    case OPT_ALLOW_NO_ENCRYPT: o.allow_no_encrypt = true; break;
     case 'q': p2v_quiet = 1; o.progress_mode = P2V_PROGRESS_NONE; break;
     case 'h': usage (stdout); return P2V_EXIT_OK;
     case 'V': printf ("p2vrecv %s\n", PACKAGE_VERSION); return P2V_EXIT_OK;

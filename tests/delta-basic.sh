@@ -26,7 +26,7 @@ cp "$src" "$tgt"
 # delta NAME [p2vsend options]: one delta pass, both exits 0, verified.
 delta() {
     local name=$1 rc=0; shift
-    start_recv "$tgt"
+    start_recv --allow-no-encrypt "$tgt"
     timeout 120 p2vsend --delta -b 64K --progress=plain "$@" "$src" "127.0.0.1:$port" \
         2> "$tmp/$name.send" || rc=$?
     wait_recv

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # p2vsend refuses to copy the running system's root filesystem, mounted
 # read-write, unless --force (issue 6): the copy would be inconsistent.
+# p2vsend --list still lists that disk, and says it is the running root.
 # This machine's own root cannot be opened here, so the test makes a
 # "running system" whose root really is a block device: in a private
 # mount namespace, an ext4 loop device is mounted and p2vsend runs
@@ -44,6 +45,32 @@ cat "$tmp/err"
 [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "the refusal is not one line"
 expect_line "$tmp/err" "^p2vsend: error: $loop holds the running system's root filesystem, mounted read-write: a copy would be inconsistent; boot a LiveCD \(or use --force\)$"
 [ ! -s "$tmp/out" ] || fail "something was sent before the refusal"
+
+# --list shows that disk, with its state, rather than hiding it (issue
+# 12: "no disks found" on a machine whose only disk holds the root); a
+# second loop device mounted elsewhere is "mounted on", an idle one "not
+# in use".
+truncate -s 16M "$tmp/data.backing"
+mkfs.ext4 -q -F "$tmp/data.backing"
+loop2=$(losetup -f --show "$tmp/data.backing") || { echo "SKIP: no second loop device"; exit 77; }
+cleanup_fn "losetup -d $loop2"
+truncate -s 8M "$tmp/idle.backing"
+loop3=$(losetup -f --show "$tmp/idle.backing") || { echo "SKIP: no third loop device"; exit 77; }
+cleanup_fn "losetup -d $loop3"
+rc=0
+in_root /bin/sh -c "mkdir -p /mnt/data && mount -o ro $loop2 /mnt/data && exec $bin/p2vsend --list" \
+    > "$tmp/list" 2> "$tmp/list.err" || rc=$?
+cat "$tmp/list" "$tmp/list.err"
+[ $rc -eq 0 ] || fail "--list: exit $rc"
+grep -q "no disks found" "$tmp/list" && fail "--list says no disks found"
+# Each disk's state line follows its description (and table).
+state_of() { awk -v d="$1:" '$1 == d { on = 1 } on && /^  state: / { sub(/^  state: /, ""); print; exit }' "$tmp/list"; }
+expect_line "$tmp/list" "^$loop: 64\.0 MiB \(67108864 bytes\), "
+[ "$(state_of "$loop")" = "running root (holds / mounted read-write: copy it from a LiveCD, or --force); mounted on /" ] \
+    || fail "--list: state of the running root $loop is '$(state_of "$loop")'"
+[ "$(state_of "$loop2")" = "mounted on /mnt/data (read-only)" ] \
+    || fail "--list: state of the mounted $loop2 is '$(state_of "$loop2")'"
+[ "$(state_of "$loop3")" = "not in use" ] || fail "--list: state of the idle $loop3 is '$(state_of "$loop3")'"
 
 rc=0
 P2V_KEY=TEST-KEY0-0000-0000-0001 in_root "$bin/p2vsend" -q --force --stdout "$loop" > "$tmp/out" 2> "$tmp/err" || rc=$?

@@ -46,7 +46,7 @@ for mode in "" --no-encrypt; do
     k=$((RANDOM % 7))
     flip=$(( (24 + 4 * k + 2) * MiB + RANDOM % 4096 ))
 
-    start_recv "$tgt"
+    start_recv --allow-no-encrypt "$tgt"
     timeout 60 python3 "$proxy" proxy --to "$port" --port-file "$tmp/pport$round" --flip-at "$flip" 2> "$tmp/proxy.err" &
     ppid=$!
     cleanup_fn "kill $ppid 2>/dev/null"
@@ -76,7 +76,7 @@ for mode in "" --no-encrypt; do
     # Rerun both commands, no proxy: resumes at the durable offset.
     # (--retry 0 on both ends: a failing resume fails now, not after
     # minutes of retries.)
-    start_recv --retry 0 --timeout 10 "$tgt"
+    start_recv --allow-no-encrypt --retry 0 --timeout 10 "$tgt"
     rc=0
     timeout 40 p2vsend --retry 0 --progress=none $mode --digest-file="$tmp/send.sum" "$src" "127.0.0.1:$port" 2> "$tmp/send.err" || rc=$?
     timeout 30 tail --pid="$recv_pid" -f /dev/null || kill "$recv_pid"
