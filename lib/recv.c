@@ -103,6 +103,40 @@ fail (struct receiver *r, int status, const char *fmt, ...)
     p2v_delta_abort (r->dw);
 }
 
+/* A record that failed authentication, or whose unauthenticated frame
+ * makes no sense, after the handshake: on a pipe the end, as any
+ * malformed stream; on a socket a link that corrupts, dropped like a
+ * lost one (the sender reconnects, and resumes from what is durable).
+ */
+static void
+fail_corrupt (struct receiver *r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
+static void
+fail_corrupt (struct receiver *r, const char *fmt, ...)
+{
+  char msg[400];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  if (!r->is_socket) {
+    fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
+    return;
+  }
+  pthread_mutex_lock (&r->lock);
+  bool first = r->status == P2V_EXIT_OK;
+  if (first) {
+    r->status = P2V_EXIT_NET;
+    r->corrupt = true;
+    snprintf (r->reason, sizeof r->reason, "%s", msg);
+  }
+  pthread_mutex_unlock (&r->lock);
+  if (first)
+    p2v_warning ("%s; dropping the connection", msg);
+  fail (r, P2V_EXIT_NET, "%s", msg);
+}
+
 /* Internal marker in a slot's codec, never on the wire: SAME, keep the
  * target's bytes.
  */
@@ -330,7 +364,10 @@ report_cut (struct receiver *r)
   int e = r->cut_errno;
   p2v_human_size (r->cut_at, a);
   p2v_human_size (r->sh.size, b);
-  if (e == EBADMSG)
+  if (e == EBADMSG && r->is_socket)
+    fail_corrupt (r, "record at %s of %s failed authentication (corrupted or tampered "
+                  "in transit); it was not written", a, b);
+  else if (e == EBADMSG)
     fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
           "corrupted in transit); it was not written", a, b);
   else if (e == ETIMEDOUT)
@@ -354,7 +391,7 @@ read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, 
   struct p2v_same sm;
   const char *why;
   if (h->length != P2V_SAME_LEN) {
-    fail (r, P2V_EXIT_PROTOCOL, "unchanged-chunk record of impossible length %u", h->length);
+    fail_corrupt (r, "unchanged-chunk record of impossible length %u", h->length);
     return -1;
   }
   if (p2v_chan_recv (&r->ch, buf, sizeof buf) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
@@ -438,12 +475,12 @@ read_stream (struct receiver *r, struct p2v_end *end)
         }
         continue;
       }
-      fail (r, P2V_EXIT_PROTOCOL, "unexpected record type %u at %llu in the stream",
-            h.type, (unsigned long long) expect);
+      fail_corrupt (r, "unexpected record type %u at %llu in the stream",
+                    h.type, (unsigned long long) expect);
       return -1;
     }
     if (h.length < P2V_CHUNK_HDR_LEN || h.length - P2V_CHUNK_HDR_LEN > r->sh.chunk_size) {
-      fail (r, P2V_EXIT_PROTOCOL, "chunk frame of impossible length %u", h.length);
+      fail_corrupt (r, "chunk frame of impossible length %u", h.length);
       return -1;
     }
     uint8_t hb[P2V_CHUNK_HDR_LEN];
@@ -463,8 +500,8 @@ read_stream (struct receiver *r, struct p2v_end *end)
     if (!why && r->delta && !p2v_delta_announced (r->dw, seq))
       why = "changed chunk whose hash the receiver did not announce";
     if (why) {
-      fail (r, P2V_EXIT_PROTOCOL, "malformed stream at offset %llu: %s",
-            (unsigned long long) expect, why);
+      fail_corrupt (r, "malformed stream at offset %llu: %s",
+                    (unsigned long long) expect, why);
       return -1;
     }
     struct p2v_slot *slot = p2v_ring_acquire (r->ring, seq);
@@ -511,6 +548,19 @@ p2v_recv_read_source (struct receiver *r)
     if (errno == EBADMSG && !r->is_socket) {
       p2v_error ("the stream does not open with this key (wrong key, or a corrupt stream)");
       ret = P2V_EXIT_AUTH;
+    }
+    else if (errno == EBADMSG) {
+      /* The sender proved the key: its first sealed record was
+       * damaged on the way.  Say so (sealed), so it reconnects.
+       */
+      const char *what = "the source's header record failed authentication (corrupted or "
+                         "tampered in transit)";
+      struct p2v_result res = { .status = P2V_EXIT_PROTOCOL };
+      uint8_t fixed[P2V_RESULT_FIXED_LEN];
+      p2v_pack_result (fixed, &res);
+      send_reply (r, P2V_REC_RESULT, fixed, sizeof fixed, what);
+      p2v_warning ("%s from %s; dropping the connection", what, r->peer);
+      ret = P2V_EXIT_PROTOCOL;
     }
     else {
       p2v_error ("%s sent an unreadable source description", r->peer);
@@ -678,7 +728,9 @@ accept_source (struct receiver *r)
 static void
 send_result (struct receiver *r, const uint8_t *digest, size_t dlen)
 {
-  struct p2v_result res = { .disk = r->sh.disk, .status = (uint32_t) r->status,
+  /* A corrupt link is PROTOCOL to the sender: its cue to reconnect. */
+  struct p2v_result res = { .disk = r->sh.disk,
+                            .status = (uint32_t) (r->corrupt ? P2V_EXIT_PROTOCOL : r->status),
                             .digest_len = (uint8_t) dlen };
   memcpy (res.digest, digest, dlen);
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX];
@@ -821,6 +873,7 @@ transfer (struct receiver *r)
   uint32_t cs = r->sh.chunk_size;
   r->status = P2V_EXIT_OK;
   r->cut = false;
+  r->corrupt = false;
   r->nchunks = (r->sh.size + cs - 1) / cs;
   r->written = r->checkpoint = r->start;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
