@@ -137,6 +137,15 @@ fail_corrupt (struct receiver *r, const char *fmt, ...)
   fail (r, P2V_EXIT_NET, "%s", msg);
 }
 
+/* The source's own words (its host name, its path), for a terminal:
+ * they come from the network.
+ */
+static const char *
+peer_text (const char *text, char *buf, size_t n)
+{
+  return text ? p2v_escape (text, strlen (text), buf, n) : "?";
+}
+
 /* Internal marker in a slot's codec, never on the wire: SAME, keep the
  * target's bytes.
  */
@@ -612,11 +621,12 @@ resume_point (struct receiver *r)
   if (rc == 1) {
     if (r->state.size != r->sh.size || r->state.chunk_size != r->sh.chunk_size
         || r->state.digest_id != r->sh.digest_id || strcmp (r->state.fingerprint, fp) != 0) {
+      char e1[256], e2[256], e3[512];
       snprintf (why, sizeof why, "%s holds a partial copy of %s (resume state %s), but this "
                 "stream is %s:%s; nothing written (remove %s to start over)",
-                r->o->target, r->state.source, r->state_path,
-                r->desc.hostname ? r->desc.hostname : "?", r->desc.path ? r->desc.path : "?",
-                r->state_path);
+                r->o->target, peer_text (r->state.source, e3, sizeof e3), r->state_path,
+                peer_text (r->desc.hostname, e1, sizeof e1),
+                peer_text (r->desc.path, e2, sizeof e2), r->state_path);
       p2v_state_free (&r->state);
       return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
     }
@@ -885,9 +895,9 @@ transfer (struct receiver *r)
   if (!r->digest)
     return P2V_EXIT_USAGE;
 
-  char sz[P2V_HUMAN_LEN], at[P2V_HUMAN_LEN];
-  p2v_info ("receiving %s (%s) from %s%s%s into %s", r->desc.path ? r->desc.path : "?",
-            p2v_human_size (r->sh.size, sz), r->desc.hostname ? r->desc.hostname : "?",
+  char sz[P2V_HUMAN_LEN], at[P2V_HUMAN_LEN], e1[256], e2[512];
+  p2v_info ("receiving %s (%s) from %s%s%s into %s", peer_text (r->desc.path, e2, sizeof e2),
+            p2v_human_size (r->sh.size, sz), peer_text (r->desc.hostname, e1, sizeof e1),
             r->is_socket ? " at " : "", r->is_socket ? r->peer : "", o->target);
   if (r->start)
     p2v_info ("resuming at %s: %s holds everything before it on stable storage",
