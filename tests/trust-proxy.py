@@ -20,6 +20,9 @@
       REFUSE record with TEXT (Python escapes allowed: \\x1b) into the
       receiver-to-sender stream of connection C (0-based, default 0),
       just before that stream's K-th record (default 2: after CHALLENGE).
+      --mute-r2s-before K [--mute-secs S]: on the first connection, the
+      receiver's K-th record and all after it are swallowed, and the
+      sender's side is held open, silent, for S seconds (default 30).
   trust-proxy.py replay --to PORT --file F [--timeout SECS]
       Connect to 127.0.0.1:PORT, send F's bytes verbatim (as fast as the
       peer takes them), print what came back: "replay: sent S received R
@@ -50,6 +53,9 @@ def pump(src, dst, meddle, done):
                 break
             for piece, delay in meddle(data, off):
                 if piece is None:       # cut: the finally hangs up both sides
+                    return
+                if isinstance(piece, str):      # mute: silent, but open
+                    time.sleep(delay)
                     return
                 if delay:
                     time.sleep(delay)
@@ -139,6 +145,16 @@ def serve(args):
                 sys.stderr.write("proxy: injected a plain REFUSE at r2s byte %d\n" % at)
                 k = at - off
                 return [(data[:k] + forged + data[k:], 0)]
+        if n == 0 and args.mute_r2s_before is not None:
+            mt = Records()
+
+            def r2s(data, off, mt=mt):
+                mt.feed(data, off, lambda *a: None)
+                at = mt.starts.get(args.mute_r2s_before)
+                if at is None or at >= off + len(data):
+                    return [(data, 0)]
+                sys.stderr.write("proxy: muted the receiver from r2s byte %d\n" % at)
+                return [(data[:max(0, at - off)], 0), ("mute", args.mute_secs)]
         if n == 0 and args.flip_record is not None:
             tr, target = Records(), [None]
 
@@ -291,6 +307,8 @@ def main():
     a.add_argument("--flip-nth", type=int, default=1)
     a.add_argument("--flip-off", type=int, default=0)
     a.add_argument("--flip-dir", choices=("s2r", "r2s"), default="s2r")
+    a.add_argument("--mute-r2s-before", type=int)
+    a.add_argument("--mute-secs", type=float, default=30)
     a.add_argument("--inject-refuse")
     a.add_argument("--inject-conn", type=int, default=0)
     a.add_argument("--inject-before", type=int, default=2)
