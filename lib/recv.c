@@ -137,6 +137,32 @@ fail_corrupt (struct receiver *r, const char *fmt, ...)
   fail (r, P2V_EXIT_NET, "%s", msg);
 }
 
+/* A record the reader cannot use, judged only once its tag is checked:
+ * rest more bytes of it (payload not yet read) are read and
+ * authenticated.  An authentic one is the sender's own doing, a
+ * malformed stream (fmt says why); one that fails, damage on the way,
+ * reported as a cut (report_cut).  Either way the caller stops.
+ */
+static void truncated (struct receiver *r, uint64_t at);
+static void
+reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
+  __attribute__((format (printf, 4, 5)));
+
+static void
+reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
+{
+  char msg[400];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  if (p2v_chan_skip (&r->ch, rest) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
+    truncated (r, expect);
+    return;
+  }
+  fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
+}
+
 /* The source's own words (its host name, its path), for a terminal:
  * they come from the network.
  */
@@ -400,7 +426,11 @@ read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, 
   struct p2v_same sm;
   const char *why;
   if (h->length != P2V_SAME_LEN) {
-    fail_corrupt (r, "unchanged-chunk record of impossible length %u", h->length);
+    if (h->length <= P2V_SAME_LEN + 4096)
+      reject_record (r, expect, h->length, "unchanged-chunk record of impossible length %u",
+                     h->length);
+    else
+      fail_corrupt (r, "unchanged-chunk record of impossible length %u", h->length);
     return -1;
   }
   if (p2v_chan_recv (&r->ch, buf, sizeof buf) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
@@ -484,8 +514,12 @@ read_stream (struct receiver *r, struct p2v_end *end)
         }
         continue;
       }
-      fail_corrupt (r, "unexpected record type %u at %llu in the stream",
-                    h.type, (unsigned long long) expect);
+      if (h.length <= P2V_RECORD_MAX)
+        reject_record (r, expect, h.length, "unexpected record type %u at %llu in the stream",
+                       h.type, (unsigned long long) expect);
+      else
+        fail_corrupt (r, "unexpected record type %u at %llu in the stream",
+                      h.type, (unsigned long long) expect);
       return -1;
     }
     if (h.length < P2V_CHUNK_HDR_LEN || h.length - P2V_CHUNK_HDR_LEN > r->sh.chunk_size) {
@@ -509,8 +543,8 @@ read_stream (struct receiver *r, struct p2v_end *end)
     if (!why && r->delta && !p2v_delta_announced (r->dw, seq))
       why = "changed chunk whose hash the receiver did not announce";
     if (why) {
-      fail_corrupt (r, "malformed stream at offset %llu: %s",
-                    (unsigned long long) expect, why);
+      reject_record (r, expect, payload, "malformed stream at offset %llu: %s",
+                     (unsigned long long) expect, why);
       return -1;
     }
     struct p2v_slot *slot = p2v_ring_acquire (r->ring, seq);
