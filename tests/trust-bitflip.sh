@@ -64,4 +64,21 @@ for i in 1 2 3 4 5 6; do
     expect_line "$tmp/recv.err" "record at [0-9.]+ (B|KiB|MiB) of 32\.0 MiB failed authentication"
     waits
 done
+
+# A pipe has no way back: the same flip fails the stream cleanly, exit 4,
+# and nothing of the bad record is written.
+p2vsend --stdout --progress=none "$src" > "$tmp/stream" 2> "$tmp/send.err" || fail "--stdout failed"
+python3 - "$tmp/stream" <<'PY'
+import sys
+f = open(sys.argv[1], "r+b")
+f.seek(20 << 20)
+b = f.read(1)
+f.seek(20 << 20)
+f.write(bytes([b[0] ^ 1]))
+PY
+rc=0; timeout 60 p2vrecv --stdin --progress=none "$tmp/pipe.img" < "$tmp/stream" 2> "$tmp/recv.err" || rc=$?
+cat "$tmp/recv.err"
+[ $rc -eq 4 ] || fail "pipe: p2vrecv exit $rc after a flipped bit, expected 4"
+expect_line "$tmp/recv.err" "^p2vrecv: error: record at [0-9.]+ MiB of 32\.0 MiB is not authentic \(tampered with or corrupted in transit\); it was not written$"
+grep -q "reconnect" "$tmp/recv.err" && fail "pipe: p2vrecv talks of a reconnection"
 exit 0
