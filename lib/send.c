@@ -139,7 +139,7 @@ struct sender {
    * dropped one: the retry loop says why and reconnects; corrupted (for
    * the whole run) makes spent retries end as a protocol error.
    */
-  char drop_why[600];
+  char drop_why[1400];
   bool corrupted;
 };
 
@@ -203,6 +203,9 @@ fail_unauthentic (struct sender *s, const char *during)
                 "in transit)", s->peer, during);
 }
 
+/* A receiver's reason is one line: more than this (escaped) is cut. */
+#define PEER_TEXT_SHOWN 1024
+
 /* The receiver's REFUSE or RESULT, authenticated (the caller opened
  * it): its words, escaped, and its status as ours.  The one place that
  * maps a peer's status, so a value we do not know means the same
@@ -216,7 +219,7 @@ static int
 peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
               struct p2v_result *res)
 {
-  char esc[P2V_ESCAPED_LEN (P2V_TEXT_MAX)];
+  char esc[PEER_TEXT_SHOWN];
   if (type == P2V_REC_REFUSE) {
     if (len < 4)
       return -1;
@@ -880,7 +883,7 @@ await_accept (struct sender *s)
      * plain REFUSE is more likely forged than a changed key, and is
      * one failed attempt: --retry runs out if it was the truth.
      */
-    char esc[P2V_ESCAPED_LEN (P2V_TEXT_MAX)];
+    char esc[PEER_TEXT_SHOWN];
     fail_corrupt (s, "receiver %s refused the reconnection without authenticating it: %s",
                   s->peer, p2v_escape (buf + (h.length >= 4 ? 4 : 0),
                                        h.length >= 4 ? h.length - 4 : h.length, esc, sizeof esc));
