@@ -40,11 +40,11 @@ run() {
     ! grep -q $'\x1b' "$tmp/send.err" || fail "$name: p2vsend printed a raw escape sequence"
 }
 
-# 1. Mid-stream: CHALLENGE, ACCEPT, then hashes; the REFUSE goes before
-# the 4th record (after the first HASHES).
+# 1. Mid-stream: CHALLENGE, ACCEPT, then hashes; the REFUSE goes in
+# place of the first HASHES (the 3rd record), whose reader it meets.
 head -c $((32 * MiB)) /dev/urandom > "$tmp/t1.img"
-run delta --delta "$tmp/t1.img" --inject-refuse "$text" --inject-before 4
-expect_line "$tmp/send.err" "a record from 127\.0\.0\.1:[0-9]+ after .* of its hashes failed authentication .*; reconnecting, 3 tries left$"
+run delta --delta "$tmp/t1.img" --inject-refuse "$text" --inject-before 3
+expect_line "$tmp/send.err" "a record from 127\.0\.0\.1:[0-9]+ after 0 B of its hashes failed authentication .*; reconnecting, 3 tries left$"
 grep -q "refused" "$tmp/send.err" && fail "delta: the forged REFUSE was taken for the receiver's"
 
 # 2. Reconnection: the first connection is cut mid-stream, the second
