@@ -37,6 +37,10 @@ p2v_handshake_sender (struct p2v_chan *ch, bool two_way, const struct p2v_keys *
     struct p2v_record_hdr h;
     int r = p2v_wire_recv_preamble (ch, &pre);
     if (r == -1 || (r == 0 && p2v_chan_recv_hdr (ch, &h) != 1)) {
+      if (errno == ETIMEDOUT) {
+        p2v_error ("%s did not answer the handshake in time (p2vsend --timeout)", peer);
+        return P2V_EXIT_NET;
+      }
       p2v_error ("%s closed the connection during the handshake%s%s", peer,
                  errno ? ": " : "", errno ? strerror (errno) : "");
       return P2V_EXIT_NET;
@@ -60,6 +64,7 @@ p2v_handshake_sender (struct p2v_chan *ch, bool two_way, const struct p2v_keys *
      */
     return 0;
   }
+  ch->plain_refuse_ok = two_way;
   return install (ch, keys, ns, nr, encrypt, true);
 }
 

@@ -47,6 +47,11 @@ struct receiver {
   bool cut;                     /* reader: the stream stopped early ... */
   int cut_errno;                /* ... with this errno (0: clean EOF) ... */
   uint64_t cut_at;              /* ... at this offset */
+  /* The session ended on a record that failed authentication or its
+   * unauthenticated framing: a dropped link (status NET, the sender
+   * reconnects), but a protocol error once the retries are spent.
+   */
+  bool corrupt;
   /* Delta (SOURCE says so): the target's hashes are read and hashed
    * into hring by the hashing threads and announced from the window dw,
    * which the reader consults for every SAME and CHUNK.

@@ -237,7 +237,7 @@ session_ended (struct server *srv, unsigned i)
       refuse_conn (d->pending, P2V_EXIT_NET, "this disk's connection dropped more often than "
                    "p2vrecv --retry allows; rerun both commands to resume");
     d->pending = NULL;
-    finish_disk (srv, i, status);
+    finish_disk (srv, i, d->r->corrupt ? P2V_EXIT_PROTOCOL : status);
     return;
   }
   d->drops++;

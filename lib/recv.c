@@ -106,6 +106,75 @@ fail (struct receiver *r, int status, const char *fmt, ...)
     p2v_delta_abort (r->dw);
 }
 
+/* A record that failed authentication, or whose unauthenticated frame
+ * makes no sense, after the handshake: on a pipe the end, as any
+ * malformed stream; on a socket a link that corrupts, dropped like a
+ * lost one (the sender reconnects, and resumes from what is durable).
+ */
+static void
+fail_corrupt (struct receiver *r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
+static void
+fail_corrupt (struct receiver *r, const char *fmt, ...)
+{
+  char msg[400];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  if (!r->is_socket) {
+    fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
+    return;
+  }
+  pthread_mutex_lock (&r->lock);
+  bool first = r->status == P2V_EXIT_OK;
+  if (first) {
+    r->status = P2V_EXIT_NET;
+    r->corrupt = true;
+    snprintf (r->reason, sizeof r->reason, "%s", msg);
+  }
+  pthread_mutex_unlock (&r->lock);
+  if (first)
+    p2v_warning ("%s; dropping the connection", msg);
+  fail (r, P2V_EXIT_NET, "%s", msg);
+}
+
+/* A record the reader cannot use, judged only once its tag is checked:
+ * rest more bytes of it (payload not yet read) are read and
+ * authenticated.  An authentic one is the sender's own doing, a
+ * malformed stream (fmt says why); one that fails, damage on the way,
+ * reported as a cut (report_cut).  Either way the caller stops.
+ */
+static void truncated (struct receiver *r, uint64_t at);
+static void
+reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
+  __attribute__((format (printf, 4, 5)));
+
+static void
+reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
+{
+  char msg[400];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  if (p2v_chan_skip (&r->ch, rest) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
+    truncated (r, expect);
+    return;
+  }
+  fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
+}
+
+/* The source's own words (its host name, its path), for a terminal:
+ * they come from the network.
+ */
+static const char *
+peer_text (const char *text, char *buf, size_t n)
+{
+  return text ? p2v_escape (text, strlen (text), buf, n) : "?";
+}
+
 /* Internal marker in a slot's codec, never on the wire: SAME, keep the
  * target's bytes.
  */
@@ -364,7 +433,10 @@ report_cut (struct receiver *r)
   int e = r->cut_errno;
   p2v_human_size (r->cut_at, a);
   p2v_human_size (r->sh.size, b);
-  if (e == EBADMSG)
+  if (e == EBADMSG && r->is_socket)
+    fail_corrupt (r, "record at %s of %s failed authentication (corrupted or tampered "
+                  "in transit); it was not written", a, b);
+  else if (e == EBADMSG)
     fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
           "corrupted in transit); it was not written", a, b);
   else if (e == ETIMEDOUT)
@@ -388,7 +460,11 @@ read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, 
   struct p2v_same sm;
   const char *why;
   if (h->length != P2V_SAME_LEN) {
-    fail (r, P2V_EXIT_PROTOCOL, "unchanged-chunk record of impossible length %u", h->length);
+    if (h->length <= P2V_SAME_LEN + 4096)
+      reject_record (r, expect, h->length, "unchanged-chunk record of impossible length %u",
+                     h->length);
+    else
+      fail_corrupt (r, "unchanged-chunk record of impossible length %u", h->length);
     return -1;
   }
   if (p2v_chan_recv (&r->ch, buf, sizeof buf) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
@@ -472,12 +548,16 @@ read_stream (struct receiver *r, struct p2v_end *end)
         }
         continue;
       }
-      fail (r, P2V_EXIT_PROTOCOL, "unexpected record type %u at %llu in the stream",
-            h.type, (unsigned long long) expect);
+      if (h.length <= P2V_RECORD_MAX)
+        reject_record (r, expect, h.length, "unexpected record type %u at %llu in the stream",
+                       h.type, (unsigned long long) expect);
+      else
+        fail_corrupt (r, "unexpected record type %u at %llu in the stream",
+                      h.type, (unsigned long long) expect);
       return -1;
     }
     if (h.length < P2V_CHUNK_HDR_LEN || h.length - P2V_CHUNK_HDR_LEN > r->sh.chunk_size) {
-      fail (r, P2V_EXIT_PROTOCOL, "chunk frame of impossible length %u", h.length);
+      fail_corrupt (r, "chunk frame of impossible length %u", h.length);
       return -1;
     }
     uint8_t hb[P2V_CHUNK_HDR_LEN];
@@ -497,8 +577,8 @@ read_stream (struct receiver *r, struct p2v_end *end)
     if (!why && r->delta && !p2v_delta_announced (r->dw, seq))
       why = "changed chunk whose hash the receiver did not announce";
     if (why) {
-      fail (r, P2V_EXIT_PROTOCOL, "malformed stream at offset %llu: %s",
-            (unsigned long long) expect, why);
+      reject_record (r, expect, payload, "malformed stream at offset %llu: %s",
+                     (unsigned long long) expect, why);
       return -1;
     }
     struct p2v_slot *slot = p2v_ring_acquire (r->ring, seq);
@@ -545,6 +625,19 @@ p2v_recv_read_source (struct receiver *r)
     if (errno == EBADMSG && !r->is_socket) {
       p2v_error ("the stream does not open with this key (wrong key, or a corrupt stream)");
       ret = P2V_EXIT_AUTH;
+    }
+    else if (errno == EBADMSG) {
+      /* The sender proved the key: its first sealed record was
+       * damaged on the way.  Say so (sealed), so it reconnects.
+       */
+      const char *what = "the source's header record failed authentication (corrupted or "
+                         "tampered in transit)";
+      struct p2v_result res = { .status = P2V_EXIT_PROTOCOL };
+      uint8_t fixed[P2V_RESULT_FIXED_LEN];
+      p2v_pack_result (fixed, &res);
+      send_reply (r, P2V_REC_RESULT, fixed, sizeof fixed, what);
+      p2v_warning ("%s from %s; dropping the connection", what, r->peer);
+      ret = P2V_EXIT_PROTOCOL;
     }
     else {
       p2v_error ("%s sent an unreadable source description", r->peer);
@@ -596,11 +689,12 @@ resume_point (struct receiver *r)
   if (rc == 1) {
     if (r->state.size != r->sh.size || r->state.chunk_size != r->sh.chunk_size
         || r->state.digest_id != r->sh.digest_id || strcmp (r->state.fingerprint, fp) != 0) {
+      char e1[256], e2[256], e3[512];
       snprintf (why, sizeof why, "%s holds a partial copy of %s (resume state %s), but this "
                 "stream is %s:%s; nothing written (remove %s to start over)",
-                r->o->target, r->state.source, r->state_path,
-                r->desc.hostname ? r->desc.hostname : "?", r->desc.path ? r->desc.path : "?",
-                r->state_path);
+                r->o->target, peer_text (r->state.source, e3, sizeof e3), r->state_path,
+                peer_text (r->desc.hostname, e1, sizeof e1),
+                peer_text (r->desc.path, e2, sizeof e2), r->state_path);
       p2v_state_free (&r->state);
       return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
     }
@@ -716,7 +810,9 @@ accept_source (struct receiver *r)
 static void
 send_result (struct receiver *r, const uint8_t *digest, size_t dlen)
 {
-  struct p2v_result res = { .disk = r->sh.disk, .status = (uint32_t) r->status,
+  /* A corrupt link is PROTOCOL to the sender: its cue to reconnect. */
+  struct p2v_result res = { .disk = r->sh.disk,
+                            .status = (uint32_t) (r->corrupt ? P2V_EXIT_PROTOCOL : r->status),
                             .digest_len = (uint8_t) dlen };
   memcpy (res.digest, digest, dlen);
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX];
@@ -859,6 +955,7 @@ transfer (struct receiver *r)
   uint32_t cs = r->sh.chunk_size;
   r->status = P2V_EXIT_OK;
   r->cut = false;
+  r->corrupt = false;
   r->nchunks = (r->sh.size + cs - 1) / cs;
   r->written = r->checkpoint = r->start;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
@@ -870,9 +967,9 @@ transfer (struct receiver *r)
   if (!r->digest)
     return P2V_EXIT_USAGE;
 
-  char sz[P2V_HUMAN_LEN], at[P2V_HUMAN_LEN];
-  p2v_info ("receiving %s (%s) from %s%s%s into %s", r->desc.path ? r->desc.path : "?",
-            p2v_human_size (r->sh.size, sz), r->desc.hostname ? r->desc.hostname : "?",
+  char sz[P2V_HUMAN_LEN], at[P2V_HUMAN_LEN], e1[256], e2[512];
+  p2v_info ("receiving %s (%s) from %s%s%s into %s", peer_text (r->desc.path, e2, sizeof e2),
+            p2v_human_size (r->sh.size, sz), peer_text (r->desc.hostname, e1, sizeof e1),
             r->is_socket ? " at " : "", r->is_socket ? r->peer : "", o->target);
   if (r->start)
     p2v_info ("resuming at %s: %s holds everything before it on stable storage",

@@ -57,8 +57,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +133,14 @@ struct sender {
   pthread_cond_t digest_cond;
   pthread_mutex_t lock;
   int status;                   /* first failure's exit status */
+  /* Under lock: why this attempt's link is no good when it was not
+   * simply lost (a record that failed authentication, either way, or
+   * an unsealed one where only sealed ones count).  Such a link is a
+   * dropped one: the retry loop says why and reconnects; corrupted (for
+   * the whole run) makes spent retries end as a protocol error.
+   */
+  char drop_why[1400];
+  bool corrupted;
 };
 
 static void
@@ -159,6 +169,80 @@ fail_peer (struct sender *s, int status)
   p2v_ring_abort (s->ring);
   if (s->delta)
     p2v_delta_abort (s->delta);
+}
+
+/* The link corrupted or forged a record: treat it as dropped (the
+ * caller's attempt fails NET, to be retried), remembering why.
+ */
+static void
+fail_corrupt (struct sender *s, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
+static void
+fail_corrupt (struct sender *s, const char *fmt, ...)
+{
+  va_list ap;
+  pthread_mutex_lock (&s->lock);
+  if (!s->drop_why[0]) {
+    va_start (ap, fmt);
+    vsnprintf (s->drop_why, sizeof s->drop_why, fmt, ap);
+    va_end (ap);
+  }
+  s->corrupted = true;
+  pthread_mutex_unlock (&s->lock);
+  fail (s, P2V_EXIT_NET);
+}
+
+/* A record from the receiver that failed to open: nothing of it is
+ * believed, the link is dropped.
+ */
+static void
+fail_unauthentic (struct sender *s, const char *during)
+{
+  fail_corrupt (s, "a record from %s %s failed authentication (corrupted or tampered "
+                "in transit)", s->peer, during);
+}
+
+/* A receiver's reason is one line: more than this (escaped) is cut. */
+#define PEER_TEXT_SHOWN 1024
+
+/* The receiver's REFUSE or RESULT, authenticated (the caller opened
+ * it): its words, escaped, and its status as ours.  The one place that
+ * maps a peer's status, so a value we do not know means the same
+ * wherever it comes.  A RESULT saying PROTOCOL is the receiver's view
+ * of a record that failed authentication (or its checks) on the way: a
+ * corrupted link, retried like a dropped one.  Returns 0 only for a
+ * RESULT that says the copy is verified (*res filled, for its digest);
+ * -1 when the record does not parse.
+ */
+static int
+peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
+              struct p2v_result *res)
+{
+  char esc[PEER_TEXT_SHOWN];
+  if (type == P2V_REC_REFUSE) {
+    if (len < 4)
+      return -1;
+    uint32_t st = p2v_get32 (buf);
+    p2v_error ("receiver %s refused: %s", s->peer, p2v_escape (buf + 4, len - 4, esc, sizeof esc));
+    return st == P2V_EXIT_AUTH ? P2V_EXIT_AUTH : P2V_EXIT_REFUSED;
+  }
+  struct p2v_result r;
+  const char *msg;
+  size_t mlen;
+  if (type != P2V_REC_RESULT || p2v_unpack_result (buf, len, &r, &msg, &mlen) == -1)
+    return -1;
+  if (res)
+    *res = r;
+  if (r.status == 0)
+    return 0;
+  p2v_escape (msg, mlen, esc, sizeof esc);
+  if (r.status == P2V_EXIT_PROTOCOL && s->is_socket) {
+    fail_corrupt (s, "receiver %s: %s", s->peer, esc);
+    return P2V_EXIT_NET;
+  }
+  p2v_error ("receiver %s: %s", s->peer, esc);
+  return r.status <= 127 ? (int) r.status : P2V_EXIT_IO;
 }
 
 /* Internal marker in a slot's codec, never on the wire: the receiver
@@ -262,7 +346,7 @@ report_peer_reason (struct sender *s)
 {
   struct pollfd p = { .fd = s->ch.fd, .events = POLLIN };
   struct p2v_record_hdr h;
-  uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + 512];
+  uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + P2V_TEXT_MAX];
   if (!s->is_socket)
     return 0;
   /* A delta's hash thread may be reading the socket: it reports what
@@ -277,18 +361,8 @@ report_peer_reason (struct sender *s)
       || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE)
       || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1)
     return 0;
-  struct p2v_result r;
-  const char *msg;
-  size_t len;
-  if (h.type == P2V_REC_RESULT && p2v_unpack_result (buf, h.length, &r, &msg, &len) == 0) {
-    p2v_error ("receiver %s: %.*s", s->peer, (int) len, msg);
-    return r.status > 0 && r.status <= 127 ? (int) r.status : 0;
-  }
-  if (h.type == P2V_REC_REFUSE && h.length >= 4) {
-    p2v_error ("receiver %s: %.*s", s->peer, (int) h.length - 4, (const char *) buf + 4);
-    return P2V_EXIT_REFUSED;
-  }
-  return 0;
+  int st = peer_verdict (s, h.type, buf, h.length, NULL);
+  return st > 0 ? st : 0;
 }
 
 static void
@@ -299,8 +373,9 @@ write_failed (struct sender *s, uint64_t at)
   if (s->is_socket) {
     p2v_error ("connection to %s lost at %s of %s: %s", s->peer,
                p2v_human_size (at, a), p2v_human_size (s->src.size, b), strerror (e));
-    /* The receiver's reason decides the status: a record that failed
-     * authentication is not a network problem to retry.
+    /* The receiver's reason decides the status: a target that
+     * failed is not a network problem to retry (a record that failed
+     * authentication is: peer_verdict).
      */
     int theirs = report_peer_reason (s);
     if (theirs) {
@@ -448,14 +523,16 @@ hash_thread (void *arg)
         || p2v_chan_recv_end (&s->ch) == -1) {
       int e = errno;
       if (!p2v_ring_aborted (s->ring)) {
-        char a[P2V_HUMAN_LEN];
+        char a[P2V_HUMAN_LEN], w[64];
+        p2v_human_size (known * s->o->chunk_size, a);
+        snprintf (w, sizeof w, "after %s of its hashes", a);
         if (e == EBADMSG)
-          p2v_error ("%s sent a record that is not authentic while sending its hashes", s->peer);
-        else
-          p2v_error ("connection to %s lost after %s of its hashes%s%s", s->peer,
-                     p2v_human_size (known * s->o->chunk_size, a), e ? ": " : "",
+          fail_unauthentic (s, w);
+        else {
+          p2v_error ("connection to %s lost %s%s%s", s->peer, w, e ? ": " : "",
                      e ? strerror (e) : "");
-        fail (s, e == EBADMSG ? P2V_EXIT_PROTOCOL : P2V_EXIT_NET);
+          fail (s, P2V_EXIT_NET);
+        }
       }
       break;
     }
@@ -463,18 +540,9 @@ hash_thread (void *arg)
       /* The receiver stopped early and says why (a write error, a
        * record it rejected).
        */
-      struct p2v_result r;
-      const char *msg;
-      size_t len;
-      if (h.type == P2V_REC_RESULT && p2v_unpack_result (buf, h.length, &r, &msg, &len) == 0
-          && r.status) {
-        p2v_error ("receiver %s: %.*s", s->peer, (int) len, msg);
-        fail_peer (s, r.status <= 127 ? (int) r.status : P2V_EXIT_IO);
-      }
-      else if (h.type == P2V_REC_REFUSE && h.length >= 4) {
-        p2v_error ("receiver %s: %.*s", s->peer, (int) h.length - 4, (const char *) buf + 4);
-        fail_peer (s, P2V_EXIT_REFUSED);
-      }
+      int st = peer_verdict (s, h.type, buf, h.length, NULL);
+      if (st > 0)
+        fail_peer (s, st);
       else {
         p2v_error ("%s sent a verdict before the end of the stream", s->peer);
         fail (s, P2V_EXIT_PROTOCOL);
@@ -782,19 +850,49 @@ await_accept (struct sender *s)
   struct p2v_record_hdr h;
   uint8_t buf[P2V_TEXT_MAX];
   if (p2v_chan_recv_hdr (&s->ch, &h) != 1) {
-    p2v_error ("%s closed the connection before accepting the stream%s%s", s->peer,
-               errno ? ": " : "", errno ? strerror (errno) : "");
-    return errno == EBADMSG ? P2V_EXIT_PROTOCOL : P2V_EXIT_NET;
+    int e = errno;
+    if (e == EBADMSG) {
+      fail_unauthentic (s, "before it accepted the stream");
+      return P2V_EXIT_NET;
+    }
+    if (e == ETIMEDOUT)
+      p2v_error ("%s did not answer the stream's header within %u s (p2vsend --timeout)",
+                 s->peer, s->o->timeout);
+    else
+      p2v_error ("%s closed the connection before accepting the stream%s%s", s->peer,
+                 e ? ": " : "", e ? strerror (e) : "");
+    return P2V_EXIT_NET;
   }
+  /* Read before the tag is checked: only a plain REFUSE is looked at
+   * unopened, and then it is the handshake's answer (see below).
+   */
+  bool plain = s->ch.rx && !s->ch.cur_sealed;
   if (h.length > sizeof buf || p2v_chan_recv (&s->ch, buf, h.length) == -1
       || p2v_chan_recv_end (&s->ch) == -1) {
-    p2v_error ("%s sent a malformed or unauthentic reply", s->peer);
-    return P2V_EXIT_PROTOCOL;
+    if (errno == EBADMSG) {
+      fail_unauthentic (s, "before it accepted the stream");
+      return P2V_EXIT_NET;
+    }
+    p2v_error ("%s sent a malformed reply", s->peer);
+    return errno == ETIMEDOUT || errno == 0 ? P2V_EXIT_NET : P2V_EXIT_PROTOCOL;
   }
-  if (h.type == P2V_REC_REFUSE && h.length >= 4) {
-    uint32_t st = p2v_get32 (buf);
-    p2v_error ("receiver %s refused: %.*s", s->peer, (int) h.length - 4, (char *) buf + 4);
-    return st == P2V_EXIT_AUTH ? P2V_EXIT_AUTH : P2V_EXIT_REFUSED;
+  if (h.type == P2V_REC_REFUSE && plain && s->accepted_once) {
+    /* Anyone on the path can write a plain REFUSE.  On the first
+     * connection it is the receiver's answer to a wrong key, and worth
+     * ending on; once a receiver accepted our proof, a reconnection's
+     * plain REFUSE is more likely forged than a changed key, and is
+     * one failed attempt: --retry runs out if it was the truth.
+     */
+    char esc[PEER_TEXT_SHOWN];
+    fail_corrupt (s, "receiver %s refused the reconnection without authenticating it: %s",
+                  s->peer, p2v_escape (buf + (h.length >= 4 ? 4 : 0),
+                                       h.length >= 4 ? h.length - 4 : h.length, esc, sizeof esc));
+    return P2V_EXIT_NET;
+  }
+  if (h.type == P2V_REC_REFUSE || h.type == P2V_REC_RESULT) {
+    int st = peer_verdict (s, h.type, buf, h.length, NULL);
+    if (st > 0)
+      return st;
   }
   struct p2v_accept a;
   if (h.type != P2V_REC_ACCEPT || h.length != P2V_ACCEPT_LEN) {
@@ -837,24 +935,46 @@ await_result (struct sender *s, const char *hex)
   struct p2v_record_hdr h;
   uint8_t buf[P2V_RESULT_FIXED_LEN + P2V_DIGEST_MAX + P2V_TEXT_MAX];
   struct p2v_result res;
-  const char *msg;
-  size_t mlen;
+  /* The receiver answers once the target is durable and its digest
+   * done.  Its last checkpoint (every 256 MiB) bounds the flush; a
+   * resumed session also re-reads the prefix it holds, started with the
+   * stream but maybe not finished, allowed for at 32 MiB/s.  A silent
+   * peer past that is dead, not busy.
+   */
+  double t_end = p2v_now ();
+  s->ch.record_timeout = 0;
+  s->ch.deadline = s->o->timeout
+    ? t_end + s->o->timeout + (double) (s->start_seq * s->o->chunk_size) / (32 << 20) : 0;
   int r = p2v_chan_recv_hdr (&s->ch, &h);
   if (r != 1) {
-    p2v_error ("%s closed the connection before confirming the copy; "
-               "the target may be incomplete", s->peer);
+    if (errno == EBADMSG) {
+      fail_unauthentic (s, "in place of its verdict");
+      return P2V_EXIT_NET;
+    }
+    if (errno == ETIMEDOUT)
+      p2v_error ("%s sent no verdict within %.0f s of the end of the stream (p2vsend "
+                 "--timeout); the target may be incomplete", s->peer, p2v_now () - t_end);
+    else
+      p2v_error ("%s closed the connection before confirming the copy; "
+                 "the target may be incomplete", s->peer);
     return P2V_EXIT_NET;
   }
-  if (h.type != P2V_REC_RESULT || h.length > sizeof buf
-      || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1
-      || p2v_unpack_result (buf, h.length, &res, &msg, &mlen) == -1) {
+  if (h.length > sizeof buf || p2v_chan_recv (&s->ch, buf, h.length) == -1
+      || p2v_chan_recv_end (&s->ch) == -1) {
+    if (errno == EBADMSG) {
+      fail_unauthentic (s, "in place of its verdict");
+      return P2V_EXIT_NET;
+    }
     p2v_error ("%s sent a malformed result", s->peer);
     return P2V_EXIT_PROTOCOL;
   }
-  if (res.status != 0) {
-    p2v_error ("receiver %s: %.*s", s->peer, (int) mlen, msg);
-    return res.status <= 127 ? (int) res.status : P2V_EXIT_IO;
+  int st = peer_verdict (s, h.type, buf, h.length, &res);
+  if (st == -1) {
+    p2v_error ("%s sent a malformed result", s->peer);
+    return P2V_EXIT_PROTOCOL;
   }
+  if (st)
+    return st;
   char theirs[P2V_DIGEST_HEX_MAX];
   p2v_hex (res.digest, res.digest_len, theirs);
   if (strcmp (theirs, hex) != 0) {
@@ -925,6 +1045,18 @@ attempt (struct sender *s)
     s->ch.fd = STDOUT_FILENO;
   else if ((s->ch.fd = p2v_connect (o->host, o->port)) == -1)
     return P2V_EXIT_NET;
+  s->drop_why[0] = '\0';
+  /* A peer (or relay) that is alive but silent must not hold us: the
+   * handshake has --timeout s in all, every later record as long, and
+   * a send blocked on a peer that stopped reading fails as late.
+   */
+  s->ch.deadline = o->timeout && s->is_socket ? p2v_now () + o->timeout : 0;
+  s->ch.record_timeout = 0;
+  s->ch.plain_refuse_ok = false;
+  if (s->is_socket && o->timeout) {
+    struct timeval tv = { .tv_sec = o->timeout };
+    setsockopt (s->ch.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
 
   /* The ring exists before anything can call fail(). */
   s->ring = p2v_ring_new (p2v_ring_slots (o->threads), o->chunk_size,
@@ -933,6 +1065,8 @@ attempt (struct sender *s)
                                  o->encrypt, s->peer);
   if (status)
     goto out;
+  if (s->is_socket)
+    s->ch.record_timeout = o->timeout;
   if (!o->key) {
     /* Keyless: the receiver refuses; show its words. */
     status = await_accept (s);
@@ -1151,11 +1285,25 @@ send_disk (const struct p2v_send_opts *o)
     status = attempt (&s);
     /* Only a lost connection is worth another try: the receiver keeps
      * what it made durable, so the next session resumes.  A first
-     * connection that fails is more likely a wrong address: say so now.
+     * connection that fails is more likely a wrong address: say so now
+     * (unless it reached a receiver and a record of it was damaged).
      */
-    if (status != P2V_EXIT_NET || !s.is_socket || tries >= o->retry || !s.accepted_once)
+    if (status != P2V_EXIT_NET || !s.is_socket || !(s.accepted_once || s.corrupted))
       break;
+    if (tries >= o->retry) {
+      /* A link that corrupts records ends as a corrupted record always
+       * did, once the tries are spent.
+       */
+      if (s.drop_why[0])
+        p2v_error ("%s; no tries left", s.drop_why);
+      if (s.corrupted)
+        status = P2V_EXIT_PROTOCOL;
+      break;
+    }
     unsigned wait = tries < 5 ? 1u << tries : 30;
+    if (s.drop_why[0])
+      p2v_warning ("%s; reconnecting, %u %s left", s.drop_why, o->retry - tries,
+                   o->retry - tries == 1 ? "try" : "tries");
     p2v_info ("retrying in %u s (attempt %u of %u)", wait, tries + 2, o->retry + 1);
     sleep (wait);
   }

@@ -16,6 +16,7 @@ struct p2v_send_opts {
   const char *key;              /* normalized key text, or NULL */
   bool encrypt;                 /* false: --no-encrypt (still authenticated) */
   unsigned retry;               /* reconnections after a dropped link */
+  unsigned timeout;             /* seconds a silent receiver is waited for; 0: none */
   bool resume;                  /* --resume: insist on continuing */
   bool delta;                   /* --delta: send only chunks the target lacks */
   const char *badmap;           /* --ignore-read-errors: map file, else NULL */

@@ -143,5 +143,15 @@ main (void)
   CHECK (p2v_now () - t0 < 0.05);
 
   replace_file_tests ();
+  /* p2v_escape: a peer's text cannot drive the terminal. */
+  char e[64];
+  CHECK_STR (p2v_escape ("\x1b[2Jok\\\n\x9b", 9, e, sizeof e), "\\x1b[2Jok\\x5c\\x0a\\x9b");
+  CHECK_STR (p2v_escape ("a\0b", 3, e, sizeof e), "a\\x00b");
+  CHECK_STR (p2v_escape ("", 0, e, sizeof e), "");
+  /* Cut to the room, and marked. */
+  CHECK_STR (p2v_escape ("0123456789abcdef", 16, e, 12), "01234567...");
+  CHECK_STR (p2v_escape ("\x01\x02\x03", 3, e, 12), "\\x01\\x02...");
+  char big[P2V_ESCAPED_LEN (4)];
+  CHECK_STR (p2v_escape ("\x01\x02\x03\x04", 4, big, sizeof big), "\\x01\\x02\\x03\\x04");
   return TEST_DONE ();
 }

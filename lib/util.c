@@ -338,3 +338,40 @@ p2v_replace_file (const char *path, mode_t mode,
   errno = e;
   return -1;
 }
+
+/* Peer text may hold escape sequences that would drive the admin's
+ * terminal (clear it, retitle it, fake a line): bytes outside printable
+ * ASCII, and the backslash itself, go out as \xHH.
+ */
+const char *
+p2v_escape (const void *text, size_t n, char *out, size_t outsz)
+{
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = text;
+  size_t o = 0;
+  if (outsz == 0)
+    return out;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = p[i];
+    bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+    size_t need = plain ? 1 : 4;
+    if (o + need + 4 > outsz) {
+      /* Truncated: say so, in room we kept for it. */
+      if (o + 3 < outsz) {
+        memcpy (out + o, "...", 3);
+        o += 3;
+      }
+      break;
+    }
+    if (plain)
+      out[o++] = (char) c;
+    else {
+      out[o++] = '\\';
+      out[o++] = 'x';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 15];
+    }
+  }
+  out[o] = '\0';
+  return out;
+}

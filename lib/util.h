@@ -49,6 +49,13 @@ extern void (*volatile p2v_message_hook) (const char *line, size_t len);
 #define P2V_EXIT_DISKS 64
 int p2v_exit_for_disks (const int *status, unsigned n);
 
+/* Text from the network or a guest, fit for a terminal: control bytes,
+ * non-ASCII and backslash as \xHH, cut (with "...") to outsz.  Returns
+ * out.  P2V_ESCAPED_LEN(n) holds any n bytes in full.
+ */
+#define P2V_ESCAPED_LEN(n) (4 * (n) + 8)
+const char *p2v_escape (const void *text, size_t n, char *out, size_t outsz);
+
 /* Allocation failure is not recoverable in these programs: report it
  * and exit, so callers need not check.
  */

@@ -86,7 +86,7 @@ p2v_chan_recv_hdr (struct p2v_chan *c, struct p2v_record_hdr *h)
     return -1;
   p2v_unpack_record_hdr (buf, h);
   c->cur_sealed = c->rx && (h->flags & P2V_RECF_SEALED);
-  if (c->rx && !c->cur_sealed && h->type != P2V_REC_REFUSE) {
+  if (c->rx && !c->cur_sealed && !(h->type == P2V_REC_REFUSE && c->plain_refuse_ok)) {
     errno = EBADMSG;
     return -1;
   }
@@ -138,6 +138,7 @@ p2v_chan_recv_end (struct p2v_chan *c)
     errno = EBADMSG;
     return -1;
   }
+  c->plain_refuse_ok = false;
   return 0;
 }
 

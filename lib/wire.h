@@ -19,6 +19,12 @@ struct p2v_chan {
   int fd;
   struct p2v_aead *tx, *rx;     /* NULL: plain records */
   bool cur_sealed;              /* the record being read is sealed */
+  /* A receiver that rejects our proof cannot seal its answer: between
+   * our AUTH and the first record that opens under the new keys (and
+   * only then) a plain REFUSE is the protocol.  Anywhere else it is
+   * forged or corrupted, and fails like any other unsealed record.
+   */
+  bool plain_refuse_ok;
   /* A peer trickling one byte at a time defeats a per-read timeout, so
    * reads run against a deadline: a fixed one (deadline, monotonic
    * seconds, e.g. for the whole handshake), or one reset at each
@@ -42,8 +48,8 @@ int p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
 /* 1 when a header was read (h->length is the payload length, tag not
  * counted), 0 at a clean end of stream, -1 on error or a stream that
  * stops inside the header (errno 0 then).  Once rx is installed, the
- * only plain record accepted is REFUSE (a receiver that rejected our
- * key cannot seal); anything else unsealed fails with EBADMSG.
+ * only plain record accepted is REFUSE while plain_refuse_ok holds;
+ * anything else unsealed fails with EBADMSG.
  */
 int p2v_chan_recv_hdr (struct p2v_chan *c, struct p2v_record_hdr *h);
 /* Exactly n payload bytes, opened in place.  0, or -1 (errno 0 for a

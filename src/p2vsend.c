@@ -42,6 +42,7 @@ usage (FILE *f)
 "      --limit-rate=RATE         at most RATE bytes a second on the wire, for\n"
 "                                all disks together (K, M, G: x1024)\n"
 "      --retry=N                 reconnect and resume N times (default 5)\n"
+"      --timeout=SECS            give up on a silent receiver (default 300)\n"
 "      --resume                  fail unless the receiver can resume\n"
 "      --delta                   the target holds an earlier copy: compare\n"
 "                                chunk hashes, send only what changed\n"
@@ -60,7 +61,7 @@ main (int argc, char **argv)
 {
   enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS, OPT_KEY_FILE,
          OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME, OPT_IGNORE_READ_ERRORS, OPT_FORCE,
-         OPT_LIST, OPT_DELTA, OPT_LIMIT_RATE };
+         OPT_LIST, OPT_DELTA, OPT_LIMIT_RATE, OPT_TIMEOUT };
   static const struct option long_opts[] = {
     { "compress", required_argument, NULL, 'c' },
     { "threads", required_argument, NULL, 'j' },
@@ -73,6 +74,7 @@ main (int argc, char **argv)
     { "key-file", required_argument, NULL, OPT_KEY_FILE },
     { "no-encrypt", no_argument, NULL, OPT_NO_ENCRYPT },
     { "retry", required_argument, NULL, OPT_RETRY },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "limit-rate", required_argument, NULL, OPT_LIMIT_RATE },
     { "resume", no_argument, NULL, OPT_RESUME },
     { "delta", no_argument, NULL, OPT_DELTA },
@@ -87,7 +89,7 @@ main (int argc, char **argv)
   struct p2v_send_opts o = {
     .threads = p2v_default_threads (), .codec = P2V_CODEC_DEFAULT, .level = -1,
     .chunk_size = P2V_CHUNK_DEFAULT, .digest_id = P2V_DIGEST_SHA256,
-    .progress_mode = P2V_PROGRESS_AUTO, .encrypt = true, .retry = 5,
+    .progress_mode = P2V_PROGRESS_AUTO, .encrypt = true, .retry = 5, .timeout = 300,
   };
   char *host = NULL, *port = NULL;
   const char *key_arg = NULL, *key_file = NULL;
@@ -185,6 +187,10 @@ main (int argc, char **argv)
       return p2v_list_disks (stdout) >= 0 ? P2V_EXIT_OK : P2V_EXIT_IO;
     case OPT_RETRY:
       if (p2v_opt_uint ("--retry", optarg, 0, 1000, &o.retry) == -1)
+        return P2V_EXIT_USAGE;
+      break;
+    case OPT_TIMEOUT:
+      if (p2v_opt_uint ("--timeout", optarg, 1, 86400, &o.timeout) == -1)
         return P2V_EXIT_USAGE;
       break;
     case OPT_LIMIT_RATE:

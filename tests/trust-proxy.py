@@ -11,6 +11,18 @@
       both sides are cut off, as by a dropped link (--cut-at).  Later connections
       pass through untouched.  Exits after K connections (default 1) or
       when killed.
+      Record-aware meddling (the proxy follows the plain record headers):
+      --flip-record TYPE [--flip-nth K] [--flip-off N] [--flip-dir D]
+      flips bit 0 of byte N of the payload of the K-th record (default
+      1st) of TYPE (e.g. 0x10) going direction D (s2r, default, or r2s),
+      on the first connection, once.  --inject-refuse TEXT
+      [--inject-conn C] [--inject-before K] writes a plain (unsealed)
+      REFUSE record with TEXT (Python escapes allowed: \\x1b) into the
+      receiver-to-sender stream of connection C (0-based, default 0),
+      just before that stream's K-th record (default 2: after CHALLENGE).
+      --mute-r2s-before K [--mute-secs S]: on the first connection, the
+      receiver's K-th record and all after it are swallowed, and the
+      sender's side is held open, silent, for S seconds (default 30).
   trust-proxy.py replay --to PORT --file F [--timeout SECS]
       Connect to 127.0.0.1:PORT, send F's bytes verbatim (as fast as the
       peer takes them), print what came back: "replay: sent S received R
@@ -42,6 +54,9 @@ def pump(src, dst, meddle, done):
             for piece, delay in meddle(data, off):
                 if piece is None:       # cut: the finally hangs up both sides
                     return
+                if isinstance(piece, str):      # mute: silent, but open
+                    time.sleep(delay)
+                    return
                 if delay:
                     time.sleep(delay)
                 dst.sendall(piece)
@@ -59,6 +74,41 @@ def pump(src, dst, meddle, done):
 
 def passthrough(data, off):
     return [(data, 0)]
+
+
+class Records:
+    """Follows the record boundaries of one direction of a p2vstream
+    connection: a 16-byte preamble, then 8-byte headers (type, flags,
+    2 reserved, big-endian length) each followed by length bytes."""
+
+    def __init__(self):
+        self.hdr = b""
+        self.pos = 16            # where the next header starts
+        self.count = {}          # records seen per type
+        self.n = 0               # records whose header was read
+        self.starts = {1: 16}    # record number -> stream offset of its header
+
+    def feed(self, data, off, on_record):
+        i = 0
+        while i < len(data):
+            at = off + i
+            if at < self.pos:
+                i += min(len(data) - i, self.pos - at)
+                continue
+            need = 8 - len(self.hdr)
+            take = data[i:i + need]
+            self.hdr += take
+            i += len(take)
+            if len(self.hdr) == 8:
+                rtype = self.hdr[0]
+                length = int.from_bytes(self.hdr[4:8], "big")
+                self.n += 1
+                self.count[rtype] = self.count.get(rtype, 0) + 1
+                payload = self.pos + 8
+                on_record(rtype, self.count[rtype], payload, length)
+                self.pos = payload + length
+                self.starts[self.n + 1] = self.pos
+                self.hdr = b""
 
 
 def serve(args):
@@ -79,7 +129,62 @@ def serve(args):
         except OSError:
             c.close()
             continue
-        if n == 0:
+        r2s = passthrough
+        if args.inject_refuse is not None and n == args.inject_conn:
+            text = args.inject_refuse.encode().decode("unicode_escape").encode("latin-1")
+            forged = (bytes([3, 0, 0, 0]) + (4 + len(text)).to_bytes(4, "big")
+                      + (6).to_bytes(4, "big") + text)
+            tr, done = Records(), [False]
+
+            def r2s(data, off, tr=tr, done=done, forged=forged):
+                tr.feed(data, off, lambda *a: None)
+                at = tr.starts.get(args.inject_before)
+                if done[0] or at is None or not off <= at < off + len(data):
+                    return [(data, 0)]
+                done[0] = True
+                sys.stderr.write("proxy: injected a plain REFUSE at r2s byte %d\n" % at)
+                k = at - off
+                return [(data[:k] + forged + data[k:], 0)]
+        if n == 0 and args.mute_r2s_before is not None:
+            mt = Records()
+
+            def r2s(data, off, mt=mt):
+                mt.feed(data, off, lambda *a: None)
+                at = mt.starts.get(args.mute_r2s_before)
+                if at is None or at >= off + len(data):
+                    return [(data, 0)]
+                sys.stderr.write("proxy: muted the receiver from r2s byte %d\n" % at)
+                return [(data[:max(0, at - off)], 0), ("mute", args.mute_secs)]
+        if n == 0 and args.flip_record is not None:
+            tr, target = Records(), [None]
+
+            def on_record(rtype, nth, payload, length, target=target):
+                if rtype == args.flip_record and nth == args.flip_nth and target[0] is None:
+                    if args.flip_off >= length:
+                        sys.stderr.write("proxy: record too short for --flip-off\n")
+                        target[0] = -1
+                    else:
+                        target[0] = payload + args.flip_off
+
+            def flip(data, off, tr=tr, target=target, inner=r2s):
+                tr.feed(data, off, on_record)
+                t = target[0]
+                if t is not None and t >= 0 and off <= t < off + len(data):
+                    b = bytearray(data)
+                    b[t - off] ^= 1
+                    target[0] = -1
+                    sys.stderr.write("proxy: flipped bit 0 of %s byte %d (record type 0x%02x "
+                                     "#%d, payload byte %d)\n" % (args.flip_dir, t, args.flip_record,
+                                                                   args.flip_nth, args.flip_off))
+                    data = bytes(b)
+                return inner(data, off) if inner is not passthrough else [(data, 0)]
+            if args.flip_dir == "r2s":
+                r2s = flip
+                meddle = passthrough
+            else:
+                meddle = lambda data, off, f=flip: f(data, off)
+                flip.__defaults__ = (tr, target, passthrough)
+        elif n == 0:
             def meddle(data, off, rec=rec):
                 if rec:
                     rec.write(data)
@@ -105,7 +210,7 @@ def serve(args):
             meddle = passthrough
         d1, d2 = threading.Event(), threading.Event()
         threading.Thread(target=pump, args=(c, u, meddle, d1), daemon=True).start()
-        threading.Thread(target=pump, args=(u, c, passthrough, d2), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c, r2s, d2), daemon=True).start()
         d1.wait()
         d2.wait()
         c.close()
@@ -198,6 +303,15 @@ def main():
     a.add_argument("--trickle-every", type=float, default=2.0)
     a.add_argument("--cut-at", type=int)
     a.add_argument("--conns", type=int, default=1)
+    a.add_argument("--flip-record", type=lambda x: int(x, 0))
+    a.add_argument("--flip-nth", type=int, default=1)
+    a.add_argument("--flip-off", type=int, default=0)
+    a.add_argument("--flip-dir", choices=("s2r", "r2s"), default="s2r")
+    a.add_argument("--mute-r2s-before", type=int)
+    a.add_argument("--mute-secs", type=float, default=30)
+    a.add_argument("--inject-refuse")
+    a.add_argument("--inject-conn", type=int, default=0)
+    a.add_argument("--inject-before", type=int, default=2)
     b = sub.add_parser("replay")
     b.add_argument("--to", type=int, required=True)
     b.add_argument("--file", required=True)
