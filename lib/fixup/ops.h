@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "fixup/util.h"
 
 struct guest;
@@ -20,6 +21,11 @@ struct guest_ops {
   int (*write) (struct guest *g, const char *path, const char *data, size_t len);
   /* Remove a file (used to undo a file this run created). */
   int (*remove) (struct guest *g, const char *path);
+  /* Create one directory 0755 (a rule writing into a directory the
+   * guest lacks); remove an empty one (undoing that).
+   */
+  int (*mkdir) (struct guest *g, const char *path);
+  int (*rmdir) (struct guest *g, const char *path);
   bool (*is_file) (struct guest *g, const char *path);
   bool (*is_dir) (struct guest *g, const char *path);
   /* Names in DIR (no "." or ".."), sorted.  Missing DIR → empty. */
@@ -40,6 +46,11 @@ struct guest {
 
 /* --root DIR. */
 struct guest *guest_open_root (const char *dir, char **err);
+
+/* PATH opened from ROOTFD as openat2 RESOLVE_IN_ROOT would (symlinks
+ * followed but never above ROOTFD), for kernels without openat2.
+ */
+int root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlinks);
 
 /* Disk images through libguestfs: inspect, pick the one Linux root (or
  * ROOT_DEVICE), mount its filesystems as its fstab says.

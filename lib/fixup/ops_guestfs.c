@@ -100,6 +100,26 @@ gfs_remove (struct guest *g, const char *path)
   return 0;
 }
 
+static int
+gfs_mkdir (struct guest *g, const char *path)
+{
+  if (guestfs_mkdir_mode (GG (g)->h, path, 0755) == -1) {
+    set_err (g, path);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+gfs_rmdir (struct guest *g, const char *path)
+{
+  if (guestfs_rmdir (GG (g)->h, path) == -1) {
+    set_err (g, path);
+    return -1;
+  }
+  return 0;
+}
+
 static bool
 gfs_is_file (struct guest *g, const char *path)
 {
@@ -176,7 +196,8 @@ gfs_close (struct guest *g)
 }
 
 static const struct guest_ops gfs_ops = {
-  .read = gfs_read, .write = gfs_write, .remove = gfs_remove, .is_file = gfs_is_file,
+  .read = gfs_read, .write = gfs_write, .remove = gfs_remove, .mkdir = gfs_mkdir,
+  .rmdir = gfs_rmdir, .is_file = gfs_is_file,
   .is_dir = gfs_is_dir, .list = gfs_list, .run = gfs_run,
   .error = gfs_error, .close = gfs_close,
 };

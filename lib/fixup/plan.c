@@ -104,6 +104,34 @@ plan_print_diff (const struct plan *p)
     printf ("would run: %s\n", p->commands.v[i]);
 }
 
+static int
+make_dirs (struct change *c, struct guest *g)
+{
+  struct strlist missing = { 0 };
+  char *d = xstrdup (c->path);
+  for (char *s; (s = strrchr (d, '/')) && s != d; ) {
+    *s = 0;
+    if (g->ops->is_dir (g, d)) break;
+    strlist_add (&missing, d);
+  }
+  free (d);
+  int r = 0;
+  for (size_t i = missing.n; i-- > 0; ) {
+    if (g->ops->mkdir (g, missing.v[i]) == -1) {
+      fprintf (stderr, "p2vfixup: error: creating directory %s: %s\n",
+               missing.v[i], g->ops->error (g));
+      r = -1;
+      break;
+    }
+    strlist_add (&c->made_dirs, missing.v[i]);
+    char *note = xasprintf ("directory %s created (the guest had none)", missing.v[i]);
+    strlist_add (&c->notes, note);
+    free (note);
+  }
+  strlist_free (&missing);
+  return r;
+}
+
 int
 plan_apply (struct plan *p, struct guest *g, bool no_backup)
 {
@@ -123,6 +151,14 @@ plan_apply (struct plan *p, struct guest *g, bool no_backup)
       }
       free (bak);
     }
+    /* A new file may go where the guest lacks a directory (no
+     * /etc/udev/rules.d on CentOS 7): create it, report and undo it
+     * like the file.
+     */
+    if (!c->old && make_dirs (c, g) == -1) {
+      plan_undo (p, g);
+      return -1;
+    }
     if (g->ops->write (g, c->path, c->new_, strlen (c->new_)) == -1) {
       fprintf (stderr, "p2vfixup: error: writing %s: %s\n", c->path, g->ops->error (g));
       plan_undo (p, g);
@@ -131,6 +167,16 @@ plan_apply (struct plan *p, struct guest *g, bool no_backup)
     c->written = true;
   }
   return 0;
+}
+
+static void
+rm_dirs (struct change *c, struct guest *g)
+{
+  for (size_t i = c->made_dirs.n; i-- > 0; )
+    if (g->ops->rmdir (g, c->made_dirs.v[i]) == -1)
+      fprintf (stderr, "p2vfixup: warning: could not remove %s: %s\n",
+               c->made_dirs.v[i], g->ops->error (g));
+  strlist_free (&c->made_dirs);
 }
 
 int
@@ -145,7 +191,7 @@ plan_undo (struct plan *p, struct guest *g)
       free (bak);
       c->backed_up = false;
     }
-    if (!c->written) continue;
+    if (!c->written) { rm_dirs (c, g); continue; }
     int e = c->old ? g->ops->write (g, c->path, c->old, strlen (c->old))
       : g->ops->remove (g, c->path);
     if (e == -1) {
@@ -154,6 +200,7 @@ plan_undo (struct plan *p, struct guest *g)
       r = -1;
     }
     c->written = false;
+    rm_dirs (c, g);
   }
   return r;
 }
@@ -182,6 +229,7 @@ plan_free (struct plan *p)
     free (p->c[i].old);
     free (p->c[i].new_);
     strlist_free (&p->c[i].notes);
+    strlist_free (&p->c[i].made_dirs);
   }
   free (p->c);
   strlist_free (&p->warnings);

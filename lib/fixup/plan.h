@@ -13,6 +13,7 @@ struct change {
   char *old;                    /* NULL: a new file */
   char *new_;
   struct strlist notes;
+  struct strlist made_dirs;     /* created for a new file, outermost first */
   bool written, backed_up;
 };
 
