@@ -108,6 +108,29 @@ digest_of() { "${1}sum" "$2" | cut -d' ' -f1; }
 expect_line() {
     grep -Eq -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "no line matching /$2/ in $(basename "$1")"; }
 }
+# proxied_copy SRC TGT SENDER-OPTS PROXY-OPTS...: p2vrecv on TGT, the
+# test proxy (tests/trust-proxy.py, given PROXY-OPTS) in front of it, and
+# p2vsend --retry 3 SRC through the proxy; sets send_rc and recv_rc,
+# stderr in $tmp/send.err, $tmp/recv.err, $tmp/proxy.err.
+proxied_copy() {
+    local src=$1 tgt=$2 sopts=$3 pf ppid
+    shift 3
+    pf=$(mktemp -u "$tmp/pport.XXXXXX")
+    send_rc=0
+    start_recv --timeout 20 "$tgt"
+    timeout 90 python3 "$top_srcdir/tests/trust-proxy.py" proxy --to "$port" --port-file "$pf" \
+        --conns 4 "$@" 2> "$tmp/proxy.err" &
+    ppid=$!
+    cleanup_fn "kill $ppid 2>/dev/null"
+    wait_for_file "$pf" 10 || fail "the proxy did not start"
+    timeout 90 p2vsend --progress=none --retry 3 $sopts "$src" "127.0.0.1:$(cat "$pf")" \
+        2> "$tmp/send.err" || send_rc=$?
+    timeout 30 tail --pid="$recv_pid" -f /dev/null || kill "$recv_pid"
+    wait_recv
+    kill $ppid 2>/dev/null
+    return 0
+}
+
 
 # nbdkit_source IMG FILTER-ARGS...: IMG served read-only as a FUSE file
 # through nbdkit with a filter (--filter=rate rate=800M: a slow disk;

@@ -9,7 +9,6 @@
 # identical to the source.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires timeout python3 cmp
-proxy=$top_srcdir/tests/trust-proxy.py
 MiB=$((1 << 20))
 
 # Random data: every chunk travels stored, 4 MiB of payload each.
@@ -24,18 +23,11 @@ flip() {
     local name=$1 sopts=$2 rc=0
     shift 2
     trial=$((trial + 1))
-    local tgt=$tmp/t$trial.img pf=$tmp/pport$trial
+    local tgt=$tmp/t$trial.img
     rm -f "$tgt"
     case $sopts in *--delta*) cp "$stale" "$tgt" ;; esac
-    start_recv --timeout 20 "$tgt"
-    timeout 90 python3 "$proxy" proxy --to "$port" --port-file "$pf" --conns 4 "$@" 2> "$tmp/proxy.err" &
-    local ppid=$!
-    cleanup_fn "kill $ppid 2>/dev/null"
-    wait_for_file "$pf" 10 || fail "$name: proxy did not start"
-    timeout 90 p2vsend --progress=none --retry 3 $sopts "$src" "127.0.0.1:$(cat "$pf")" 2> "$tmp/send.err" || rc=$?
-    timeout 30 tail --pid="$recv_pid" -f /dev/null || kill "$recv_pid"
-    wait_recv
-    kill $ppid 2>/dev/null
+    proxied_copy "$src" "$tgt" "$sopts" "$@"
+    rc=$send_rc
     echo "--- $name: sender $rc, receiver $recv_rc"
     grep -h "proxy: flipped" "$tmp/proxy.err" || { cat "$tmp/proxy.err" >&2; fail "$name: the proxy flipped nothing"; }
     grep -E "failed authentication|reconnect" "$tmp/send.err" "$tmp/recv.err"

@@ -13,24 +13,16 @@
 #     escaped, tries again and completes verified.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires timeout python3 cmp
-proxy=$top_srcdir/tests/trust-proxy.py
 MiB=$((1 << 20))
 src=$tmp/src.img
 head -c $((32 * MiB)) /dev/urandom > "$src"
 text='\x1b[2J\x1b]0;owned\x07forged: wrong key'
 
 run() {
-    local name=$1 sopts=$2 tgt=$3 pf=$tmp/pport-$1 rc=0
+    local name=$1 sopts=$2 tgt=$3 rc
     shift 3
-    start_recv --timeout 20 "$tgt"
-    timeout 90 python3 "$proxy" proxy --to "$port" --port-file "$pf" --conns 4 "$@" 2> "$tmp/proxy.err" &
-    local ppid=$!
-    cleanup_fn "kill $ppid 2>/dev/null"
-    wait_for_file "$pf" 10 || fail "$name: proxy did not start"
-    timeout 90 p2vsend --progress=none --retry 3 $sopts "$src" "127.0.0.1:$(cat "$pf")" 2> "$tmp/send.err" || rc=$?
-    timeout 30 tail --pid="$recv_pid" -f /dev/null || kill "$recv_pid"
-    wait_recv
-    kill $ppid 2>/dev/null
+    proxied_copy "$src" "$tgt" "$sopts" "$@"
+    rc=$send_rc
     echo "--- $name: sender $rc, receiver $recv_rc"
     cat "$tmp/proxy.err"
     grep -q "injected a plain REFUSE" "$tmp/proxy.err" || fail "$name: nothing injected"
