@@ -166,7 +166,13 @@ main (int argc, char **argv)
   if (p2v_check_distinct (&argv[optind], n) == -1)
     return P2V_EXIT_USAGE;
   switch (p2v_key_resolve (NULL, key_file, key)) {
-  case -1: return P2V_EXIT_USAGE;
+  case -1:
+    /* Freed so the sanitizer build's leak check, which fails the test
+     * of a refused key file, sees this exit as clean.
+     */
+    free (host);
+    free (port);
+    return P2V_EXIT_USAGE;
   case 1: o.key = key; break;
   }
   o.host = host;
