@@ -7,6 +7,7 @@
 
 #include "chunkhash.h"
 #include "codec.h"
+#include "digest.h"
 #include "util.h"
 
 /* EVP fails only when it cannot allocate a context: end as xmalloc
@@ -45,16 +46,43 @@ hash_zeros (size_t n, uint8_t out[P2V_CHUNK_HASH_LEN])
   EVP_MD_CTX_free (ctx);
 }
 
+bool
+p2v_chunk_hash_from_blocks (int digest_id)
+{
+  return digest_id == P2V_DIGEST_BLKHASH_SHA256 || digest_id == P2V_DIGEST_BLKHASH_SHA512;
+}
+
+/* The hash of n zeros by the rule of z. */
+static void
+zero_hash (const struct p2v_zero_hashes *z, size_t n, uint8_t out[P2V_CHUNK_HASH_LEN])
+{
+  if (!z->blocks_id) {
+    hash_zeros (n, out);
+    return;
+  }
+  static const uint8_t zeros[P2V_BLKHASH_BLOCK];
+  size_t ds = p2v_digest_size (z->blocks_id), nb = p2v_digest_nblocks (n);
+  uint8_t *blocks = xmalloc (nb * ds);
+  for (size_t i = 0; i < nb; i++) {
+    size_t len = i + 1 < nb || n % P2V_BLKHASH_BLOCK == 0 ? P2V_BLKHASH_BLOCK : n % P2V_BLKHASH_BLOCK;
+    p2v_digest_blocks (z->blocks_id, zeros, len, blocks + i * ds);
+  }
+  p2v_sha256 (blocks, nb * ds, out);
+  free (blocks);
+}
+
 void
-p2v_zero_hashes_init (struct p2v_zero_hashes *z, uint32_t chunk_size, uint32_t last_len)
+p2v_zero_hashes_init (struct p2v_zero_hashes *z, uint32_t chunk_size, uint32_t last_len,
+                      int digest_id)
 {
   z->full_len = chunk_size;
   z->last_len = last_len;
-  hash_zeros (chunk_size, z->full);
+  z->blocks_id = p2v_chunk_hash_from_blocks (digest_id) ? digest_id : 0;
+  zero_hash (z, chunk_size, z->full);
   if (last_len == chunk_size)
     memcpy (z->last, z->full, sizeof z->last);
   else
-    hash_zeros (last_len, z->last);
+    zero_hash (z, last_len, z->last);
 }
 
 const uint8_t *
@@ -70,6 +98,18 @@ p2v_chunk_hash (const struct p2v_zero_hashes *z, const void *buf, size_t n,
   const uint8_t *zh = p2v_zero_hash (z, n);
   if (zh && p2v_is_zero (buf, n))
     memcpy (out, zh, P2V_CHUNK_HASH_LEN);
+  else if (z->blocks_id) {
+    uint8_t blocks[P2V_BLOCK_DIGESTS_MAX];
+    p2v_digest_blocks (z->blocks_id, buf, n, blocks);
+    p2v_chunk_hash_of_blocks (z, blocks, n, out);
+  }
   else
     p2v_sha256 (buf, n, out);
+}
+
+void
+p2v_chunk_hash_of_blocks (const struct p2v_zero_hashes *z, const uint8_t *blocks, size_t n,
+                          uint8_t out[P2V_CHUNK_HASH_LEN])
+{
+  p2v_sha256 (blocks, p2v_digest_nblocks (n) * p2v_digest_size (z->blocks_id), out);
 }

@@ -33,7 +33,6 @@ struct manifest {
   const struct p2v_source_desc *d;
   const char *target, *digest_name, *digest_hex;
   int digest_id;
-  uint32_t chunk_size;
 };
 
 static int
@@ -101,18 +100,20 @@ static int
 digest_fill (FILE *f, const void *arg)
 {
   const struct manifest *m = arg;
-  if (p2v_digest_is_tree (m->digest_id))
-    fprintf (f, "SHA256-TREE-%u (%s) = %s\n", m->chunk_size, m->target, m->digest_hex);
-  else
-    fprintf (f, "%s  %s\n", m->digest_hex, m->target);
+  /* The tagged form of `sha256sum --tag`: it names the algorithm, and
+   * coreutils' -c checks the plain ones and refuses (rather than
+   * misreports) a blkhash, which p2vsum --check and blksum verify.
+   */
+  char tag[32];
+  p2v_digest_tag (m->digest_id, tag, sizeof tag);
+  fprintf (f, "%s (%s) = %s\n", tag, m->target, m->digest_hex);
   return 0;
 }
 
 int
-p2v_digest_file_write (const char *path, int digest_id, uint32_t chunk_size,
+p2v_digest_file_write (const char *path, int digest_id,
                        const char *digest_hex, const char *target)
 {
-  struct manifest m = { .target = target, .digest_hex = digest_hex, .digest_id = digest_id,
-                        .chunk_size = chunk_size };
+  struct manifest m = { .target = target, .digest_hex = digest_hex, .digest_id = digest_id };
   return replace (path, digest_fill, &m);
 }

@@ -21,12 +21,11 @@ int p2v_manifest_write (const char *path, const struct p2v_source_desc *d,
                         const char *target, const char *digest_name,
                         const char *digest_hex);
 
-/* "HEX  TARGET\n", the format `sha256sum -c` reads; same atomicity.
- * A tree digest (no coreutils tool computes it alone) is written as a
- * tagged line, "SHA256-TREE-CHUNKSIZE (TARGET) = HEX\n", which
- * sha256sum -c rejects as not its own rather than reporting a mismatch.
+/* "TAG (TARGET) = HEX\n", as `sha256sum --tag` writes (SHA256,
+ * BLKHASH-SHA256, ...); same atomicity.  `sha256sum -c` checks the
+ * plain ones; p2vsum --check checks all of them.
  */
-int p2v_digest_file_write (const char *path, int digest_id, uint32_t chunk_size,
+int p2v_digest_file_write (const char *path, int digest_id,
                            const char *digest_hex, const char *target);
 
 #endif

@@ -112,6 +112,21 @@ draw (struct p2v_progress *p, uint64_t done, double now, int final)
   fflush (f);
 }
 
+void
+p2v_progress_digest (int mode, const char *label, const char *algorithm, const char *hex)
+{
+  if (mode != P2V_PROGRESS_JSON)
+    return;
+  fputs ("{\"label\": ", stderr);
+  p2v_json_string (stderr, label);
+  fputs (", \"digest\": {\"algorithm\": ", stderr);
+  p2v_json_string (stderr, algorithm);
+  fputs (", \"value\": ", stderr);
+  p2v_json_string (stderr, hex);
+  fputs ("}}\n", stderr);
+  fflush (stderr);
+}
+
 static void group_update (struct p2v_progress_group *g, unsigned i, uint64_t done, bool final);
 
 void

@@ -25,6 +25,10 @@ int p2v_opt_progress (const char *arg);
 struct p2v_progress;
 struct p2v_progress *p2v_progress_new (int mode, const char *label, uint64_t total);
 void p2v_progress_update (struct p2v_progress *p, uint64_t done);
+/* With mode JSON, a line naming the digest of label:
+ * {"label": L, "digest": {"algorithm": "blkhash-sha256", "value": HEX}}
+ */
+void p2v_progress_digest (int mode, const char *label, const char *algorithm, const char *hex);
 /* Final line, always drawn (unless mode none). */
 void p2v_progress_finish (struct p2v_progress *p, uint64_t done);
 void p2v_progress_free (struct p2v_progress *p);

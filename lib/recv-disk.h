@@ -57,9 +57,15 @@ struct receiver {
    * which the reader consults for every SAME and CHUNK.
    */
   bool delta;
+  bool blocks;                  /* blkhash: workers hash each chunk's blocks */
   struct p2v_delta *dw;
   struct p2v_ring *hring;
   struct p2v_zero_hashes zh;
+  /* The block digests of the chunks in the window (chunk k at k % W),
+   * when the chunk hashes are made of them: a SAME chunk's share of the
+   * digest without reading it back.
+   */
+  uint8_t *dblocks;
   uint64_t same_chunks, changed_chunks;  /* reader thread */
   double hash_secs;             /* announcer: when the last hash went out */
   pthread_mutex_t lock;

@@ -57,6 +57,7 @@
 #include "codec.h"
 #include "dev.h"
 #include "digest.h"
+#include "sum.h"
 #include "format.h"
 #include "humanize.h"
 #include "json.h"
@@ -189,14 +190,16 @@ worker_thread (void *arg)
   while ((slot = p2v_ring_take_work (r->ring)) != NULL) {
     struct p2v_chunk_hdr *h = &slot->hdr;
     if (h->codec == CODEC_SAME) {
-      /* The digest needs the bytes we keep: read them back (a tree
-       * digest took the chunk's hash from the SAME record instead).
+      /* The digest needs the bytes we keep: read them back (unless the
+       * announcer kept their block digests: then this is not called).
        */
       if (p2v_dev_pread (&r->dst, slot->raw, h->raw_len, h->offset) == -1) {
         fail (r, P2V_EXIT_IO, "cannot read back %s at offset %llu",
               r->dst.path, (unsigned long long) h->offset);
         break;
       }
+      if (r->blocks)
+        p2v_digest_blocks (r->sh.digest_id, slot->raw, h->raw_len, slot->blocks);
       p2v_ring_work_done (r->ring, slot);
       continue;
     }
@@ -215,9 +218,9 @@ worker_thread (void *arg)
             (unsigned long long) h->offset, h->raw_len, crc, h->crc);
       break;
     }
-    /* Tree digest: this chunk's share, in parallel. */
-    if (p2v_digest_is_tree (r->sh.digest_id))
-      p2v_sha256 (slot->raw, h->raw_len, slot->leaf);
+    /* blkhash: this chunk's share of the digest, in parallel. */
+    if (r->blocks)
+      p2v_digest_blocks (r->sh.digest_id, slot->raw, h->raw_len, slot->blocks);
     p2v_ring_work_done (r->ring, slot);
   }
   p2v_coder_free (c);
@@ -354,16 +357,32 @@ writer_thread (void *arg)
   return NULL;
 }
 
+/* The prefix's re-read is pointless once the session is over. */
+static bool
+prefix_stop (void *arg)
+{
+  struct receiver *r = arg;
+  return p2v_ring_aborted (r->ring) || __atomic_load_n (&r->cut, __ATOMIC_ACQUIRE)
+    || __atomic_load_n (&r->taken_over, __ATOMIC_ACQUIRE);
+}
+
 static void *
 digest_thread (void *arg)
 {
   struct receiver *r = arg;
   uint32_t cs = r->sh.chunk_size;
-  bool tree = p2v_digest_is_tree (r->sh.digest_id);
   /* Resuming: hash what an earlier session made durable, read back
    * from the target itself.
    */
-  if (r->start) {
+  if (r->start && r->blocks) {
+    /* On every core: the workers have nothing to do before it is done. */
+    struct p2v_dev dst = r->dst;
+    dst.hole_from = dst.hole_end = 0;
+    struct p2v_sum_cb cb = { .stop = prefix_stop, .arg = r };
+    if (p2v_sum_range (r->digest, &dst, 0, r->start, r->o->threads, &cb) == -1 && !prefix_stop (r))
+      fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
+  }
+  else if (r->start) {
     uint8_t *buf = xmalloc (cs);
     for (uint64_t off = 0; off < r->start && !p2v_ring_aborted (r->ring)
            && !__atomic_load_n (&r->cut, __ATOMIC_ACQUIRE)
@@ -372,7 +391,7 @@ digest_thread (void *arg)
         fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
         break;
       }
-      p2v_digest_update_chunk (r->digest, tree, &r->zh, buf, cs);
+      p2v_digest_update (r->digest, buf, cs);
     }
     free (buf);
   }
@@ -381,12 +400,12 @@ digest_thread (void *arg)
     if (!slot)
       break;
     const struct p2v_chunk_hdr *h = &slot->hdr;
-    if (tree)
-      p2v_digest_update (r->digest, h->codec == P2V_CODEC_ZERO
-                         ? p2v_zero_hash (&r->zh, h->raw_len) : slot->leaf, P2V_CHUNK_HASH_LEN);
+    if (slot->zero)
+      p2v_digest_add_zeros (r->digest, h->raw_len);
+    else if (r->blocks)
+      p2v_digest_add_blocks (r->digest, slot->blocks, h->raw_len);
     else
-      p2v_digest_update (r->digest, h->codec == P2V_CODEC_ZERO ? r->zeros : slot->raw,
-                         h->raw_len);
+      p2v_digest_update (r->digest, slot->raw, h->raw_len);
     p2v_ring_release (r->ring, slot);
   }
   return NULL;
@@ -486,13 +505,17 @@ read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, 
   slot->hdr = (struct p2v_chunk_hdr) { .disk = sm.disk, .codec = CODEC_SAME,
                                        .offset = sm.offset, .raw_len = sm.raw_len };
   slot->enc_len = 0;
-  /* The hash we announced, and the sender confirmed, is the chunk's
-   * share of a tree digest: no need to read the chunk back.
+  /* The chunk we announced is kept: its share of the digest is known
+   * without reading it back when it is zeros, or when the announcer
+   * kept its block digests.
    */
-  bool tree = p2v_digest_is_tree (r->sh.digest_id);
-  if (tree)
-    memcpy (slot->leaf, sm.hash, P2V_CHUNK_HASH_LEN);
-  p2v_ring_publish (r->ring, slot, 2, !tree);
+  const uint8_t *zh = p2v_zero_hash (&r->zh, sm.raw_len);
+  slot->zero = zh && memcmp (sm.hash, zh, P2V_CHUNK_HASH_LEN) == 0;
+  bool known = slot->zero || r->dblocks;
+  if (!slot->zero && r->dblocks)
+    memcpy (slot->blocks, r->dblocks + (seq % r->dw->window) * P2V_BLOCK_DIGESTS_MAX,
+            p2v_digest_nblocks (sm.raw_len) * p2v_digest_size (r->sh.digest_id));
+  p2v_ring_publish (r->ring, slot, 2, !known);
   p2v_delta_settle (r->dw, seq);
   r->same_chunks++;
   return 0;
@@ -598,7 +621,8 @@ read_stream (struct receiver *r, struct p2v_end *end)
       truncated (r, expect);
       return -1;
     }
-    p2v_ring_publish (r->ring, slot, 2, ch.codec != P2V_CODEC_ZERO);
+    slot->zero = ch.codec == P2V_CODEC_ZERO;
+    p2v_ring_publish (r->ring, slot, 2, !slot->zero);
     if (r->delta) {
       p2v_delta_settle (r->dw, seq);
       r->changed_chunks++;
@@ -861,7 +885,12 @@ hash_worker_thread (void *arg)
   struct receiver *r = arg;
   struct p2v_slot *slot;
   while ((slot = p2v_ring_take_work (r->hring)) != NULL) {
-    p2v_chunk_hash (&r->zh, slot->raw, slot->hdr.raw_len, slot->enc);
+    if (r->dblocks) {
+      p2v_digest_blocks (r->sh.digest_id, slot->raw, slot->hdr.raw_len, slot->blocks);
+      p2v_chunk_hash_of_blocks (&r->zh, slot->blocks, slot->hdr.raw_len, slot->enc);
+    }
+    else
+      p2v_chunk_hash (&r->zh, slot->raw, slot->hdr.raw_len, slot->enc);
     p2v_ring_work_done (r->hring, slot);
   }
   return NULL;
@@ -927,6 +956,12 @@ announcer_thread (void *arg)
       first = seq;
     uint8_t *dst = batch + P2V_HASHES_FIXED_LEN + (size_t) n * P2V_CHUNK_HASH_LEN;
     memcpy (dst, slot->enc, P2V_CHUNK_HASH_LEN);
+    /* Its block digests too, for the digest if the sender says SAME:
+     * the window slot is free, chunk seq - W having settled.
+     */
+    if (r->dblocks)
+      memcpy (r->dblocks + (seq % r->dw->window) * P2V_BLOCK_DIGESTS_MAX, slot->blocks,
+              p2v_digest_nblocks (slot->hdr.raw_len) * p2v_digest_size (r->sh.digest_id));
     p2v_ring_release (r->hring, slot);
     const char *why = p2v_delta_add (r->dw, seq, 1, dst);
     if (why) {
@@ -978,13 +1013,16 @@ transfer (struct receiver *r)
     ? p2v_progress_new_in (o->progress_group, o->disk, o->target, r->sh.size)
     : p2v_progress_new (o->progress_mode, o->target, r->sh.size);
 
-  pthread_t workers[64], writer, hasher, hworkers[64], treader, announcer;
+  pthread_t workers[P2V_THREADS_MAX], writer, hasher, hworkers[P2V_THREADS_MAX], treader, announcer;
   r->same_chunks = r->changed_chunks = 0;
   r->hash_secs = 0;
-  if (r->delta || p2v_digest_is_tree (r->sh.digest_id))
-    p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs);
+  r->blocks = p2v_digest_is_blocks (r->sh.digest_id);
   if (r->delta) {
+    p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs,
+                          r->sh.digest_id);
     r->dw = p2v_delta_new (r->nchunks, cs);
+    if (r->zh.blocks_id)
+      r->dblocks = xmalloc ((size_t) r->dw->window * P2V_BLOCK_DIGESTS_MAX);
     r->hring = p2v_ring_new (p2v_ring_slots (o->threads), cs, P2V_CHUNK_HASH_LEN);
     posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
     /* The announcer sends while the reader waits for records: a sender
@@ -1072,6 +1110,7 @@ transfer (struct receiver *r)
               (unsigned long long) r->same_chunks);
   }
   p2v_info ("%s %s  %s", alg, a, o->target);
+  p2v_progress_digest (o->progress_mode, o->target, alg, a);
   if (r->state_path)
     unlink (r->state_path);
 
@@ -1086,7 +1125,7 @@ transfer (struct receiver *r)
               "description for p2vfixup", o->target);
   free (mpath);
   if (r->status == 0 && o->digest_file
-      && p2v_digest_file_write (o->digest_file, r->sh.digest_id, r->sh.chunk_size, a, o->target) == -1)
+      && p2v_digest_file_write (o->digest_file, r->sh.digest_id, a, o->target) == -1)
     fail (r, P2V_EXIT_IO, "cannot write the digest file %s", o->digest_file);
   send_result (r, mine, dlen);
   if (r->status == 0)
@@ -1116,6 +1155,8 @@ p2v_recv_session (struct receiver *r)
   r->hring = NULL;
   p2v_delta_free (r->dw);
   r->dw = NULL;
+  free (r->dblocks);
+  r->dblocks = NULL;
   free (r->zeros);
   r->zeros = NULL;
   p2v_desc_free (&r->desc);

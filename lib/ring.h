@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "format.h"
 
 enum p2v_slot_state { P2V_SLOT_FREE, P2V_SLOT_FILLED, P2V_SLOT_WORKING, P2V_SLOT_DONE };
@@ -33,7 +34,11 @@ struct p2v_slot {
   uint8_t *raw;                 /* chunk_size bytes: the disk's data */
   uint8_t *enc;                 /* encoded payload */
   size_t enc_cap, enc_len;
-  uint8_t leaf[32];             /* tree digest: SHA-256 of raw */
+  /* blkhash: the block digests of raw, computed by a worker; none when
+   * zero is set (all zeros: the digest's share is a constant).
+   */
+  uint8_t blocks[P2V_BLOCK_DIGESTS_MAX];
+  bool zero;
   bool unread;                  /* sender: raw was never read (a hole: zeros) */
 };
 

@@ -87,6 +87,7 @@
 #include "salvage.h"
 #include "source-desc.h"
 #include "stream.h"
+#include "sum.h"
 #include "util.h"
 #include "wire.h"
 
@@ -106,7 +107,7 @@ struct sender {
   struct p2v_badmap bad_prefix; /* ... and the digest thread's, when resuming */
   uint32_t zero_crc_full, zero_crc_last;
   uint8_t *zeros;               /* chunk_size of zeros, read-only: a hole's bytes */
-  bool tree;                    /* tree digest: workers hash each chunk */
+  bool blocks;                  /* blkhash: workers hash each chunk's blocks */
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t wire_bytes;          /* writer thread only */
@@ -265,19 +266,23 @@ worker_thread (void *arg)
   struct p2v_slot *slot;
   while ((slot = p2v_ring_take_work (s->ring)) != NULL) {
     struct p2v_chunk_hdr *h = &slot->hdr;
+    /* blkhash: this chunk's share of the digest, hashed here in
+     * parallel; the digest thread only folds it in.  Zeros need none.
+     */
+    if (s->blocks && !slot->zero)
+      p2v_digest_blocks (s->o->digest_id, slot->raw, h->raw_len, slot->blocks);
     if (s->delta) {
       /* Hash first: a chunk the receiver holds is neither checksummed
        * nor compressed.  The hash goes to enc, unused for a SAME.
        */
       uint8_t theirs[P2V_CHUNK_HASH_LEN];
       /* A chunk the reader found zero needs no hashing (nor its bytes). */
-      const uint8_t *zh = h->codec == P2V_CODEC_ZERO ? p2v_zero_hash (&s->zh, h->raw_len) : NULL;
-      if (zh)
-        memcpy (slot->enc, zh, P2V_CHUNK_HASH_LEN);
+      if (slot->zero)
+        memcpy (slot->enc, p2v_zero_hash (&s->zh, h->raw_len), P2V_CHUNK_HASH_LEN);
+      else if (s->zh.blocks_id)
+        p2v_chunk_hash_of_blocks (&s->zh, slot->blocks, h->raw_len, slot->enc);
       else
         p2v_chunk_hash (&s->zh, slot->raw, h->raw_len, slot->enc);
-      if (s->tree)
-        memcpy (slot->leaf, slot->enc, P2V_CHUNK_HASH_LEN);
       uint64_t done = atomic_fetch_add (&s->hashed, h->raw_len) + h->raw_len;
       if (done == s->src.size)
         atomic_store (&s->hash_end_ns, (uint64_t) ((p2v_now () - s->t0) * 1e9));
@@ -304,11 +309,6 @@ worker_thread (void *arg)
         continue;
       }
     }
-    /* Tree digest: this chunk's share, hashed here in parallel rather
-     * than by the one digest thread.  (A delta hashed it above.)
-     */
-    if (s->tree && !s->delta)
-      p2v_sha256 (slot->raw, h->raw_len, slot->leaf);
     h->crc = (uint32_t) crc32_z (0, slot->raw, h->raw_len);
     double t0 = 0;
     if (s->o->adapt) {
@@ -728,6 +728,12 @@ read_chunk (struct sender *s, struct p2v_salvage *salvage, void *buf, size_t n, 
   return r;
 }
 
+static bool
+ring_aborted (void *ring)
+{
+  return p2v_ring_aborted (ring);
+}
+
 static void *
 digest_thread (void *arg)
 {
@@ -736,7 +742,17 @@ digest_thread (void *arg)
    * again, so the digest still covers the whole disk.
    */
   uint64_t prefix = s->start_seq * s->o->chunk_size;
-  if (prefix) {
+  if (prefix && s->blocks && !s->o->badmap) {
+    /* On every core, while the workers wait for the ring to move.  A
+     * copy of the device: the reader owns its hole cache.
+     */
+    struct p2v_dev src = s->src;
+    src.hole_from = src.hole_end = 0;
+    struct p2v_sum_cb cb = { .stop = ring_aborted, .arg = s->ring, .drop_cache = true };
+    if (p2v_sum_range (s->digest, &src, 0, prefix, s->o->threads, &cb) == -1)
+      fail (s, P2V_EXIT_IO);
+  }
+  else if (prefix) {
     uint8_t *buf = xmalloc (s->o->chunk_size);
     /* Its own salvage context and map: the reader thread owns the others. */
     struct p2v_salvage sv, *salvage = NULL;
@@ -747,26 +763,27 @@ digest_thread (void *arg)
         fail (s, P2V_EXIT_IO);
         break;
       }
-      p2v_digest_update_chunk (s->digest, s->tree, &s->zh, buf, s->o->chunk_size);
+      p2v_digest_update (s->digest, buf, s->o->chunk_size);
     }
     if (salvage)
       p2v_salvage_close (salvage);
     free (buf);
   }
   for (uint64_t seq = s->start_seq; seq < s->nchunks; seq++) {
-    /* A tree needs the worker's hash of the chunk (DONE); a plain digest
+    /* blkhash needs the worker's block digests (DONE); a plain digest
      * reads the raw bytes as soon as they are read (FILLED).
      */
-    struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, s->tree ? P2V_SLOT_DONE : P2V_SLOT_FILLED);
+    struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, s->blocks ? P2V_SLOT_DONE : P2V_SLOT_FILLED);
     if (!slot)
       break;
     const struct p2v_chunk_hdr *h = &slot->hdr;
-    if (s->tree)
-      p2v_digest_update (s->digest, h->codec == P2V_CODEC_ZERO
-                         ? p2v_zero_hash (&s->zh, h->raw_len) : slot->leaf, P2V_CHUNK_HASH_LEN);
+    if (slot->zero)
+      p2v_digest_add_zeros (s->digest, h->raw_len);
+    else if (s->blocks)
+      p2v_digest_add_blocks (s->digest, slot->blocks, h->raw_len);
     else
       /* Not the codec: a delta's worker may be changing it right now. */
-      p2v_digest_update (s->digest, slot->unread ? s->zeros : slot->raw, h->raw_len);
+      p2v_digest_update (s->digest, slot->raw, h->raw_len);
     p2v_ring_release (s->ring, slot);
   }
   pthread_mutex_lock (&s->lock);
@@ -802,6 +819,7 @@ read_source (struct sender *s)
       break;
     }
     zero = zero || p2v_is_zero (slot->raw, h->raw_len);
+    slot->zero = zero;
     if (zero) {
       h->codec = P2V_CODEC_ZERO;
       h->crc = h->raw_len == cs ? s->zero_crc_full : s->zero_crc_last;
@@ -1110,14 +1128,13 @@ attempt (struct sender *s)
   double t0 = p2v_now ();
   s->t0 = t0;
 
-  pthread_t workers[64], writer, hasher, hashes;
+  pthread_t workers[P2V_THREADS_MAX], writer, hasher, hashes;
   bool hashes_started = false;
-  s->tree = p2v_digest_is_tree (o->digest_id);
-  if (o->delta)
+  s->blocks = p2v_digest_is_blocks (o->digest_id);
+  if (o->delta) {
     s->delta = p2v_delta_new (s->nchunks, o->chunk_size);
-  if (o->delta || s->tree) {
     uint64_t last = s->nchunks ? s->src.size - (s->nchunks - 1) * o->chunk_size : o->chunk_size;
-    p2v_zero_hashes_init (&s->zh, o->chunk_size, (uint32_t) last);
+    p2v_zero_hashes_init (&s->zh, o->chunk_size, (uint32_t) last, o->digest_id);
   }
   for (unsigned i = 0; i < o->threads; i++)
     pthread_create (&workers[i], NULL, worker_thread, s);
@@ -1179,9 +1196,10 @@ attempt (struct sender *s)
               (unsigned long long) s->same_chunks, (unsigned long long) s->wire_bytes);
   }
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
+  p2v_progress_digest (o->progress_mode, o->source, p2v_digest_name (o->digest_id), hex);
   if (o->badmap && report_bad_sectors (s) == -1)
     status = P2V_EXIT_IO;
-  if (o->digest_file && p2v_digest_file_write (o->digest_file, o->digest_id, o->chunk_size, hex, o->source) == -1)
+  if (o->digest_file && p2v_digest_file_write (o->digest_file, o->digest_id, hex, o->source) == -1)
     status = P2V_EXIT_IO;
   if (s->is_socket) {
     int r = await_result (s, hex);

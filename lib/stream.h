@@ -64,6 +64,8 @@ int p2v_send (const struct p2v_send_opts *o, unsigned n, int *status);
 int p2v_recv (const struct p2v_recv_opts *o, unsigned n, int *status);
 
 /* Workers to start by default: one per online CPU. */
+/* Worker threads: at most this many (-j), by default one per CPU. */
+#define P2V_THREADS_MAX 64
 unsigned p2v_default_threads (void);
 /* Ring slots for a pipeline with this many workers: enough to keep
  * every worker busy while the in-order ends wait on the slowest chunk.

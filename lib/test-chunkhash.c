@@ -34,7 +34,7 @@ main (void)
   enum { CS = 1 << 20, LAST = 100001 };
   uint8_t *buf = calloc (1, CS);
   struct p2v_zero_hashes z;
-  p2v_zero_hashes_init (&z, CS, LAST);
+  p2v_zero_hashes_init (&z, CS, LAST, P2V_DIGEST_SHA256);
   p2v_sha256 (buf, CS, h);
   CHECK (memcmp (h, z.full, sizeof h) == 0);
   p2v_sha256 (buf, LAST, h);
@@ -62,8 +62,36 @@ main (void)
    * share a hash: the geometry where the size is a multiple of it.
    */
   struct p2v_zero_hashes z2;
-  p2v_zero_hashes_init (&z2, 65536, 65536);
+  p2v_zero_hashes_init (&z2, 65536, 65536, P2V_DIGEST_MD5);
   CHECK (memcmp (z2.full, z2.last, sizeof h) == 0);
+
+  /* With blkhash-sha256 the chunk hash is SHA-256 of the block digests:
+   * zeros, a short last chunk, and data with a zero block inside it.
+   */
+  struct p2v_zero_hashes zb;
+  p2v_zero_hashes_init (&zb, CS, LAST, P2V_DIGEST_BLKHASH_SHA256);
+  CHECK (p2v_chunk_hash_from_blocks (P2V_DIGEST_BLKHASH_SHA256)
+         && !p2v_chunk_hash_from_blocks (P2V_DIGEST_BLKHASH_MD5)
+         && !p2v_chunk_hash_from_blocks (P2V_DIGEST_SHA256));
+  memset (buf, 0, CS);
+  uint8_t blocks[P2V_BLOCK_DIGESTS_MAX];
+  for (size_t n = 0; n < CS / 65536; n++)
+    p2v_sha256 (buf, 65536, blocks + 32 * n);
+  p2v_sha256 (blocks, 32 * (CS / 65536), want);
+  CHECK (memcmp (zb.full, want, sizeof h) == 0);
+  CHECK (memcmp (zb.full, z.full, sizeof h) != 0);
+  p2v_sha256 (buf, LAST % 65536, blocks + 32 * (LAST / 65536));
+  p2v_sha256 (blocks, 32 * (LAST / 65536 + 1), want);
+  CHECK (memcmp (zb.last, want, sizeof h) == 0);
+  for (size_t i = 0; i < CS / 2; i++)
+    buf[i] = (uint8_t) (i * 7 + 1);
+  for (size_t n = 0; n < CS / 65536; n++)
+    p2v_sha256 (buf + 65536 * n, 65536, blocks + 32 * n);
+  p2v_sha256 (blocks, 32 * (CS / 65536), want);
+  p2v_chunk_hash (&zb, buf, CS, h);
+  CHECK (memcmp (h, want, sizeof h) == 0);
+  p2v_chunk_hash_of_blocks (&zb, blocks, CS, h);
+  CHECK (memcmp (h, want, sizeof h) == 0);
   free (buf);
   return TEST_DONE ();
 }

@@ -51,14 +51,14 @@ main (void)
   char *tmp = xasprintf ("%s.tmp", path);
   CHECK (access (tmp, F_OK) == -1);                           /* renamed into place */
 
-  CHECK (p2v_digest_file_write (dpath, P2V_DIGEST_SHA256, 4096, "abcd", "/images/disk.img") == 0);
+  CHECK (p2v_digest_file_write (dpath, P2V_DIGEST_SHA256, "abcd", "/images/disk.img") == 0);
   text = slurp (dpath);
-  CHECK_STR (text, "abcd  /images/disk.img\n");
+  CHECK_STR (text, "SHA256 (/images/disk.img) = abcd\n");
   free (text);
-  CHECK (p2v_digest_file_write (dpath, P2V_DIGEST_SHA256_TREE, 4194304, "abcd",
+  CHECK (p2v_digest_file_write (dpath, P2V_DIGEST_BLKHASH_SHA256, "abcd",
                                 "/images/disk.img") == 0);
   text = slurp (dpath);
-  CHECK_STR (text, "SHA256-TREE-4194304 (/images/disk.img) = abcd\n");
+  CHECK_STR (text, "BLKHASH-SHA256 (/images/disk.img) = abcd\n");
   free (text);
 
   char *def = p2v_manifest_default_path ("/images/disk.img", 0);

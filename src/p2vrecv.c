@@ -29,7 +29,7 @@ usage (FILE *f)
 "                               port 0 picks a free port)\n"
 "      --stdin                  read the stream from standard input\n"
 "  -j, --threads=N              decompression threads (default: CPUs)\n"
-"      --digest-file=FILE       write \"DIGEST  TARGET\" for sha256sum -c\n"
+"      --digest-file=FILE       write \"ALG (TARGET) = DIGEST\" for p2vsum -c\n"
 "      --manifest=FILE          where to write the source's description\n"
 "                               (default: TARGET.p2v.json for a file)\n"
 "                               (both: several targets, once per target)\n"
@@ -106,7 +106,7 @@ main (int argc, char **argv)
       break;
     case OPT_STDIN: o.from_stdin = true; break;
     case 'j':
-      if (p2v_opt_uint ("--threads", optarg, 1, 64, &o.threads) == -1)
+      if (p2v_opt_uint ("--threads", optarg, 1, P2V_THREADS_MAX, &o.threads) == -1)
         return P2V_EXIT_USAGE;
       break;
     case OPT_DIGEST_FILE:

@@ -31,9 +31,12 @@ usage (FILE *f)
 "                                auto: zstd, its level following the bottleneck\n"
 "  -j, --threads=N               compression threads (default: CPUs)\n"
 "  -b, --chunk-size=SIZE         64K..16M, a power of two (default 4M)\n"
-"      --digest=ALG              md5, sha1, sha256 (default), sha512, or\n"
-"                                sha256-tree (per chunk, in parallel)\n"
-"      --digest-file=FILE        write \"DIGEST  SOURCE\" for sha256sum -c\n"
+"      --digest=ALG              blkhash-sha256 (default: what blksum prints,\n"
+"                                on every core), blkhash-md5, blkhash-sha1,\n"
+"                                blkhash-sha512, or what md5sum, sha1sum,\n"
+"                                sha256sum, sha512sum print: md5 ... sha512\n"
+"      --digest-file=FILE        write \"ALG (SOURCE) = DIGEST\" for p2vsum -c\n"
+"                                (sha256sum -c too, with a plain digest)\n"
 "                                (several disks: once per disk, in order)\n"
 "      --stdout                  write the stream to standard output\n"
 "  -k, --key=KEY                 the key p2vrecv printed (or P2V_KEY)\n"
@@ -88,7 +91,7 @@ main (int argc, char **argv)
   };
   struct p2v_send_opts o = {
     .threads = p2v_default_threads (), .codec = P2V_CODEC_DEFAULT, .level = -1,
-    .chunk_size = P2V_CHUNK_DEFAULT, .digest_id = P2V_DIGEST_SHA256,
+    .chunk_size = P2V_CHUNK_DEFAULT, .digest_id = P2V_DIGEST_DEFAULT,
     .progress_mode = P2V_PROGRESS_AUTO, .encrypt = true, .retry = 5, .timeout = 300,
   };
   char *host = NULL, *port = NULL;
@@ -143,7 +146,7 @@ main (int argc, char **argv)
       break;
     }
     case 'j':
-      if (p2v_opt_uint ("--threads", optarg, 1, 64, &o.threads) == -1)
+      if (p2v_opt_uint ("--threads", optarg, 1, P2V_THREADS_MAX, &o.threads) == -1)
         return P2V_EXIT_USAGE;
       break;
     case 'b': {
@@ -157,11 +160,17 @@ main (int argc, char **argv)
       break;
     }
     case OPT_DIGEST:
-      if ((o.digest_id = p2v_digest_id_from_name (optarg)) == -1) {
-        p2v_error ("--digest: '%s' is not one of md5, sha1, sha256, sha512, sha256-tree", optarg);
+    {
+      bool obsolete;
+      if ((o.digest_id = p2v_digest_id_from_name (optarg, &obsolete)) == -1) {
+        p2v_error ("--digest: '%s' is not one of " P2V_DIGEST_NAMES, optarg);
         return P2V_EXIT_USAGE;
       }
+      if (obsolete)
+        p2v_warning ("--digest=%s is obsolete: using blkhash-sha256, the same idea "
+                     "that blksum checks", optarg);
       break;
+    }
     case OPT_DIGEST_FILE:
       if (p2v_opt_repeat ("--digest-file", optarg, digest_files, &ndigest_files,
                           P2V_DISKS_MAX) == -1)

@@ -33,9 +33,9 @@ delta() {
     cp "$tmp/recv.err" "$tmp/$name.recv"
     [ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/$name.send" "$tmp/$name.recv" >&2; fail "$name: sender $rc, receiver $recv_rc"; }
     cmp "$src" "$tgt" || fail "$name: target differs from the source"
-    local want; want=$(digest_of sha256 "$src")
-    expect_line "$tmp/$name.send" "^p2vsend: sha256 $want  "
-    expect_line "$tmp/$name.recv" "^p2vrecv: sha256 $want  "
+    local want; want=$(digest_of blkhash-sha256 "$src")
+    expect_line "$tmp/$name.send" "^p2vsend: blkhash-sha256 $want  "
+    expect_line "$tmp/$name.recv" "^p2vrecv: blkhash-sha256 $want  "
     expect_line "$tmp/$name.recv" "^p2vrecv: verified: .* is identical"
 }
 # changed NAME: the number of chunks the sender sent, checked against

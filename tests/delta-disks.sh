@@ -29,9 +29,9 @@ wait_recv
 cmp "$d0" "$t0" || fail "disk 1 differs"
 cmp "$d1" "$t1" || fail "disk 2 differs"
 for i in 0 1; do
-    d=$tmp/d$i.img t=$tmp/t$i.img want=$(digest_of sha256 "$tmp/d$i.img")
-    expect_line "$tmp/send.err" "^p2vsend: sha256 $want  $d$"
-    expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  $t$"
+    d=$tmp/d$i.img t=$tmp/t$i.img want=$(digest_of blkhash-sha256 "$tmp/d$i.img")
+    expect_line "$tmp/send.err" "^p2vsend: blkhash-sha256 $want  $d$"
+    expect_line "$tmp/recv.err" "^p2vrecv: blkhash-sha256 $want  $t$"
 done
 expect_line "$tmp/send.err" "^p2vsend: delta: hashed 64\.0 MiB in .*; 0 of 256 chunks changed \(0 B sent\), 256 unchanged;"
 expect_line "$tmp/send.err" "^p2vsend: delta: hashed 48\.0 MiB in .*; 3 of 192 chunks changed \(768\.0 KiB sent\), 189 unchanged;"

@@ -19,7 +19,7 @@ MiB=$((1 << 20)) N=128
 src=$tmp/src.img tgt=$tmp/tgt.img
 head -c $((N * MiB)) /dev/urandom > "$src"
 head -c $((N * MiB)) /dev/urandom > "$tgt"
-want=$(digest_of sha256 "$src")
+want=$(digest_of blkhash-sha256 "$src")
 opts=(--delta -b 1M -c zlib:9 -j 1 --limit-rate 32M --progress=none)
 
 # Wait until the receiver wrote the first chunk while the sender still
@@ -52,7 +52,7 @@ timeout 30 tail --pid="$recv_pid" -f /dev/null
 wait_recv
 [ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/send2.err" "$tmp/recv.err" >&2; fail "rerun after killing p2vsend: sender $rc, receiver $recv_rc"; }
 cmp "$src" "$tgt" || fail "after killing p2vsend: target differs"
-expect_line "$tmp/send2.err" "^p2vsend: sha256 $want  "
+expect_line "$tmp/send2.err" "^p2vsend: blkhash-sha256 $want  "
 expect_line "$tmp/recv.err" "^p2vrecv: verified: .* is identical"
 c=$(changed "$tmp/send2.err")
 echo "rerun after killing p2vsend: $c of $N chunks sent"
@@ -74,7 +74,7 @@ timeout 120 p2vsend "${opts[@]}" "$src" "127.0.0.1:$port" 2> "$tmp/send3.err" ||
 wait_recv
 [ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/send3.err" "$tmp/recv.err" >&2; fail "rerun after killing p2vrecv: sender $rc, receiver $recv_rc"; }
 cmp "$src" "$tgt" || fail "after killing p2vrecv: target differs"
-expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
+expect_line "$tmp/recv.err" "^p2vrecv: blkhash-sha256 $want  "
 c=$(changed "$tmp/send3.err")
 echo "rerun after killing p2vrecv: $c of $N chunks sent"
 [ -n "$c" ] && [ "$c" -gt 0 ] && [ "$c" -lt $N ] || fail "rerun sent $c of $N chunks: not a delta over the first run's work"

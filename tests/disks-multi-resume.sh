@@ -52,9 +52,9 @@ cmp "$d0" "$t0" || fail "disk 1 differs after the resume"
 cmp "$d1" "$t1" || fail "disk 2 differs after the resume"
 for i in 0 1; do
     d=$tmp/d$i.img t=$tmp/t$i.img
-    want=$(digest_of sha256 "$d")
-    expect_line "$tmp/send2.err" "^p2vsend: sha256 $want  $d$"
-    expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  $t$"
+    want=$(digest_of blkhash-sha256 "$d")
+    expect_line "$tmp/send2.err" "^p2vsend: blkhash-sha256 $want  $d$"
+    expect_line "$tmp/recv.err" "^p2vrecv: blkhash-sha256 $want  $t$"
     [ ! -e "$t.p2v-state" ] || fail "resume state of $t left behind"
 done
 exit 0

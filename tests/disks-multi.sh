@@ -43,11 +43,11 @@ cmp -n $((96 * MiB)) "$d0" "$t0" || fail "disk 1 differs on $t0"
 # what lies between them.)
 cmp -n $((62 * MiB)) <(dd if="$d1" bs=1M skip=1 status=none) <(dd if="$t1" bs=1M skip=1 status=none) \
     || fail "disk 2 differs on $t1"
-want0=$(digest_of sha256 "$d0") want1=$(digest_of sha256 "$d1")
-[ "$(cat "$tmp/s0.sha256")" = "$want0  $d0" ] || fail "sender digest file 1: $(cat "$tmp/s0.sha256")"
-[ "$(cat "$tmp/s1.sha256")" = "$want1  $d1" ] || fail "sender digest file 2: $(cat "$tmp/s1.sha256")"
-[ "$(cat "$tmp/r0.sha256")" = "$want0  $t0" ] || fail "receiver digest file 1: $(cat "$tmp/r0.sha256")"
-[ "$(cat "$tmp/r1.sha256")" = "$want1  $t1" ] || fail "receiver digest file 2: $(cat "$tmp/r1.sha256")"
+want0=$(digest_of blkhash-sha256 "$d0") want1=$(digest_of blkhash-sha256 "$d1")
+[ "$(cat "$tmp/s0.sha256")" = "BLKHASH-SHA256 ($d0) = $want0" ] || fail "sender digest file 1: $(cat "$tmp/s0.sha256")"
+[ "$(cat "$tmp/s1.sha256")" = "BLKHASH-SHA256 ($d1) = $want1" ] || fail "sender digest file 2: $(cat "$tmp/s1.sha256")"
+[ "$(cat "$tmp/r0.sha256")" = "BLKHASH-SHA256 ($t0) = $want0" ] || fail "receiver digest file 1: $(cat "$tmp/r0.sha256")"
+[ "$(cat "$tmp/r1.sha256")" = "BLKHASH-SHA256 ($t1) = $want1" ] || fail "receiver digest file 2: $(cat "$tmp/r1.sha256")"
 grep -q '"path": "'"$d1"'"' "$tmp/m1.json" || fail "manifest 2 does not describe $d1"
 expect_line "$tmp/recv.err" "^p2vrecv: verified: $t0 is identical"
 expect_line "$tmp/recv.err" "^p2vrecv: verified: $t1 is identical"

@@ -117,9 +117,9 @@ p2vsend --progress=none --ignore-read-errors="$tmp/send.map" "$src" "127.0.0.1:$
 wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exited $recv_rc"; }
 cmp "$tmp/received.img" "$expected" || fail "received copy is not the image with the bad ranges zeroed"
-want=$(digest_of sha256 "$expected")
-expect_line "$tmp/send.err" "^p2vsend: sha256 $want  "
-expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
+want=$(digest_of blkhash-sha256 "$expected")
+expect_line "$tmp/send.err" "^p2vsend: blkhash-sha256 $want  "
+expect_line "$tmp/recv.err" "^p2vrecv: blkhash-sha256 $want  "
 expect_line "$tmp/send.err" "^p2vsend: warning: $((${#bad[@]} / 2)) unreadable ranges, .* \\($total bytes\\) sent as zeros"
 grep -v '^#' "$tmp/send.map" > "$tmp/got.map"
 diff -u "$want_map" "$tmp/got.map" >&2 || fail "p2vsend's map is not exactly the injected ranges"

@@ -9,7 +9,7 @@ head -c 5M /dev/urandom > "$src"
 for i in $(seq 2000); do cat /etc/services; done | head -c 7M >> "$src"
 truncate -s +6M "$src"
 head -c 1234567 /dev/urandom >> "$src"     # not a multiple of the chunk size
-want=$(digest_of sha256 "$src")
+want=$(digest_of blkhash-sha256 "$src")
 
 start_recv "$out"
 p2vsend --progress=plain "$src" "127.0.0.1:$port" 2> "$tmp/send.err" || { cat "$tmp/send.err" >&2; fail "p2vsend exited $?"; }
@@ -17,8 +17,8 @@ wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exited $recv_rc"; }
 
 cmp "$src" "$out" || fail "target differs from source"
-expect_line "$tmp/send.err" "^p2vsend: sha256 $want  "
-expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
+expect_line "$tmp/send.err" "^p2vsend: blkhash-sha256 $want  "
+expect_line "$tmp/recv.err" "^p2vrecv: blkhash-sha256 $want  "
 expect_line "$tmp/recv.err" "verified: .* is identical"
 expect_line "$tmp/send.err" "verified the copy of .*src.*: identical"
 # pv-style progress: bytes, total, percent, rates, elapsed, ETA.

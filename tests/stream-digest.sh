@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --digest md5/sha1/sha512 print what md5sum/sha1sum/sha512sum print,
-# and --digest-file on both ends is accepted by `sha256sum -c`.
+# and with --digest=sha256 --digest-file on both ends names the
+# algorithm and is accepted by `sha256sum -c`.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 
 src=$tmp/src.img
@@ -19,9 +20,10 @@ done
 
 cd "$tmp"
 start_recv --digest-file=target.sha256 target.img
-p2vsend -q --digest-file=source.sha256 src.img "127.0.0.1:$port" || fail "p2vsend failed"
+p2vsend -q --digest=sha256 --digest-file=source.sha256 src.img "127.0.0.1:$port" || fail "p2vsend failed"
 wait_recv
 [ "$recv_rc" -eq 0 ] || fail "p2vrecv exited $recv_rc"
+[ "$(cat source.sha256)" = "SHA256 (src.img) = $(digest_of sha256 src.img)" ] || fail "sender's digest file: $(cat source.sha256)"
 sha256sum -c source.sha256 || fail "sha256sum -c rejects the sender's digest file"
 sha256sum -c target.sha256 || fail "sha256sum -c rejects the receiver's digest file"
 # And it notices a change: the digest file is not decoration.

@@ -8,7 +8,7 @@ requires sfdisk mkfs.ext4 e2fsck
 
 src=$tmp/disk.img out=$tmp/copy.img
 make_disk_image "$src" 4G
-want=$(digest_of sha256 "$src")
+want=$(digest_of blkhash-sha256 "$src")
 
 start_recv "$out"
 p2vsend --progress=plain "$src" "127.0.0.1:$port" 2> "$tmp/send.err" \
@@ -17,8 +17,8 @@ wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exited $recv_rc"; }
 
 cmp "$src" "$out" || fail "copy differs from source"
-expect_line "$tmp/send.err" "^p2vsend: sha256 $want  "
-expect_line "$tmp/recv.err" "^p2vrecv: sha256 $want  "
+expect_line "$tmp/send.err" "^p2vsend: blkhash-sha256 $want  "
+expect_line "$tmp/recv.err" "^p2vrecv: blkhash-sha256 $want  "
 [ "$(sfdisk -d "$out" | grep -v '^label-id')" = "$(sfdisk -d "$src" | grep -v '^label-id' | sed "s|$src|$out|g")" ] \
     || fail "partition tables differ"
 # fsck each partition of the copy (no loop devices needed: extract it).

@@ -35,5 +35,5 @@ fi
 [ "$(stat -c %s "$out")" -eq $((gib << 30)) ] || fail "copy has the wrong size"
 used=$(( $(stat -c %b "$out") * $(stat -c %B "$out") ))
 [ "$used" -lt $((64 << 20)) ] || fail "copy is not sparse: $used bytes allocated"
-[ "$(digest_of sha256 "$out")" = "$(digest_of sha256 "$src")" ] || fail "copy differs"
+cmp "$out" "$src" || fail "copy differs"
 exit 0

@@ -11,7 +11,7 @@ requires cmp stat
 
 src=$tmp/src.img out=$tmp/copy.img
 head -c $((16 << 20)) /dev/urandom > "$src"
-want=$(digest_of sha256 "$src")
+want=$(digest_of blkhash-sha256 "$src")
 state=$out.p2v-state manifest=$out.p2v.json dfile=$tmp/copy.sha256 map=$tmp/src.badmap
 for f in "$state" "$manifest" "$dfile" "$map"; do
     echo "victim of $f" > "$f.victim"
@@ -43,7 +43,7 @@ done
 [ ! -e "$state" ] || fail "the resume state outlived the verified copy"
 [ -f "$manifest" ] && [ ! -L "$manifest" ] || fail "no manifest as a regular file"
 expect_line "$manifest" "\"value\": \"$want\""
-expect_line "$dfile" "^$want  "
+expect_line "$dfile" "^BLKHASH-SHA256 \($out\) = $want$"
 expect_line "$map" "^# ranges: 0, bytes: 0$"
 # Nothing left behind but what the test planted.
 left=$(cd "$tmp" && ls -a | grep '\.tmp' | grep -v '\.tmp$' || :)

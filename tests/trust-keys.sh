@@ -58,7 +58,7 @@ timeout 30 tail --pid="$recv_pid" -f /dev/null || fail "p2vrecv did not end"
 wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exit $recv_rc"; }
 cmp "$src" "$tgt" || fail "target differs from source"
-[ "$(cut -d' ' -f1 "$tmp/send.sum")" = "$(digest_of sha256 "$src")" ] || fail "sender digest wrong"
+[ "$(cat "$tmp/send.sum")" = "BLKHASH-SHA256 ($src) = $(digest_of blkhash-sha256 "$src")" ] || fail "sender digest wrong"
 [ ! -e "$tgt.p2v-state" ] || fail "resume state left after success"
 
 # A second p2vrecv makes another key.

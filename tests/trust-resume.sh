@@ -23,7 +23,7 @@ img=$tmp/src.img
 for ((i = 0; i < 64; i++)); do
     head -c 12M /dev/urandom; head -c 4M /dev/zero
 done > "$img"
-want=$(digest_of sha256 "$img")
+want=$(digest_of blkhash-sha256 "$img")
 nbdkit_source "$img" --filter=rate rate=800M
 tgt=$tmp/target.img
 state=$tgt.p2v-state
@@ -151,8 +151,8 @@ grep -q "^p2vrecv: resuming at 0 " "$rerr" && fail "the rerun p2vrecv restarted 
 expect_line "$rerr" "^p2vrecv: verified: .* is identical to the source"
 expect_line "$serr" "^p2vsend: retrying in "
 cmp "$img" "$tgt" || fail "target differs from the source"
-expect_line "$serr" "^p2vsend: sha256 $want  "
-expect_line "$rerr" "^p2vrecv: sha256 $want  "
+expect_line "$serr" "^p2vsend: blkhash-sha256 $want  "
+expect_line "$rerr" "^p2vrecv: blkhash-sha256 $want  "
 [ ! -e "$state" ] || fail "resume state left after success"
 grep -h "resuming at\|retrying in" "$tmp"/send*.err "$tmp"/recv*.err
 exit 0
