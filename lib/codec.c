@@ -295,6 +295,16 @@ p2v_decompress (struct p2v_coder *c, int id, const void *src, size_t n,
   }
 }
 
+uint32_t
+p2v_crc32 (const void *buf, size_t n)
+{
+#ifdef HAVE_LIBDEFLATE
+  return libdeflate_crc32 (0, buf, n);
+#else
+  return (uint32_t) crc32_z (0, buf, n);
+#endif
+}
+
 bool
 p2v_is_zero (const void *buf, size_t n)
 {

@@ -59,6 +59,13 @@ long p2v_compress (struct p2v_coder *c, const void *src, size_t n,
 int p2v_decompress (struct p2v_coder *c, int id, const void *src, size_t n,
                     void *dst, size_t raw_len);
 
+/* The stream's per-chunk CRC-32 (zlib's crc32: the gzip polynomial).
+ * Through libdeflate where built with it: the same value, several times
+ * faster (carry-less multiplication), and every non-zero chunk is
+ * checksummed once on each end.
+ */
+uint32_t p2v_crc32 (const void *buf, size_t n);
+
 /* True when the n bytes are all zero; runs at memcmp speed. */
 bool p2v_is_zero (const void *buf, size_t n);
 

@@ -49,6 +49,11 @@ algo (int id)
  */
 static EVP_MD *mds[NALGOS];
 static uint8_t zero_block[NALGOS][P2V_DIGEST_MAX];
+/* ZERO_RUN copies of it, so a run of zeros is folded with one update
+ * per ZERO_RUN blocks: a 64 GiB empty disk is a million blocks.
+ */
+#define ZERO_RUN 256
+static uint8_t *zero_run[NALGOS];
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -60,6 +65,11 @@ fetch_all (void)
     if (mds[i] && EVP_Digest (zeros, sizeof zeros, zero_block[i], NULL, mds[i], NULL) != 1) {
       EVP_MD_free (mds[i]);
       mds[i] = NULL;
+    }
+    if (algos[i].blocks) {
+      zero_run[i] = xmalloc (ZERO_RUN * algos[i].size);
+      for (size_t k = 0; k < ZERO_RUN; k++)
+        memcpy (zero_run[i] + k * algos[i].size, zero_block[i], algos[i].size);
     }
   }
 }
@@ -156,6 +166,7 @@ struct p2v_digest {
   /* blkhash fed bytes: the block being filled, hashed when full. */
   uint8_t *part;
   size_t part_len;
+  bool ended;                   /* blkhash: a short block was added, the last */
 };
 
 struct p2v_digest *
@@ -194,9 +205,19 @@ outer (struct p2v_digest *d, const void *buf, size_t n)
   EVP_DigestUpdate (d->ctx, buf, n);
 }
 
+/* A caller's bug, never input: stop before a wrong digest is shown. */
+static void
+misuse (const struct p2v_digest *d, const char *what)
+{
+  p2v_error ("internal error: %s on a %s digest off a block boundary", what, d->a->name);
+  abort ();
+}
+
 void
 p2v_digest_update (struct p2v_digest *d, const void *buf, size_t n)
 {
+  if (d->ended && n)
+    misuse (d, "p2v_digest_update");
   d->length += n;
   if (!d->a->blocks) {
     outer (d, buf, n);
@@ -207,12 +228,12 @@ p2v_digest_update (struct p2v_digest *d, const void *buf, size_t n)
   while (n > 0) {
     /* Whole blocks straight from the caller's buffer. */
     if (d->part_len == 0 && n >= P2V_BLKHASH_BLOCK) {
-      uint8_t mds[64 * P2V_DIGEST_MAX];
+      uint8_t batch[64 * P2V_DIGEST_MAX];
       size_t whole = n - n % P2V_BLKHASH_BLOCK;
       if (whole > 64 * P2V_BLKHASH_BLOCK)
         whole = 64 * P2V_BLKHASH_BLOCK;
-      p2v_digest_blocks (d->a->id, p, whole, mds);
-      outer (d, mds, whole / P2V_BLKHASH_BLOCK * d->a->size);
+      p2v_digest_blocks (d->a->id, p, whole, batch);
+      outer (d, batch, whole / P2V_BLKHASH_BLOCK * d->a->size);
       p += whole;
       n -= whole;
       continue;
@@ -235,11 +256,8 @@ p2v_digest_update (struct p2v_digest *d, const void *buf, size_t n)
 static void
 need_boundary (const struct p2v_digest *d, const char *what)
 {
-  if (!d->a->blocks || d->part_len != 0) {
-    /* A caller's bug, never input: stop before a wrong digest is shown. */
-    p2v_error ("internal error: %s on a %s digest off a block boundary", what, d->a->name);
-    abort ();
-  }
+  if (!d->a->blocks || d->part_len != 0 || d->ended)
+    misuse (d, what);
 }
 
 void
@@ -248,9 +266,8 @@ p2v_digest_add_blocks (struct p2v_digest *d, const uint8_t *blocks, size_t n)
   need_boundary (d, "p2v_digest_add_blocks");
   outer (d, blocks, p2v_digest_nblocks (n) * d->a->size);
   d->length += n;
-  if (n % P2V_BLKHASH_BLOCK)
-    /* Only the message's last block may be short: nothing may follow. */
-    d->part_len = SIZE_MAX;
+  /* Only the message's last block may be short: nothing may follow. */
+  d->ended = n % P2V_BLKHASH_BLOCK != 0;
 }
 
 void
@@ -264,9 +281,12 @@ p2v_digest_add_zeros (struct p2v_digest *d, uint64_t n)
     return;
   }
   need_boundary (d, "p2v_digest_add_zeros");
-  const uint8_t *z = zero_block[d->a - algos];
-  for (uint64_t i = 0; i < n / P2V_BLKHASH_BLOCK; i++)
-    outer (d, z, d->a->size);
+  const uint8_t *z = zero_run[d->a - algos];
+  for (uint64_t left = n / P2V_BLKHASH_BLOCK; left > 0; ) {
+    uint64_t k = left < ZERO_RUN ? left : ZERO_RUN;
+    outer (d, z, k * d->a->size);
+    left -= k;
+  }
   d->length += n - n % P2V_BLKHASH_BLOCK;
   if (n % P2V_BLKHASH_BLOCK)
     p2v_digest_update (d, zeros, n % P2V_BLKHASH_BLOCK);
@@ -283,7 +303,7 @@ p2v_digest_final (struct p2v_digest *d, uint8_t out[P2V_DIGEST_MAX])
 {
   if (d->a->blocks) {
     uint8_t md[P2V_DIGEST_MAX];
-    if (d->part_len && d->part_len != SIZE_MAX) {
+    if (d->part_len) {
       p2v_digest_blocks (d->a->id, d->part, d->part_len, md);
       outer (d, md, d->a->size);
     }

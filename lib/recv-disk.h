@@ -41,6 +41,7 @@ struct receiver {
   struct p2v_progress *progress;
   uint64_t written;             /* writer thread: bytes on the target */
   uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
+  bool unsynced;                /* writer thread: written to since the last checkpoint */
   bool io_failed;               /* a write or sync of the target failed: no checkpoint
                                  * ever again in this process (see recv.c io_fail) */
   bool taken_over;              /* main thread: a reconnection replaces this session */
@@ -66,6 +67,7 @@ struct receiver {
    * digest without reading it back.
    */
   uint8_t *dblocks;
+  size_t dstride;               /* bytes per chunk in dblocks */
   uint64_t same_chunks, changed_chunks;  /* reader thread */
   double hash_secs;             /* announcer: when the last hash went out */
   pthread_mutex_t lock;

@@ -19,8 +19,10 @@
  * Nothing is opened before the handshake proved the sender holds the
  * key (handshake.h), and a chunk is published only after its record's
  * AEAD tag verified: a tampered record is never written.  Every
- * checkpoint (256 MiB) the writer fdatasyncs the target and then
- * records the durable offset in the resume state (resume.h); a later
+ * checkpoint (256 MiB, when anything was written since the last: zeros
+ * left as holes cost nothing to send again) the writer fdatasyncs the
+ * target and then records the durable offset in the resume state
+ * (resume.h); a later
  * session for the same disk starts there, and the digest thread re-reads
  * the target's prefix so the final digest covers the whole disk.
  *
@@ -211,7 +213,7 @@ worker_thread (void *arg)
             p2v_codec_name (h->codec), (unsigned long long) h->offset, h->raw_len);
       break;
     }
-    uint32_t crc = (uint32_t) crc32_z (0, slot->raw, h->raw_len);
+    uint32_t crc = p2v_crc32 (slot->raw, h->raw_len);
     if (crc != h->crc) {
       fail (r, P2V_EXIT_PROTOCOL, "chunk at offset %llu (%u bytes) fails its "
             "checksum (crc32 %08x, expected %08x); nothing of it was written",
@@ -274,6 +276,7 @@ checkpoint (struct receiver *r)
     return -1;
   }
   r->checkpoint = r->written;
+  r->unsynced = false;
   return 0;
 }
 
@@ -319,7 +322,9 @@ writer_thread (void *arg)
       break;
     /* A copy: once released, the slot may already hold a later chunk. */
     const struct p2v_chunk_hdr hdr = slot->hdr, *h = &hdr;
-    int rc = h->codec == CODEC_SAME ? 0
+    /* Zeros on a new file are its holes already: nothing to write. */
+    bool writes = h->codec != CODEC_SAME && !(h->codec == P2V_CODEC_ZERO && r->dst.reads_zero);
+    int rc = !writes ? 0
       : h->codec == P2V_CODEC_ZERO ? p2v_dev_zero (&r->dst, h->offset, h->raw_len)
       : p2v_dev_pwrite (&r->dst, slot->raw, h->raw_len, h->offset);
     p2v_ring_release (r->ring, slot);
@@ -332,12 +337,13 @@ writer_thread (void *arg)
      * checkpoint, and its fdatasync stall this thread (and, through the
      * ring, the link) for a tenth of a second or more each time.
      */
-    if (h->codec != CODEC_SAME && p2v_dev_start_writeback (&r->dst, h->offset, h->raw_len) == -1) {
+    if (writes && p2v_dev_start_writeback (&r->dst, h->offset, h->raw_len) == -1) {
       io_fail (r, "cannot write %s back at offset %llu: %s",
                r->dst.path, (unsigned long long) h->offset, strerror (errno));
       break;
     }
     r->written = h->offset + h->raw_len;
+    r->unsynced |= writes;
     p2v_progress_update (r->progress, r->written);
     if (r->delta) {
       if (h->codec == CODEC_SAME)
@@ -350,8 +356,8 @@ writer_thread (void *arg)
       }
     }
     /* Checkpoints only at full chunks: a resume starts on a chunk. */
-    if (r->written - r->checkpoint >= CHECKPOINT_BYTES && h->raw_len == r->sh.chunk_size
-        && checkpoint (r) == -1)
+    if (r->unsynced && r->written - r->checkpoint >= CHECKPOINT_BYTES
+        && h->raw_len == r->sh.chunk_size && checkpoint (r) == -1)
       break;
   }
   return NULL;
@@ -374,26 +380,16 @@ digest_thread (void *arg)
   /* Resuming: hash what an earlier session made durable, read back
    * from the target itself.
    */
-  if (r->start && r->blocks) {
-    /* On every core: the workers have nothing to do before it is done. */
+  if (r->start) {
+    /* blkhash on every core: the workers have nothing to do before it
+     * is done.  The writer does not write below start, nor look at
+     * holes: a copy of the device is this thread's alone.
+     */
     struct p2v_dev dst = r->dst;
     dst.hole_from = dst.hole_end = 0;
     struct p2v_sum_cb cb = { .stop = prefix_stop, .arg = r };
     if (p2v_sum_range (r->digest, &dst, 0, r->start, r->o->threads, &cb) == -1 && !prefix_stop (r))
       fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
-  }
-  else if (r->start) {
-    uint8_t *buf = xmalloc (cs);
-    for (uint64_t off = 0; off < r->start && !p2v_ring_aborted (r->ring)
-           && !__atomic_load_n (&r->cut, __ATOMIC_ACQUIRE)
-           && !__atomic_load_n (&r->taken_over, __ATOMIC_ACQUIRE); off += cs) {
-      if (p2v_dev_pread (&r->dst, buf, cs, off) == -1) {
-        fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
-        break;
-      }
-      p2v_digest_update (r->digest, buf, cs);
-    }
-    free (buf);
   }
   for (uint64_t seq = r->start / cs; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
@@ -513,7 +509,7 @@ read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, 
   slot->zero = zh && memcmp (sm.hash, zh, P2V_CHUNK_HASH_LEN) == 0;
   bool known = slot->zero || r->dblocks;
   if (!slot->zero && r->dblocks)
-    memcpy (slot->blocks, r->dblocks + (seq % r->dw->window) * P2V_BLOCK_DIGESTS_MAX,
+    memcpy (slot->blocks, r->dblocks + (seq % r->dw->window) * r->dstride,
             p2v_digest_nblocks (sm.raw_len) * p2v_digest_size (r->sh.digest_id));
   p2v_ring_publish (r->ring, slot, 2, !known);
   p2v_delta_settle (r->dw, seq);
@@ -863,7 +859,8 @@ target_reader_thread (void *arg)
      * zero hash without a read.  Only chunks behind this thread are
      * ever written, so the hole it remembers ahead of it stays one.
      */
-    if (p2v_source_is_hole (&r->dst, off, slot->hdr.raw_len)) {
+    slot->zero = p2v_source_is_hole (&r->dst, off, slot->hdr.raw_len);
+    if (slot->zero) {
       memcpy (slot->enc, p2v_zero_hash (&r->zh, slot->hdr.raw_len), P2V_CHUNK_HASH_LEN);
       p2v_ring_publish (r->hring, slot, 1, false);
       continue;
@@ -959,8 +956,8 @@ announcer_thread (void *arg)
     /* Its block digests too, for the digest if the sender says SAME:
      * the window slot is free, chunk seq - W having settled.
      */
-    if (r->dblocks)
-      memcpy (r->dblocks + (seq % r->dw->window) * P2V_BLOCK_DIGESTS_MAX, slot->blocks,
+    if (r->dblocks && !slot->zero)
+      memcpy (r->dblocks + (seq % r->dw->window) * r->dstride, slot->blocks,
               p2v_digest_nblocks (slot->hdr.raw_len) * p2v_digest_size (r->sh.digest_id));
     p2v_ring_release (r->hring, slot);
     const char *why = p2v_delta_add (r->dw, seq, 1, dst);
@@ -993,11 +990,12 @@ transfer (struct receiver *r)
   r->corrupt = false;
   r->nchunks = (r->sh.size + cs - 1) / cs;
   r->written = r->checkpoint = r->start;
+  r->unsynced = false;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
   p2v_ring_start_at (r->ring, r->start / cs);
   r->zeros = xcalloc (1, cs);
-  r->zero_crc_full = (uint32_t) crc32_z (0, r->zeros, cs);
-  r->zero_crc_last = (uint32_t) crc32_z (0, r->zeros, r->sh.size % cs ? r->sh.size % cs : cs);
+  r->zero_crc_full = p2v_crc32 (r->zeros, cs);
+  r->zero_crc_last = p2v_crc32 (r->zeros, r->sh.size % cs ? r->sh.size % cs : cs);
   r->digest = p2v_digest_new (r->sh.digest_id);
   if (!r->digest)
     return P2V_EXIT_USAGE;
@@ -1021,8 +1019,10 @@ transfer (struct receiver *r)
     p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs,
                           r->sh.digest_id);
     r->dw = p2v_delta_new (r->nchunks, cs);
-    if (r->zh.blocks_id)
-      r->dblocks = xmalloc ((size_t) r->dw->window * P2V_BLOCK_DIGESTS_MAX);
+    if (r->zh.blocks_id) {
+      r->dstride = p2v_digest_nblocks (cs) * p2v_digest_size (r->sh.digest_id);
+      r->dblocks = xmalloc ((size_t) r->dw->window * r->dstride);
+    }
     r->hring = p2v_ring_new (p2v_ring_slots (o->threads), cs, P2V_CHUNK_HASH_LEN);
     posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
     /* The announcer sends while the reader waits for records: a sender

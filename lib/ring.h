@@ -39,7 +39,6 @@ struct p2v_slot {
    */
   uint8_t blocks[P2V_BLOCK_DIGESTS_MAX];
   bool zero;
-  bool unread;                  /* sender: raw was never read (a hole: zeros) */
 };
 
 struct p2v_ring {

@@ -94,6 +94,10 @@
 struct sender {
   const struct p2v_send_opts *o;
   struct p2v_dev src;
+  /* The digest thread's view of src for a resume's prefix: the reader
+   * owns src's hole cache.
+   */
+  struct p2v_dev prefix_src;
   struct p2v_keys keys;
   char fingerprint[2 * 32 + 1];
   struct p2v_chan ch;
@@ -309,7 +313,7 @@ worker_thread (void *arg)
         continue;
       }
     }
-    h->crc = (uint32_t) crc32_z (0, slot->raw, h->raw_len);
+    h->crc = p2v_crc32 (slot->raw, h->raw_len);
     double t0 = 0;
     if (s->o->adapt) {
       int level = atomic_load (&s->level);
@@ -742,14 +746,13 @@ digest_thread (void *arg)
    * again, so the digest still covers the whole disk.
    */
   uint64_t prefix = s->start_seq * s->o->chunk_size;
-  if (prefix && s->blocks && !s->o->badmap) {
-    /* On every core, while the workers wait for the ring to move.  A
-     * copy of the device: the reader owns its hole cache.
+  if (prefix && !s->o->badmap) {
+    /* blkhash on every core, while the workers wait for the ring to
+     * move.  Read once, as the reader does.
      */
-    struct p2v_dev src = s->src;
-    src.hole_from = src.hole_end = 0;
     struct p2v_sum_cb cb = { .stop = ring_aborted, .arg = s->ring, .drop_cache = true };
-    if (p2v_sum_range (s->digest, &src, 0, prefix, s->o->threads, &cb) == -1)
+    if (p2v_sum_range (s->digest, &s->prefix_src, 0, prefix, s->o->threads, &cb) == -1
+        && !p2v_ring_aborted (s->ring))
       fail (s, P2V_EXIT_IO);
   }
   else if (prefix) {
@@ -813,7 +816,6 @@ read_source (struct sender *s)
     h->raw_len = chunk_len (s->src.size, cs, seq);
     /* A hole of a sparse image reads as zeros: no need to read it. */
     bool zero = !salvage && p2v_source_is_hole (&s->src, h->offset, h->raw_len);
-    slot->unread = zero;
     if (!zero && read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
       fail (s, P2V_EXIT_IO);
       break;
@@ -1136,6 +1138,8 @@ attempt (struct sender *s)
     uint64_t last = s->nchunks ? s->src.size - (s->nchunks - 1) * o->chunk_size : o->chunk_size;
     p2v_zero_hashes_init (&s->zh, o->chunk_size, (uint32_t) last, o->digest_id);
   }
+  s->prefix_src = s->src;
+  s->prefix_src.hole_from = s->prefix_src.hole_end = 0;
   for (unsigned i = 0; i < o->threads; i++)
     pthread_create (&workers[i], NULL, worker_thread, s);
   pthread_create (&writer, NULL, writer_thread, s);
@@ -1289,8 +1293,8 @@ send_disk (const struct p2v_send_opts *o)
   }
   s.nchunks = (s.src.size + o->chunk_size - 1) / o->chunk_size;
   s.zeros = xcalloc (1, o->chunk_size);
-  s.zero_crc_full = (uint32_t) crc32_z (0, s.zeros, o->chunk_size);
-  s.zero_crc_last = (uint32_t) crc32_z (0, s.zeros, chunk_len (s.src.size, o->chunk_size,
+  s.zero_crc_full = p2v_crc32 (s.zeros, o->chunk_size);
+  s.zero_crc_last = p2v_crc32 (s.zeros, chunk_len (s.src.size, o->chunk_size,
                                                                 s.nchunks ? s.nchunks - 1 : 0));
   if (!o->to_stdout) {
     const char *lb = strchr (o->host, ':') ? "[" : "", *rb = *lb ? "]" : "";

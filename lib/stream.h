@@ -63,7 +63,6 @@ struct p2v_recv_opts {
 int p2v_send (const struct p2v_send_opts *o, unsigned n, int *status);
 int p2v_recv (const struct p2v_recv_opts *o, unsigned n, int *status);
 
-/* Workers to start by default: one per online CPU. */
 /* Worker threads: at most this many (-j), by default one per CPU. */
 #define P2V_THREADS_MAX 64
 unsigned p2v_default_threads (void);

@@ -40,6 +40,7 @@ int p2v_sum_range (struct p2v_digest *d, struct p2v_dev *dev, uint64_t off, uint
 /* p2vsum's two jobs; progress is a p2v_progress mode. */
 struct p2v_sum_opts {
   int digest_id;                /* to compute; and for untagged lines in --check */
+  bool digest_given;            /* --digest was given: untagged lines may be checked */
   unsigned threads;
   int progress_mode;
 };
@@ -51,16 +52,19 @@ int p2v_sum_paths (const struct p2v_sum_opts *o, char *const *paths, unsigned n)
 
 /* Check the digest files at paths ("-": standard input): each line as
  * p2vsend, p2vrecv and p2vsum write it, "TAG (PATH) = HEX", or as
- * sha256sum and blksum print, "HEX  PATH" (the algorithm: o->digest_id).
- * Prints "PATH: OK" or "PATH: FAILED" per line.  0 when every line
- * matched; P2V_EXIT_MISMATCH when one did not; else P2V_EXIT_IO when a
- * file could not be read or a list held no digest line.
+ * sha256sum and blksum print, "HEX  PATH" (the algorithm: o->digest_id,
+ * which must have been given: sha256sum's and blksum's lines look the
+ * same, and a good copy must not be called a mismatch).  Prints
+ * "PATH: OK" or "PATH: FAILED" per line.  0 when every line matched;
+ * P2V_EXIT_MISMATCH when one did not; else P2V_EXIT_IO when a file could
+ * not be read, or a list held no line that could be checked.
  */
 int p2v_sum_check (const struct p2v_sum_opts *o, char *const *lists, unsigned n);
 
-/* One line of a digest file: 1 with *id, hex (lower-cased) and *name
- * (pointing into line, which is modified); 0 for a blank or comment
- * line; -1 when it is not a digest line.
+/* One line of a digest file: 1 (tagged) or 2 (untagged, *id is
+ * untagged_id) with *id, hex (lower-cased) and *name (pointing into
+ * line, which is modified); 0 for a blank or comment line; -1 when it
+ * is not a digest line.
  */
 int p2v_sum_parse_line (char *line, int untagged_id, int *id, char hex[P2V_DIGEST_HEX_MAX],
                         char **name);

@@ -118,7 +118,7 @@ p2v_sum_parse_line (char *line, int untagged_id, int *id, char hex[P2V_DIGEST_HE
     *id = untagged_id;
     copy_hex_lower (line, hl, hex);
     *name = line + hl + 2;
-    return 1;
+    return 2;
   }
   return -1;
 }
@@ -135,7 +135,7 @@ check_list (const struct p2v_sum_opts *o, const char *list, bool *mismatch, bool
   }
   char *line = NULL;
   size_t cap = 0;
-  unsigned lineno = 0, checked = 0, bad_lines = 0;
+  unsigned lineno = 0, checked = 0, bad_lines = 0, untagged = 0;
   while (getline (&line, &cap, f) != -1) {
     lineno++;
     int id;
@@ -145,6 +145,13 @@ check_list (const struct p2v_sum_opts *o, const char *list, bool *mismatch, bool
       continue;
     if (r == -1) {
       bad_lines++;
+      continue;
+    }
+    if (r == 2 && !o->digest_given) {
+      p2v_error ("%s:%u: an untagged line: say which digest it is with --digest "
+                 "(blkhash-sha256 for blksum's output, sha256 for sha256sum's)", list, lineno);
+      *io = true;
+      untagged++;
       continue;
     }
     checked++;
@@ -167,7 +174,7 @@ check_list (const struct p2v_sum_opts *o, const char *list, bool *mismatch, bool
   if (bad_lines)
     p2v_warning ("%s: %u line%s not a digest line, ignored", list, bad_lines,
                  bad_lines == 1 ? " is" : "s are");
-  if (checked == 0) {
+  if (checked == 0 && untagged == 0) {
     p2v_error ("%s: no digest lines (\"TAG (PATH) = HEX\" or \"HEX  PATH\")", list);
     *io = true;
   }

@@ -96,7 +96,7 @@ parse (void)
   CHECK_STR (hex, "af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc");
   CHECK_STR (name, "/dev/sda (old)");
   char l2[] = "d41d8cd98f00b204e9800998ecf8427e  disk one.img\n";
-  CHECK (p2v_sum_parse_line (l2, P2V_DIGEST_MD5, &id, hex, &name) == 1);
+  CHECK (p2v_sum_parse_line (l2, P2V_DIGEST_MD5, &id, hex, &name) == 2);
   CHECK (id == P2V_DIGEST_MD5);
   CHECK_STR (name, "disk one.img");
   char l3[] = "MD5 (x) = d41d8cd98f00b204e9800998ecf8427e";

@@ -30,7 +30,7 @@ usage (FILE *f)
 "                         blkhash-md5, blkhash-sha1, blkhash-sha512, or\n"
 "                         md5, sha1, sha256, sha512 (one core)\n"
 "  -c, --check            read digest lines from each FILE (- for stdin);\n"
-"                         untagged \"HEX  PATH\" lines are in --digest's\n"
+"                         untagged \"HEX  PATH\" lines need --digest\n"
 "  -j, --threads=N        hashing threads (default: CPUs)\n"
 "      --progress=MODE    auto, tty, plain, json, none (on stderr)\n"
 "  -q, --quiet            no progress\n"
@@ -62,6 +62,7 @@ main (int argc, char **argv)
     switch (c) {
     case OPT_DIGEST: {
       bool obsolete;
+      o.digest_given = true;
       o.digest_id = p2v_digest_id_from_name (optarg, &obsolete);
       if (o.digest_id == -1 || obsolete) {
         p2v_error ("--digest: '%s' is not one of " P2V_DIGEST_NAMES, optarg);

@@ -57,7 +57,13 @@ sha256sum -c plain.sha256 > /dev/null || fail "sha256sum -c rejects p2vsum --dig
 # 3. --check: every kind of line, a mismatch, an unreadable file.
 p2vsum -c sums.1 > check.out || fail "--check of p2vsum's own output exited $?"
 [ "$(grep -c ': OK$' check.out)" -eq 9 ] || { cat check.out >&2; fail "--check did not say OK nine times"; }
-p2vsum -c blksum.txt > /dev/null || fail "--check of blksum's untagged lines exited $?"
+p2vsum --digest=blkhash-sha256 -c blksum.txt > /dev/null || fail "--check of blksum's untagged lines exited $?"
+# Untagged lines without --digest: sha256sum's and blksum's look alike,
+# so p2vsum asks rather than call a good copy a mismatch.
+sha256sum two-bytes.img > untagged.sha256
+rc=0; p2vsum -c untagged.sha256 > check.out 2> check.err || rc=$?
+[ $rc -eq 2 ] || { cat check.out check.err >&2; fail "an untagged line without --digest: exit $rc, not 2"; }
+expect_line check.err "^p2vsum: error: untagged.sha256:1: an untagged line: say which digest"
 sha256sum mixed.img > coreutils.sha256
 p2vsum --digest=sha256 -c coreutils.sha256 > /dev/null || fail "--check of sha256sum's output exited $?"
 p2vsum -c plain.sha256 > /dev/null || fail "--check of tagged sha256 lines exited $?"
