@@ -1078,6 +1078,10 @@ transfer (struct receiver *r)
   size_t dlen = p2v_digest_size (r->sh.digest_id);
   p2v_digest_final (r->digest, mine);
   if (rc == 0 && r->status == 0) {
+    /* The digest's JSON line first: scripts take the last line, "done". */
+    char hex[P2V_DIGEST_HEX_MAX];
+    p2v_hex (mine, dlen, hex);
+    p2v_progress_digest (o->progress_mode, o->target, p2v_digest_name (r->sh.digest_id), hex);
     p2v_progress_finish (r->progress, r->written);
     if (p2v_dev_finish (&r->dst) == -1)
       io_fail (r, "cannot make %s durable", o->target);
@@ -1110,7 +1114,6 @@ transfer (struct receiver *r)
               (unsigned long long) r->same_chunks);
   }
   p2v_info ("%s %s  %s", alg, a, o->target);
-  p2v_progress_digest (o->progress_mode, o->target, alg, a);
   if (r->state_path)
     unlink (r->state_path);
 

@@ -1165,13 +1165,14 @@ attempt (struct sender *s)
   }
   if (s->status)
     goto out;
-  p2v_progress_finish (s->progress, s->src.size);
-
   struct p2v_end e = { .disk = o->disk, .total = s->src.size,
                        .digest_len = (uint8_t) p2v_digest_size (o->digest_id) };
   p2v_digest_final (s->digest, e.digest);
   char hex[P2V_DIGEST_HEX_MAX];
   p2v_hex (e.digest, e.digest_len, hex);
+  /* The digest's JSON line first: scripts take the last line, "done". */
+  p2v_progress_digest (o->progress_mode, o->source, p2v_digest_name (o->digest_id), hex);
+  p2v_progress_finish (s->progress, s->src.size);
   uint8_t buf[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
   size_t n = p2v_pack_end (buf, &e);
   if (p2v_chan_send (&s->ch, P2V_REC_END, buf, n, NULL, NULL, 0) == -1) {
@@ -1200,7 +1201,6 @@ attempt (struct sender *s)
               (unsigned long long) s->same_chunks, (unsigned long long) s->wire_bytes);
   }
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
-  p2v_progress_digest (o->progress_mode, o->source, p2v_digest_name (o->digest_id), hex);
   if (o->badmap && report_bad_sectors (s) == -1)
     status = P2V_EXIT_IO;
   if (o->digest_file && p2v_digest_file_write (o->digest_file, o->digest_id, hex, o->source) == -1)

@@ -34,13 +34,16 @@ sum_one (const struct p2v_sum_opts *o, int id, const char *path, char hex[P2V_DI
     struct prog pr = { p2v_progress_new (o->progress_mode, path, dev.size) };
     struct p2v_sum_cb cb = { .progress = on_progress, .arg = &pr };
     r = p2v_sum_range (d, &dev, 0, dev.size, o->threads, &cb);
-    if (r == 0)
-      p2v_progress_finish (pr.p, dev.size);
-    p2v_progress_free (pr.p);
     uint8_t md[P2V_DIGEST_MAX];
     p2v_digest_final (d, md);
     p2v_hex (md, p2v_digest_size (id), hex);
     p2v_digest_free (d);
+    if (r == 0) {
+      /* The digest's JSON line first: scripts take the last line, "done". */
+      p2v_progress_digest (o->progress_mode, path, p2v_digest_name (id), hex);
+      p2v_progress_finish (pr.p, dev.size);
+    }
+    p2v_progress_free (pr.p);
   }
   p2v_dev_close (&dev);
   return r;
@@ -58,7 +61,6 @@ p2v_sum_paths (const struct p2v_sum_opts *o, char *const *paths, unsigned n)
       continue;
     }
     printf ("%s (%s) = %s\n", tag, paths[i], hex);
-    p2v_progress_digest (o->progress_mode, paths[i], p2v_digest_name (o->digest_id), hex);
     fflush (stdout);
   }
   return status;

@@ -134,6 +134,38 @@ digest_of() {
     esac
 }
 
+# blkhash_vectors DIR: the nine images of the blkhash test vectors
+# (../shared/blkhash-vectors/make-images.sh, the same bytes), and
+# DIR/blksum.txt: what blksum 0.11.0 printed for them, "HEX  IMAGE".
+blkhash_vectors() {
+    local d=$1
+    mkdir -p "$d"
+    rnd() { head -c "$1" /dev/zero | openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv "$2" 2>/dev/null; }
+    : > "$d/empty.img"
+    printf 'x' > "$d/one-byte.img"
+    rnd 65535 00000000000000000000000000000001 > "$d/block-minus-1.img"
+    rnd 65536 00000000000000000000000000000002 > "$d/block.img"
+    rnd 65537 00000000000000000000000000000003 > "$d/block-plus-1.img"
+    { rnd 4194304 00000000000000000000000000000004; head -c 8388608 /dev/zero
+      rnd 1048583 00000000000000000000000000000005; } > "$d/mixed.img"
+    head -c 1000000 /dev/zero > "$d/zeros-partial.img"
+    truncate -s 64M "$d/sparse-64m.img"
+    truncate -s 1M "$d/two-bytes.img"
+    printf 'A' | dd of="$d/two-bytes.img" bs=1 seek=70000 conv=notrunc 2>/dev/null
+    printf 'B' | dd of="$d/two-bytes.img" bs=1 seek=1048575 conv=notrunc 2>/dev/null
+    cat > "$d/blksum.txt" <<'EOF_BLKSUM'
+af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc  empty.img
+a64a187a24c2d405b2e6e8df661f89e3107ba40c3817d284f97493b2c75ca522  one-byte.img
+fa090b9e83c7222a7d21ce2e4861a6f79f9fe917c3c332c5944e09295821b8c2  block-minus-1.img
+f48738f42b706be169969ef7ba27d687192690d16009b2d65bb3ffa124b389ab  block.img
+1f7f851d619d85a64abb967dbb3663e247272ce27e9a7c9e10d8b098bbfb43a0  block-plus-1.img
+1e11cb8410ea453523bb6e139ea3c55029fa1268f4bc7ffa2e1ade7eabcf49dc  mixed.img
+5d79352739ce6606a1d45cd4f0e2ae01ffc24cbd017ea363776bb792d8689029  zeros-partial.img
+928319d81c6180a04e527d560211c821155a574ed2fed0853adba55dae20b34c  sparse-64m.img
+f969263cbd9b9d2c04c7f695353953e724fe33569449b2e5dd179611b087f5db  two-bytes.img
+EOF_BLKSUM
+}
+
 # expect_line FILE REGEX: FILE has a line matching REGEX.
 expect_line() {
     grep -Eq -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "no line matching /$2/ in $(basename "$1")"; }

@@ -10,20 +10,10 @@
 requires openssl cmp strace timeout perl
 MiB=$((1 << 20))
 
-# 0. blksum's vectors: the images of blkhash-vectors/make-images.sh.
-v=$tmp/vectors; mkdir -p "$v"
-rnd() { head -c "$1" /dev/zero | openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv "$2" 2>/dev/null; }
-: > "$v/empty.img"
-printf 'x' > "$v/one-byte.img"
-rnd 65535 00000000000000000000000000000001 > "$v/block-minus-1.img"
-rnd 65536 00000000000000000000000000000002 > "$v/block.img"
-rnd 65537 00000000000000000000000000000003 > "$v/block-plus-1.img"
-{ rnd 4194304 00000000000000000000000000000004; head -c 8388608 /dev/zero; rnd 1048583 00000000000000000000000000000005; } > "$v/mixed.img"
-head -c 1000000 /dev/zero > "$v/zeros-partial.img"
-truncate -s 64M "$v/sparse-64m.img"
-truncate -s 1M "$v/two-bytes.img"; printf 'A' | dd of="$v/two-bytes.img" bs=1 seek=70000 conv=notrunc 2>/dev/null
-printf 'B' | dd of="$v/two-bytes.img" bs=1 seek=1048575 conv=notrunc 2>/dev/null
-# What blksum printed for them (blkhash-vectors/digests.txt).
+# 0. blksum's vectors: the images of blkhash-vectors/make-images.sh,
+# and what blksum printed for them.
+v=$tmp/vectors
+blkhash_vectors "$v"
 while read -r want img; do
     [ "$img" = empty.img ] && continue    # a source must hold at least one byte
     start_recv --digest-file="$tmp/target.sum" "$tmp/copy-$img"
@@ -38,17 +28,7 @@ while read -r want img; do
     [ "$(cat "$tmp/source.sum")" = "BLKHASH-SHA256 ($v/$img) = $want" ] || fail "$img: sender's digest file: $(cat "$tmp/source.sum")"
     [ "$(cat "$tmp/target.sum")" = "BLKHASH-SHA256 ($tmp/copy-$img) = $want" ] || fail "$img: receiver's digest file"
     [ "$(digest_of blkhash-sha256 "$v/$img")" = "$want" ] || fail "$img: digest_of disagrees with blksum"
-done <<'EOF_VECTORS'
-af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc empty.img
-a64a187a24c2d405b2e6e8df661f89e3107ba40c3817d284f97493b2c75ca522 one-byte.img
-fa090b9e83c7222a7d21ce2e4861a6f79f9fe917c3c332c5944e09295821b8c2 block-minus-1.img
-f48738f42b706be169969ef7ba27d687192690d16009b2d65bb3ffa124b389ab block.img
-1f7f851d619d85a64abb967dbb3663e247272ce27e9a7c9e10d8b098bbfb43a0 block-plus-1.img
-1e11cb8410ea453523bb6e139ea3c55029fa1268f4bc7ffa2e1ade7eabcf49dc mixed.img
-5d79352739ce6606a1d45cd4f0e2ae01ffc24cbd017ea363776bb792d8689029 zeros-partial.img
-928319d81c6180a04e527d560211c821155a574ed2fed0853adba55dae20b34c sparse-64m.img
-f969263cbd9b9d2c04c7f695353953e724fe33569449b2e5dd179611b087f5db two-bytes.img
-EOF_VECTORS
+done < "$v/blksum.txt"
 [ "$(digest_of blkhash-sha256 "$v/empty.img")" = af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc ] \
     || fail "digest_of disagrees with blksum on the empty image"
 # The other inner hashes, with 64 KiB chunks so every chunk is one block.

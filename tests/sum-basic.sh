@@ -11,28 +11,7 @@ cd "$tmp"
 
 # 1. blksum 0.11.0's values (blkhash-vectors/digests.txt) for the images
 # of blkhash-vectors/make-images.sh, made the same way here.
-rnd() { head -c "$1" /dev/zero | openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv "$2" 2>/dev/null; }
-: > empty.img
-printf 'x' > one-byte.img
-rnd 65535 00000000000000000000000000000001 > block-minus-1.img
-rnd 65536 00000000000000000000000000000002 > block.img
-rnd 65537 00000000000000000000000000000003 > block-plus-1.img
-{ rnd 4194304 00000000000000000000000000000004; head -c 8388608 /dev/zero; rnd 1048583 00000000000000000000000000000005; } > mixed.img
-head -c 1000000 /dev/zero > zeros-partial.img
-truncate -s 64M sparse-64m.img
-truncate -s 1M two-bytes.img; printf 'A' | dd of=two-bytes.img bs=1 seek=70000 conv=notrunc 2>/dev/null
-printf 'B' | dd of=two-bytes.img bs=1 seek=1048575 conv=notrunc 2>/dev/null
-cat > blksum.txt <<'EOF'
-af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc  empty.img
-a64a187a24c2d405b2e6e8df661f89e3107ba40c3817d284f97493b2c75ca522  one-byte.img
-fa090b9e83c7222a7d21ce2e4861a6f79f9fe917c3c332c5944e09295821b8c2  block-minus-1.img
-f48738f42b706be169969ef7ba27d687192690d16009b2d65bb3ffa124b389ab  block.img
-1f7f851d619d85a64abb967dbb3663e247272ce27e9a7c9e10d8b098bbfb43a0  block-plus-1.img
-1e11cb8410ea453523bb6e139ea3c55029fa1268f4bc7ffa2e1ade7eabcf49dc  mixed.img
-5d79352739ce6606a1d45cd4f0e2ae01ffc24cbd017ea363776bb792d8689029  zeros-partial.img
-928319d81c6180a04e527d560211c821155a574ed2fed0853adba55dae20b34c  sparse-64m.img
-f969263cbd9b9d2c04c7f695353953e724fe33569449b2e5dd179611b087f5db  two-bytes.img
-EOF
+blkhash_vectors "$tmp"
 images=$(awk '{ print $2 }' blksum.txt)
 for j in 1 2 5; do
     # shellcheck disable=SC2086
