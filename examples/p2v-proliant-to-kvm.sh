@@ -39,7 +39,7 @@ new_mac=52:54:00:$(od -An -N3 -tx1 /dev/urandom | tr -s ' ' ':' | cut -c2-9)
 #    (scsi_hostadapter → virtio_blk, ethN → virtio_net), ifcfg HWADDR;
 #    the initrd is rebuilt with mkinitrd --with=virtio_pci... only if it
 #    lacks virtio.  hpasm is reported; add --remove-tools to remove it.
-#    Every file keeps NAME.p2vbak; exit status 4 means the initrd could
+#    Every file keeps NAME.p2vbak; exit status 9 means the initrd could
 #    not be rebuilt and everything was put back.
 p2vfixup --target kvm --mac "eth0=$new_mac" \
     "$images/$name-disk0.img" "$images/$name-disk1.img"

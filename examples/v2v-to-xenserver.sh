@@ -7,7 +7,7 @@ set -euo pipefail
 img=${1:?usage: $0 GUEST.img}
 
 # 1. Look first.  The kernel must have xen-blkfront (RHEL 6 and later
-#    do); if it has not, p2vfixup refuses with exit status 3 and changes
+#    do); if it has not, p2vfixup refuses with exit status 8 and changes
 #    nothing.  Expect /dev/vda → /dev/xvda (or /dev/sda → /dev/xvda),
 #    ifcfg HWADDR removed, and dracut run with
 #    /etc/dracut.conf.d/90-p2vfixup.conf adding xen_blkfront.

@@ -8,7 +8,7 @@
 #include "chunkhash.h"
 #include "codec.h"
 #include "digest.h"
-#include "util.h"
+#include "common/util.h"
 
 /* EVP fails only when it cannot allocate a context: end as xmalloc
  * does, rather than compare chunks against a hash never computed.

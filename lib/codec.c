@@ -16,7 +16,7 @@
 #endif
 
 #include "codec.h"
-#include "util.h"
+#include "common/util.h"
 
 struct p2v_coder {
   int id;

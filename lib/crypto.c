@@ -14,7 +14,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";   /* Crockford */
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "delta.h"
-#include "util.h"
+#include "common/util.h"
 
 uint32_t
 p2v_delta_window (uint32_t chunk_size)

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "dev.h"
-#include "humanize.h"
-#include "parse.h"
-#include "util.h"
+#include "common/humanize.h"
+#include "common/parse.h"
+#include "common/util.h"
 
 /* 1 MiB of zeros, shared read-only by every writer of zeros. */
 static const char zeros[1024 * 1024];
@@ -52,7 +52,7 @@ file_zero (struct p2v_dev *d, uint64_t off, size_t n)
 static int
 sync_fd (struct p2v_dev *d)
 {
-  if (fsync (d->fd) == -1 && errno != EINVAL && errno != EROFS) {
+  if (p2v_fsync (d->fd) == -1) {
     p2v_error ("cannot flush %s to stable storage: %s", d->path, strerror (errno));
     return -1;
   }
@@ -313,19 +313,11 @@ p2v_target_open (const char *path, uint64_t need, bool force, bool may_shorten,
 int
 p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off)
 {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = pread (d->fd, (char *) buf + got, n - got, off + got);
-    if (r == -1 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      p2v_error ("read error on %s at offset %llu: %s", d->path,
-                 (unsigned long long) (off + got),
-                 r == 0 ? "unexpected end of file (did the source shrink?)"
-                        : strerror (errno));
-      return -1;
-    }
-    got += r;
+  if (p2v_pread_full (d->fd, buf, n, off) == -1) {
+    p2v_error ("read error on %s at offset %llu: %s", d->path, (unsigned long long) off,
+               errno == ENODATA ? "unexpected end of file (did the source shrink?)"
+                                : strerror (errno));
+    return -1;
   }
   return 0;
 }
@@ -333,18 +325,10 @@ p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off)
 int
 p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off)
 {
-  size_t put = 0;
-  while (put < n) {
-    ssize_t r = pwrite (d->fd, (const char *) buf + put, n - put, off + put);
-    if (r == -1 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      p2v_error ("write error on %s at offset %llu: %s", d->path,
-                 (unsigned long long) (off + put),
-                 r == 0 ? "no space" : strerror (errno));
-      return -1;
-    }
-    put += r;
+  if (p2v_pwrite_full (d->fd, buf, n, off) == -1) {
+    p2v_error ("write error on %s at offset %llu: %s", d->path, (unsigned long long) off,
+               strerror (errno));
+    return -1;
   }
   return 0;
 }

@@ -9,7 +9,7 @@
 #include "codec.h"
 #include "digest.h"
 #include "format.h"
-#include "util.h"
+#include "common/util.h"
 
 _Static_assert (P2V_CHUNK_MAX / P2V_BLKHASH_BLOCK * P2V_DIGEST_MAX == P2V_BLOCK_DIGESTS_MAX,
                 "P2V_BLOCK_DIGESTS_MAX must cover the largest chunk");

@@ -6,7 +6,7 @@
 
 #include "format.h"
 #include "handshake.h"
-#include "util.h"
+#include "common/util.h"
 
 static int
 install (struct p2v_chan *ch, const struct p2v_keys *k, const uint8_t ns[P2V_NONCE_LEN],

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "util.h"
+#include "common/util.h"
 
 void
 p2v_format_sockaddr (const void *sa, char *buf, size_t n)

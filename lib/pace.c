@@ -1,7 +1,7 @@
 #include <config.h>
 
 #include "pace.h"
-#include "util.h"
+#include "common/util.h"
 
 void
 p2v_pacer_init (struct p2v_pacer *p, double bytes_per_second)

@@ -28,10 +28,10 @@
 #include <parted/parted.h>
 #include <zlib.h>
 
-#include "humanize.h"
-#include "parse.h"
+#include "common/humanize.h"
+#include "common/parse.h"
 #include "partinfo.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Sanitizer builds (make check-sanitize): libparted's GPT support
  * runs `dmidecode -s system-manufacturer` when it is loaded and calls
@@ -522,42 +522,6 @@ header_crc (const uint8_t *h)
   return crc32 (0, tmp, size);
 }
 
-static int
-pread_all (int fd, void *buf, size_t n, uint64_t off)
-{
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = pread (fd, (char *) buf + got, n - got, off + got);
-    if (r == -1 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      if (r == 0)
-        errno = EIO;
-      return -1;
-    }
-    got += r;
-  }
-  return 0;
-}
-
-static int
-pwrite_all (int fd, const void *buf, size_t n, uint64_t off)
-{
-  size_t put = 0;
-  while (put < n) {
-    ssize_t r = pwrite (fd, (const char *) buf + put, n - put, off + put);
-    if (r == -1 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      if (r == 0)
-        errno = ENOSPC;
-      return -1;
-    }
-    put += r;
-  }
-  return 0;
-}
-
 static void
 say (char *what, size_t len, const char *fmt, ...) __attribute__((format (printf, 3, 4)));
 static void
@@ -569,12 +533,6 @@ say (char *what, size_t len, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (what, len, fmt, ap);
   va_end (ap);
-}
-
-static int
-sync_fd (int fd)
-{
-  return fsync (fd) == -1 && errno != EINVAL && errno != EROFS ? -1 : 0;
 }
 
 int
@@ -611,7 +569,7 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
   for (int i = 0; i < 2 && ss == 0; i++) {
     if ((uint64_t) 2 * tries[i] > size)
       break;
-    if (pread_all (fd, sec, tries[i], tries[i]) == -1)
+    if (p2v_pread_full (fd, sec, tries[i], tries[i]) == -1)
       goto io_error;
     if (memcmp (sec, GPT_SIG, 8) == 0)
       ss = tries[i];
@@ -625,7 +583,7 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
    * disk that was GPT once may still carry the old headers, and the
    * stale backup may sit inside its last partition.
    */
-  if (pread_all (fd, sec, 512, 0) == -1)
+  if (p2v_pread_full (fd, sec, 512, 0) == -1)
     goto io_error;
   bool protective = false;
   for (int i = 0; i < 4; i++)
@@ -635,7 +593,7 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
     ret = 0;
     goto done;
   }
-  if (pread_all (fd, sec, ss, ss) == -1)
+  if (p2v_pread_full (fd, sec, ss, ss) == -1)
     goto io_error;
   if (memcmp (sec, GPT_SIG, 8) != 0) {
     say (what, what_len, "%s has no GPT: nothing to move", path);
@@ -672,7 +630,7 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
   entries = xaligned_alloc (ent_secs * ss);
   memset (entries, 0, ent_secs * ss);
   if (ent_lba < 2 || ent_lba + ent_secs > first
-      || pread_all (fd, entries, ent_bytes, ent_lba * ss) == -1
+      || p2v_pread_full (fd, entries, ent_bytes, ent_lba * ss) == -1
       || crc32 (0, entries, ent_bytes) != le32 (sec + H_ENTCRC)) {
     p2v_error ("%s: the primary GPT partition array is invalid; not moving the backup GPT", path);
     goto done;
@@ -712,22 +670,22 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
   put32 (backup + H_CRC, header_crc (backup));
 
   op = "write";
-  if (pwrite_all (fd, entries, ent_secs * ss, new_ent_lba * ss) == -1
-      || pwrite_all (fd, backup, ss, last * ss) == -1 || sync_fd (fd) == -1
-      || pwrite_all (fd, primary, ss, ss) == -1 || sync_fd (fd) == -1)
+  if (p2v_pwrite_full (fd, entries, ent_secs * ss, new_ent_lba * ss) == -1
+      || p2v_pwrite_full (fd, backup, ss, last * ss) == -1 || p2v_fsync (fd) == -1
+      || p2v_pwrite_full (fd, primary, ss, ss) == -1 || p2v_fsync (fd) == -1)
     goto io_error;
 
   /* The old backup header now lies in free space; left there, it is
    * a second, stale GPT for tools that scan for signatures.
    */
   op = "read";
-  if (pread_all (fd, backup, ss, alt * ss) == -1)
+  if (p2v_pread_full (fd, backup, ss, alt * ss) == -1)
     goto io_error;
   bool wiped = false;
   if (memcmp (backup, GPT_SIG, 8) == 0 && le64 (backup + H_MY) == alt) {
     memset (backup, 0, ss);
     op = "write";
-    if (pwrite_all (fd, backup, ss, alt * ss) == -1)
+    if (p2v_pwrite_full (fd, backup, ss, alt * ss) == -1)
       goto io_error;
     wiped = true;
   }
@@ -737,7 +695,7 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
    * stretched; a hybrid MBR is someone's deliberate layout.
    */
   op = "read";
-  if (pread_all (fd, backup, 512, 0) == -1)
+  if (p2v_pread_full (fd, backup, 512, 0) == -1)
     goto io_error;
   uint8_t *pe = backup + 446;
   bool pure = backup[510] == 0x55 && backup[511] == 0xAA && pe[4] == 0xEE
@@ -748,10 +706,10 @@ p2v_gpt_relocate_backup_fd (int fd, const char *path, char *what, size_t what_le
   if (pure && le32 (pe + 12) == want_old && want_old != want_new) {
     put32 (pe + 12, want_new);
     op = "write";
-    if (pwrite_all (fd, backup, 512, 0) == -1)
+    if (p2v_pwrite_full (fd, backup, 512, 0) == -1)
       goto io_error;
   }
-  if (sync_fd (fd) == -1)
+  if (p2v_fsync (fd) == -1)
     goto io_error;
 
   char h[P2V_HUMAN_LEN];

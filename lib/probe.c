@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "source-desc.h"
-#include "util.h"
+#include "common/util.h"
 
 /* First line of a sysfs attribute, trimmed; NULL if absent or empty. */
 static char *

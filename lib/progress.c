@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "humanize.h"
-#include "json.h"
+#include "common/humanize.h"
+#include "common/json.h"
 #include "progress.h"
-#include "util.h"
+#include "common/util.h"
 
 struct p2v_progress {
   struct p2v_progress_group *g; /* member of a group: the group draws */

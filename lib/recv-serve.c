@@ -22,7 +22,7 @@
 #include "net.h"
 #include "progress.h"
 #include "recv-disk.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Several disks, one listening socket.  Each disk arrives on its own
  * connection; the main thread accepts, runs the handshake and reads

@@ -61,9 +61,9 @@
 #include "digest.h"
 #include "sum.h"
 #include "format.h"
-#include "humanize.h"
-#include "json.h"
-#include "manifest.h"
+#include "common/humanize.h"
+#include "common/json.h"
+#include "common/manifest.h"
 #include "net.h"
 #include "progress.h"
 #include "recv-disk.h"
@@ -72,7 +72,7 @@
 #include "ring.h"
 #include "source-desc.h"
 #include "stream.h"
-#include "util.h"
+#include "common/util.h"
 #include "wire.h"
 
 #define CHECKPOINT_BYTES (256ull << 20)
@@ -1037,15 +1037,15 @@ transfer (struct receiver *r)
     p2v_info ("delta: comparing %s with the source, %u hashing threads", o->target, o->threads);
   }
   for (unsigned i = 0; i < o->threads; i++)
-    pthread_create (&workers[i], NULL, worker_thread, r);
-  pthread_create (&writer, NULL, writer_thread, r);
-  pthread_create (&hasher, NULL, digest_thread, r);
+    xthread_create (&workers[i], worker_thread, r);
+  xthread_create (&writer, writer_thread, r);
+  xthread_create (&hasher, digest_thread, r);
   /* After the usual ones, so bench/run's thread labels still hold. */
   if (r->delta) {
-    pthread_create (&treader, NULL, target_reader_thread, r);
+    xthread_create (&treader, target_reader_thread, r);
     for (unsigned i = 0; i < o->threads; i++)
-      pthread_create (&hworkers[i], NULL, hash_worker_thread, r);
-    pthread_create (&announcer, NULL, announcer_thread, r);
+      xthread_create (&hworkers[i], hash_worker_thread, r);
+    xthread_create (&announcer, announcer_thread, r);
   }
   struct p2v_end end;
   int rc = read_stream (r, &end);
@@ -1119,7 +1119,10 @@ transfer (struct receiver *r)
 
   char *mpath = o->manifest ? xstrdup (o->manifest)
                             : p2v_manifest_default_path (o->target, !r->dst.is_file);
-  if (mpath && p2v_manifest_write (mpath, &r->desc, o->target, alg, a) == -1)
+  struct p2v_manifest man = { .target = (char *) o->target, .digest_algorithm = (char *) alg,
+                              .digest_value = (char *) a };
+  p2v_desc_to_manifest (&r->desc, &man);
+  if (mpath && p2v_manifest_write (mpath, &man) == -1)
     fail (r, P2V_EXIT_IO, "cannot write the manifest %s", mpath);
   else if (mpath)
     p2v_info ("manifest: %s", mpath);

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "parse.h"
+#include "common/parse.h"
 #include "resume.h"
-#include "util.h"
+#include "common/util.h"
 
 char *
 p2v_state_path (const char *target, bool target_is_file, const char *state_dir)

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "ring.h"
-#include "util.h"
+#include "common/util.h"
 
 struct p2v_ring *
 p2v_ring_new (size_t nslots, size_t raw_cap, size_t enc_cap)

@@ -24,10 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "humanize.h"
-#include "parse.h"
+#include "common/humanize.h"
+#include "common/parse.h"
 #include "salvage.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Direct reads go through a bounce buffer of this size; larger pieces
  * are split without being read, which the bisection does anyway.

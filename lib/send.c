@@ -77,9 +77,8 @@
 #include "dev.h"
 #include "digest.h"
 #include "format.h"
-#include "humanize.h"
-#include "json.h"
-#include "manifest.h"
+#include "common/humanize.h"
+#include "common/json.h"
 #include "net.h"
 #include "progress.h"
 #include "handshake.h"
@@ -88,7 +87,7 @@
 #include "source-desc.h"
 #include "stream.h"
 #include "sum.h"
-#include "util.h"
+#include "common/util.h"
 #include "wire.h"
 
 struct sender {
@@ -1011,7 +1010,7 @@ unsigned
 p2v_default_threads (void)
 {
   long n = sysconf (_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 64 ? 64 : (unsigned) n;
+  return n < 1 ? 1 : n > P2V_THREADS_MAX ? P2V_THREADS_MAX : (unsigned) n;
 }
 
 unsigned
@@ -1141,12 +1140,12 @@ attempt (struct sender *s)
   s->prefix_src = s->src;
   s->prefix_src.hole_from = s->prefix_src.hole_end = 0;
   for (unsigned i = 0; i < o->threads; i++)
-    pthread_create (&workers[i], NULL, worker_thread, s);
-  pthread_create (&writer, NULL, writer_thread, s);
-  pthread_create (&hasher, NULL, digest_thread, s);
+    xthread_create (&workers[i], worker_thread, s);
+  xthread_create (&writer, writer_thread, s);
+  xthread_create (&hasher, digest_thread, s);
   /* Last, so bench/run's thread labels (creation order) still hold. */
   if (s->delta && s->nchunks) {
-    pthread_create (&hashes, NULL, hash_thread, s);
+    xthread_create (&hashes, hash_thread, s);
     hashes_started = true;
   }
   read_source (s);
@@ -1368,7 +1367,7 @@ p2v_send (const struct p2v_send_opts *o, unsigned n, int *status)
   pthread_t th[P2V_DISKS_MAX];
   for (unsigned i = 0; i < n; i++) {
     jobs[i] = (struct disk_job) { .o = &o[i] };
-    pthread_create (&th[i], NULL, disk_thread, &jobs[i]);
+    xthread_create (&th[i], disk_thread, &jobs[i]);
   }
   for (unsigned i = 0; i < n; i++) {
     pthread_join (th[i], NULL);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "source-desc.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Values travel as "key\tvalue\n": a tab or newline inside a value
  * would break the framing, and control characters have no business in
@@ -161,4 +161,21 @@ p2v_desc_free (struct p2v_source_desc *d)
   }
   free (d->nics);
   memset (d, 0, sizeof *d);
+}
+
+void
+p2v_desc_to_manifest (const struct p2v_source_desc *d, struct p2v_manifest *m)
+{
+  m->path = d->path;
+  m->kernel_name = d->kernel_name;
+  m->model = d->model;
+  m->serial = d->serial;
+  m->size = d->size;
+  m->by_id = d->by_id;
+  m->n_by_id = d->n_by_id;
+  m->by_path = d->by_path;
+  m->n_by_path = d->n_by_path;
+  m->hostname = d->hostname;
+  m->nics = d->nics;
+  m->n_nics = d->n_nics;
 }

@@ -9,9 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct p2v_nic {
-  char *name, *mac, *driver;
-};
+#include "common/manifest.h"
 
 struct p2v_source_desc {
   char *path;               /* as given on the command line */
@@ -40,5 +38,10 @@ char *p2v_desc_encode (const struct p2v_source_desc *d, size_t *len);
  */
 int p2v_desc_decode (const char *text, size_t len, struct p2v_source_desc *d);
 void p2v_desc_free (struct p2v_source_desc *d);
+
+/* The manifest's source and host fields, borrowed from d (m's other
+ * fields are left as they are; never p2v_manifest_free it).
+ */
+void p2v_desc_to_manifest (const struct p2v_source_desc *d, struct p2v_manifest *m);
 
 #endif

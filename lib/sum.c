@@ -8,7 +8,7 @@
 
 #include "codec.h"
 #include "sum.h"
-#include "util.h"
+#include "common/util.h"
 
 enum { SEG_EMPTY, SEG_WORKING, SEG_DONE };
 

@@ -69,4 +69,12 @@ int p2v_sum_check (const struct p2v_sum_opts *o, char *const *lists, unsigned n)
 int p2v_sum_parse_line (char *line, int untagged_id, int *id, char hex[P2V_DIGEST_HEX_MAX],
                         char **name);
 
+/* "TAG (TARGET) = HEX\n", as `sha256sum --tag` writes (SHA256,
+ * BLKHASH-SHA256, ...), replacing PATH atomically.  `sha256sum -c`
+ * checks the plain ones; p2vsum --check checks all of them.  0, or -1
+ * with the error printed.
+ */
+int p2v_digest_file_write (const char *path, int digest_id,
+                           const char *digest_hex, const char *target);
+
 #endif

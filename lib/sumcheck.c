@@ -9,7 +9,7 @@
 
 #include "progress.h"
 #include "sum.h"
-#include "util.h"
+#include "common/util.h"
 
 struct prog {
   struct p2v_progress *p;
@@ -192,4 +192,35 @@ p2v_sum_check (const struct p2v_sum_opts *o, char *const *lists, unsigned n)
   for (unsigned i = 0; i < n; i++)
     check_list (o, lists[i], &mismatch, &io);
   return mismatch ? P2V_EXIT_MISMATCH : io ? P2V_EXIT_IO : P2V_EXIT_OK;
+}
+
+struct digest_line {
+  const char *target, *digest_hex;
+  int digest_id;
+};
+
+static int
+digest_fill (FILE *f, const void *arg)
+{
+  const struct digest_line *m = arg;
+  /* The tagged form of `sha256sum --tag`: it names the algorithm, and
+   * coreutils' -c checks the plain ones and refuses (rather than
+   * misreports) a blkhash, which p2vsum --check and blksum verify.
+   */
+  char tag[32];
+  p2v_digest_tag (m->digest_id, tag, sizeof tag);
+  fprintf (f, "%s (%s) = %s\n", tag, m->target, m->digest_hex);
+  return 0;
+}
+
+int
+p2v_digest_file_write (const char *path, int digest_id,
+                       const char *digest_hex, const char *target)
+{
+  struct digest_line m = { .target = target, .digest_hex = digest_hex, .digest_id = digest_id };
+  if (p2v_replace_file (path, 0644, digest_fill, &m) == -1) {
+    p2v_error ("cannot write %s: %s", path, strerror (errno));
+    return -1;
+  }
+  return 0;
 }

@@ -1,7 +1,7 @@
 /* --compress=auto's rule and its windows. */
 #include <config.h>
 
-#include "test.h"
+#include "common/test.h"
 #include <unistd.h>
 
 #include "adapt.h"

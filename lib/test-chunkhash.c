@@ -5,7 +5,7 @@
 
 #include "chunkhash.h"
 #include "digest.h"
-#include "test.h"
+#include "common/test.h"
 
 static void
 hex (const uint8_t *h, char *out)

@@ -5,7 +5,7 @@
 #include <zlib.h>
 
 #include "codec.h"
-#include "test.h"
+#include "common/test.h"
 
 static void
 round_trip (int id, int level, const uint8_t *src, size_t n, int expect_stored)

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "delta.h"
-#include "test.h"
+#include "common/test.h"
 
 static uint8_t hashes[64][P2V_CHUNK_HASH_LEN];
 

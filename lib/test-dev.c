@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "dev.h"
-#include "test.h"
+#include "common/test.h"
 
 int
 main (void)

@@ -7,7 +7,7 @@
 
 #include "codec.h"
 #include "digest.h"
-#include "test.h"
+#include "common/test.h"
 
 static void
 final_hex (struct p2v_digest *d, char hex[P2V_DIGEST_HEX_MAX])

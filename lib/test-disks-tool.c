@@ -19,10 +19,10 @@
 #include <unistd.h>
 
 #include "dev.h"
-#include "parse.h"
+#include "common/parse.h"
 #include "partinfo.h"
 #include "salvage.h"
-#include "util.h"
+#include "common/util.h"
 
 static int
 usage (void)

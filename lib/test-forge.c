@@ -36,7 +36,7 @@
 #include "delta.h"
 #include "handshake.h"
 #include "net.h"
-#include "util.h"
+#include "common/util.h"
 #include "wire.h"
 
 #define CS 65536u

@@ -3,7 +3,7 @@
 #include "codec.h"
 #include "digest.h"
 #include "format.h"
-#include "test.h"
+#include "common/test.h"
 
 int
 main (void)

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "parse.h"
-#include "test.h"
-#include "util.h"
+#include "common/parse.h"
+#include "common/test.h"
+#include "common/util.h"
 
 int
 main (void)

@@ -6,8 +6,8 @@
 #include <pthread.h>
 
 #include "pace.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 static struct p2v_pacer pacer;
 

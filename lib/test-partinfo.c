@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "partinfo.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 static char dir[] = "/tmp/p2vtest-partinfo.XXXXXX";
 

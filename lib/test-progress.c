@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "progress.h"
-#include "util.h"
-#include "test.h"
+#include "common/util.h"
+#include "common/test.h"
 
 int
 main (void)

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "resume.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 int
 main (void)

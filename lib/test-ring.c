@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "ring.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 #define N 2000
 

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "salvage.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 static char dir[] = "/tmp/p2vtest-salvage.XXXXXX";
 

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "source-desc.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 int
 main (void)

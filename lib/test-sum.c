@@ -8,8 +8,8 @@
 #include "digest.h"
 #include "dev.h"
 #include "sum.h"
-#include "test.h"
-#include "util.h"
+#include "common/test.h"
+#include "common/util.h"
 
 /* The digest of the whole file fed serially, as bytes: the reference. */
 static void
@@ -120,6 +120,33 @@ parse (void)
   }
 }
 
+/* The digest files p2vsend and p2vrecv write: sha256sum --tag's form. */
+static void
+test_digest_file_write (void)
+{
+  char dir[] = "/tmp/p2vtest-dfile.XXXXXX";
+  CHECK (mkdtemp (dir) != NULL);
+  char *dpath = xasprintf ("%s/disk.sha256", dir);
+  CHECK (p2v_digest_file_write (dpath, P2V_DIGEST_SHA256, "abcd", "/images/disk.img") == 0);
+  char buf[256] = "";
+  FILE *f = fopen (dpath, "r");
+  CHECK (f && fgets (buf, sizeof buf, f));
+  if (f)
+    fclose (f);
+  CHECK_STR (buf, "SHA256 (/images/disk.img) = abcd\n");
+  CHECK (p2v_digest_file_write (dpath, P2V_DIGEST_BLKHASH_SHA256, "abcd",
+                                "/images/disk.img") == 0);
+  f = fopen (dpath, "r");
+  CHECK (f && fgets (buf, sizeof buf, f));
+  if (f)
+    fclose (f);
+  CHECK_STR (buf, "BLKHASH-SHA256 (/images/disk.img) = abcd\n");
+  CHECK (p2v_digest_file_write ("/nonexistent/d", P2V_DIGEST_SHA256, "ab", "t") == -1);
+  unlink (dpath);
+  rmdir (dir);
+  free (dpath);
+}
+
 int
 main (void)
 {
@@ -149,5 +176,6 @@ main (void)
   ranges (path, data, size);
   unlink (path);
   free (data);
+  test_digest_file_write ();
   return TEST_DONE ();
 }

@@ -5,7 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 #include "wire.h"
 
 static int

@@ -59,9 +59,9 @@ usage (FILE *f)
 static int
 usage_error (const char *msg, const char *arg)
 {
-  fprintf (stderr, "p2vfixup: error: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+  p2v_error ("%s%s%s", msg, arg ? ": " : "", arg ? arg : "");
   fprintf (stderr, "Try 'p2vfixup --help'.\n");
-  return FIXUP_USAGE;
+  return P2V_EXIT_USAGE;
 }
 
 int
@@ -69,6 +69,8 @@ main (int argc, char *argv[])
 {
   struct fixup_opts o = { 0 };
   int c, r;
+
+  p2v_set_progname (argv[0]);
 
   while ((c = getopt_long (argc, argv, "t:nvh", options, NULL)) != -1) {
     switch (c) {

@@ -9,11 +9,11 @@
 #include "dev.h"
 #include "crypto.h"
 #include "format.h"
-#include "parse.h"
+#include "common/parse.h"
 #include "partinfo.h"
 #include "progress.h"
 #include "stream.h"
-#include "util.h"
+#include "common/util.h"
 
 static void
 usage (FILE *f)

@@ -12,11 +12,11 @@
 #include "crypto.h"
 #include "digest.h"
 #include "format.h"
-#include "parse.h"
+#include "common/parse.h"
 #include "partinfo.h"
 #include "progress.h"
 #include "stream.h"
-#include "util.h"
+#include "common/util.h"
 
 static void
 usage (FILE *f)

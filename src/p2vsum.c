@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "digest.h"
-#include "parse.h"
+#include "common/parse.h"
 #include "progress.h"
 #include "stream.h"
 #include "sum.h"
-#include "util.h"
+#include "common/util.h"
 
 static void
 usage (FILE *f)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An image with no operating system on it (one appliance launch): one
-# clear error line, exit status 3, and the image bit for bit unchanged.
+# clear error line, exit status 8, and the image bit for bit unchanged.
 . "$top_srcdir/tests/functions.sh"
 requires_guestfs
 requires p2vfixup sfdisk mkfs.ext4 md5sum
@@ -17,7 +17,7 @@ sum=$(md5sum < "$img")
 rc=0
 p2vfixup --target kvm "$img" > "$tmp/out" 2> "$tmp/err" || rc=$?
 cat "$tmp/err"
-[ $rc -eq 3 ] || fail "exit status $rc, want 3"
+[ $rc -eq 8 ] || fail "exit status $rc, want 8"
 [ "$(cat "$tmp/err")" = "p2vfixup: error: no Linux root filesystem found in the image(s)" ] \
     || fail "error message: $(cat "$tmp/err")"
 [ "$(md5sum < "$img")" = "$sum" ] || fail "the image was changed"

@@ -66,7 +66,7 @@ cp "$g/boot/initrd-$KVER_EL5.img" "$g/root/initrd-new.img"
 cp "$g/boot/initrd-$KVER_EL5.img" "$tmp/bad.orig"
 rc=0
 p2vfixup --target kvm --root "$g" > "$tmp/out" 2> "$tmp/err" || rc=$?
-[ $rc -eq 4 ] || fail "useless rebuild exited $rc, want 4"
+[ $rc -eq 9 ] || fail "useless rebuild exited $rc, want 9"
 grep -q 'the rebuilt initrd still lacks virtio_blk' "$tmp/err" || fail "no clear error: $(cat "$tmp/err")"
 grep -q cciss "$g/etc/fstab" || fail "fstab not restored"
 [ ! -e "$g/etc/dracut.conf.d/90-p2vfixup.conf" ] || fail "new dracut.conf.d file not removed"

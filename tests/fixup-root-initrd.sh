@@ -86,7 +86,7 @@ touch "$g/tmp/fail"
 cp -a "$g/etc" "$tmp/etc.orig"
 rc=0
 p2vfixup --target kvm --root "$g" --remove-tools > "$tmp/out" 2> "$tmp/err" || rc=$?
-[ $rc -eq 4 ] || fail "failed rebuild exited $rc, want 4"
+[ $rc -eq 9 ] || fail "failed rebuild exited $rc, want 9"
 grep -q 'simulated failure' "$tmp/err" || fail "tool output not shown: $(cat "$tmp/err")"
 grep -q 'every change was undone' "$tmp/err" || fail "no undo message"
 diff -r "$tmp/etc.orig" "$g/etc" || fail "files not restored"

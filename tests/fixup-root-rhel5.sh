@@ -69,7 +69,7 @@ make_rhel5_tree "$g2"
 sum2=$(tree_sum "$g2")
 rc=0
 p2vfixup --target xen --root "$g2" --no-initrd > "$tmp/out3" 2> "$tmp/err3" || rc=$?
-[ $rc -eq 3 ] || fail "xen on a kernel without xen-blkfront exited $rc, want 3"
+[ $rc -eq 8 ] || fail "xen on a kernel without xen-blkfront exited $rc, want 8"
 grep -q 'has no xen_blkfront driver' "$tmp/err3" || fail "xen: $(cat "$tmp/err3")"
 [ "$(tree_sum "$g2")" = "$sum2" ] || fail "refused guest was changed"
 

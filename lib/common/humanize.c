@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "humanize.h"
+#include "common/humanize.h"
 
 const char *
 p2v_human_size (uint64_t bytes, char buf[P2V_HUMAN_LEN])

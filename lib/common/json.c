@@ -1,6 +1,6 @@
 #include <config.h>
 
-#include "json.h"
+#include "common/json.h"
 
 void
 p2v_json_string (FILE *f, const char *s)

@@ -5,8 +5,9 @@
 #include <string.h>
 #include <stdint.h>
 
-#include "fixup/json.h"
-#include "fixup/util.h"
+#include "common/jsonread.h"
+#include "common/alloc.h"
+#include "common/strbuf.h"
 
 #define MAX_DEPTH 64
 

@@ -2,8 +2,8 @@
  * whole document must be valid, nesting is bounded, strings are
  * decoded to UTF-8 and must not contain NUL.
  */
-#ifndef P2VFIXUP_JSON_H
-#define P2VFIXUP_JSON_H
+#ifndef P2V_COMMON_JSONREAD_H
+#define P2V_COMMON_JSONREAD_H
 
 #include <stddef.h>
 #include <stdbool.h>

@@ -1,11 +1,13 @@
 #include <config.h>
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-#include "util.h"
+#include "common/parse.h"
+#include "common/util.h"
 
 /* strtoull accepts leading spaces, a sign and "-1" (wrapping it), so
  * check the first character ourselves and let strtoull only convert.
@@ -171,4 +173,22 @@ p2v_opt_per_disk (const char *opt, unsigned given, unsigned disks)
   p2v_error ("%s given %u time%s for %u disk%s: give it once per disk, in order", opt,
              given, given == 1 ? "" : "s", disks, disks == 1 ? "" : "s");
   return -1;
+}
+
+bool
+p2v_parse_mac (const char *s, size_t n, char out[18])
+{
+  if (n != 17) return false;
+  for (size_t i = 0; i < 17; i++) {
+    if (i % 3 == 2) {
+      if (s[i] != ':' && s[i] != '-') return false;
+      out[i] = ':';
+    }
+    else {
+      if (!isxdigit ((unsigned char) s[i])) return false;
+      out[i] = tolower ((unsigned char) s[i]);
+    }
+  }
+  out[17] = '\0';
+  return true;
 }

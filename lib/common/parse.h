@@ -6,6 +6,8 @@
 #ifndef P2V_PARSE_H
 #define P2V_PARSE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 int p2v_parse_u64 (const char *s, uint64_t *out);
@@ -38,5 +40,10 @@ int p2v_opt_uint (const char *opt, const char *arg, unsigned min, unsigned max,
 int p2v_opt_repeat (const char *opt, const char *arg, const char **list, unsigned *n,
                     unsigned max);
 int p2v_opt_per_disk (const char *opt, unsigned given, unsigned disks);
+
+/* A MAC address as S (length N): six hex pairs separated by ':' or
+ * '-'.  OUT gets the canonical form, lower case with colons.
+ */
+bool p2v_parse_mac (const char *s, size_t n, char out[18]);
 
 #endif

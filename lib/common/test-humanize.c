@@ -1,7 +1,7 @@
 #include <config.h>
 
-#include "humanize.h"
-#include "test.h"
+#include "common/humanize.h"
+#include "common/test.h"
 
 int
 main (void)

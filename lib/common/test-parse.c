@@ -2,8 +2,8 @@
 
 #include <stdlib.h>
 
-#include "parse.h"
-#include "test.h"
+#include "common/parse.h"
+#include "common/test.h"
 
 static void
 hp (const char *s, int port_only, const char *def, int ok, const char *h, const char *p)

@@ -1,7 +1,7 @@
 /* One exit status for several disks: scripts branch on it. */
 #include <config.h>
 
-#include "test.h"
+#include "common/test.h"
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 static int
 fill_text (FILE *f, const void *arg)

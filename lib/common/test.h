@@ -1,5 +1,6 @@
-/* Minimal assertions for the unit tests beside each module: a failed
- * check prints where and what, and the test exits 1 at the end.
+/* Minimal assertions for the unit tests beside each module, in every
+ * library: a failed check prints where and what, the test goes on, and
+ * main ends with "return TEST_DONE ();" (1 when anything failed).
  */
 #ifndef P2V_TEST_H
 #define P2V_TEST_H
@@ -16,11 +17,14 @@ static int test_failures;
     }                                                                   \
   } while (0)
 
-#define CHECK_STR(a, b) do {                                            \
-    const char *a_ = (a), *b_ = (b);                                    \
-    if (!a_ || !b_ || strcmp (a_, b_) != 0) {                           \
-      fprintf (stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
-               a_ ? a_ : "(null)", b_ ? b_ : "(null)");                 \
+/* Both values in full, on lines of their own: the fixup tests compare
+ * whole configuration files.
+ */
+#define CHECK_STR(got, want) do {                                       \
+    const char *g_ = (got), *w_ = (want);                               \
+    if (!g_ || !w_ || strcmp (g_, w_) != 0) {                           \
+      fprintf (stderr, "%s:%d: CHECK_STR failed: %s\n--- got:\n%s\n--- want:\n%s\n---\n", \
+               __FILE__, __LINE__, #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
       test_failures++;                                                  \
     }                                                                   \
   } while (0)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fixup/bootentry.h"
-#include "fixup/util.h"
+#include "fixup/text.h"
 
 /* Word I of LINE (0-based), or NULL; *REST gets what follows it. */
 static char *

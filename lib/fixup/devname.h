@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "fixup/util.h"
+#include "fixup/text.h"
 
 enum devfam {
   FAM_NONE = 0,                 /* not hardware bound: UUID=, mapper, LVM, md */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "fixup/diff.h"
-#include "fixup/util.h"
+#include "fixup/text.h"
 
 struct lines {
   const char **s;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "fixup/internal.h"
-#include "fixup/manifest.h"
+#include "common/manifest.h"
 
 /* Which disk names earlier runs wrote: on a second run "vda" may be
  * both a manifest's source name (disk 2 was vda on the old host) and
@@ -252,23 +252,6 @@ image_manifest (struct run *r, size_t i, char **owned)
 }
 
 static int
-read_host_file (const char *path, char **data, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  if (!f) return -1;
-  struct sbuf b = { 0 };
-  char buf[8192];
-  size_t n;
-  while ((n = fread (buf, 1, sizeof buf, f)) > 0) sb_add (&b, buf, n);
-  int e = ferror (f);
-  fclose (f);
-  if (e) { sb_free (&b); return -1; }
-  *len = b.len;
-  *data = sb_steal (&b);
-  return 0;
-}
-
-static int
 manifests_to_map (struct run *r, const char *prefix, char **err)
 {
   size_t n = r->o->nimages > r->o->manifests.n ? r->o->nimages : r->o->manifests.n;
@@ -276,17 +259,9 @@ manifests_to_map (struct run *r, const char *prefix, char **err)
     char *owned;
     const char *path = image_manifest (r, i, &owned);
     if (!path) continue;
-    char *text, *perr = NULL;
-    size_t len;
-    struct manifest m;
-    if (read_host_file (path, &text, &len) == -1) {
-      *err = xasprintf ("manifest %s: %s", path, strerror (errno));
-      free (owned);
-      return -1;
-    }
-    int e = manifest_parse (text, len, &m, &perr);
-    free (text);
-    if (e == -1) {
+    char *perr = NULL;
+    struct p2v_manifest m;
+    if (p2v_manifest_read (path, &m, &perr) == -1) {
       *err = xasprintf ("manifest %s: %s", path, perr);
       free (perr);
       free (owned);
@@ -296,13 +271,13 @@ manifests_to_map (struct run *r, const char *prefix, char **err)
     if (m.kernel_name && !devmap_add (&r->map, m.kernel_name, disk))
       plan_warn (&r->plan, "manifest %s: source %s is not a disk name p2vfixup knows",
                  path, m.kernel_name);
-    for (size_t k = 0; k < m.by_id.n; k++) devmap_add (&r->map, m.by_id.v[k], disk);
-    for (size_t k = 0; k < m.by_path.n; k++) devmap_add (&r->map, m.by_path.v[k], disk);
+    for (size_t k = 0; k < m.n_by_id; k++) devmap_add (&r->map, m.by_id[k], disk);
+    for (size_t k = 0; k < m.n_by_path; k++) devmap_add (&r->map, m.by_path[k], disk);
     plan_info (&r->plan, "disk %zu: was %s (manifest %s), now /dev/%s", i + 1,
                m.path ? m.path : m.kernel_name ? m.kernel_name : "unknown",
                path, disk);
     free (disk);
-    manifest_free (&m);
+    p2v_manifest_free (&m);
     free (owned);
   }
   return 0;
@@ -354,6 +329,9 @@ next_free (const struct devmap *m, const struct strlist *present,
   }
 }
 
+/* 0; -1 for a bad --map (usage); -2 for a manifest that cannot be
+ * read or trusted (the guest cannot be converted as asked).
+ */
 static int
 build_map (struct run *r, const struct strlist *files, char **err)
 {
@@ -394,7 +372,7 @@ build_map (struct run *r, const struct strlist *files, char **err)
     }
     free (state);
   }
-  if (manifests_to_map (r, prefix, err) == -1) return -1;
+  if (manifests_to_map (r, prefix, err) == -1) return -2;
 
   for (size_t i = 0; i < files->n; i++) {
     char *t = run_read (r, files->v[i]);
@@ -523,34 +501,34 @@ fixup_run (const struct fixup_opts *o)
 {
   struct run r = { .o = o };
   char *err = NULL;
-  int ret = FIXUP_ERROR;
+  int ret = P2V_EXIT_IO;
   bool unrecognised = false;
   struct strlist devfiles = { 0 };
 
   r.t = target_find (o->target);
   if (!r.t) {
-    fprintf (stderr, "p2vfixup: error: unknown --target %s (one of %s)\n",
-             o->target, target_names ());
-    return FIXUP_USAGE;
+    p2v_error ("unknown --target %s (one of %s)",
+               o->target, target_names ());
+    return P2V_EXIT_USAGE;
   }
   if (o->root_dir) r.g = guest_open_root (o->root_dir, &err);
   else r.g = guest_open_images (o->images, o->nimages, o->dry_run, o->root_device,
                                 o->verbose, &err, &unrecognised);
   if (!r.g) {
-    fprintf (stderr, "p2vfixup: error: %s\n", err);
+    p2v_error ("%s", err);
     free (err);
-    return unrecognised ? FIXUP_UNRECOGNISED : FIXUP_ERROR;
+    return unrecognised ? P2V_EXIT_UNRECOGNISED : P2V_EXIT_IO;
   }
 
   if (!r.g->ops->is_file (r.g, "/etc/fstab")) {
     err = xstrdup ("not a Linux root: no /etc/fstab");
-    ret = FIXUP_UNRECOGNISED;
+    ret = P2V_EXIT_UNRECOGNISED;
     goto out;
   }
   r.os_name = os_name (&r);
-  if (find_bootloader (&r, &err) == -1) { ret = FIXUP_UNRECOGNISED; goto out; }
+  if (find_bootloader (&r, &err) == -1) { ret = P2V_EXIT_UNRECOGNISED; goto out; }
   read_kernel_mods (&r);
-  if (choose_drivers (&r, &err) == -1) { ret = FIXUP_UNRECOGNISED; goto out; }
+  if (choose_drivers (&r, &err) == -1) { ret = P2V_EXIT_UNRECOGNISED; goto out; }
   plan_info (&r.plan, "Guest: %s, %s %s, kernel %s; target %s: %s%s%s, %s",
              r.os_name, r.grub_legacy ? "GRUB legacy" : "GRUB 2", r.grub_file,
              r.boot.version, r.t->name, r.disk_driver,
@@ -558,21 +536,25 @@ fixup_run (const struct fixup_opts *o)
              r.extra_drivers.n ? r.extra_drivers.v[0] : "", r.net_driver);
 
   device_files (&r, &devfiles);
-  if (build_map (&r, &devfiles, &err) == -1) { ret = FIXUP_USAGE; goto out; }
+  int mapped = build_map (&r, &devfiles, &err);
+  if (mapped < 0) {
+    ret = mapped == -2 ? P2V_EXIT_UNRECOGNISED : P2V_EXIT_USAGE;
+    goto out;
+  }
   rewrite_devices (&r, &devfiles);
   write_state (&r);
   rewrite_modprobe (&r);
   if (fixup_network (&r) == -1) goto out;
   if (fixup_agents (&r) == -1) goto out;
   if (!o->no_initrd && fixup_initrd_plan (&r) == -1) {
-    ret = FIXUP_INITRD;
+    ret = P2V_EXIT_INITRD;
     goto out;
   }
 
   if (o->dry_run) {
     plan_print_diff (&r.plan);
     plan_report (&r.plan, true);
-    ret = FIXUP_OK;
+    ret = P2V_EXIT_OK;
     goto out;
   }
   if (plan_apply (&r.plan, r.g, o->no_backup) == -1) goto out;
@@ -582,19 +564,19 @@ fixup_run (const struct fixup_opts *o)
      */
     plan_undo (&r.plan, r.g);
     plan_report (&r.plan, false);
-    fprintf (stderr, "p2vfixup: error: the initrd could not be rebuilt with "
-             "the new drivers; every change was undone\n");
-    ret = FIXUP_INITRD;
+    p2v_error ("the initrd could not be rebuilt with "
+               "the new drivers; every change was undone");
+    ret = P2V_EXIT_INITRD;
     goto out;
   }
   fixup_agents_remove (&r);
   plan_report (&r.plan, false);
-  ret = FIXUP_OK;
+  ret = P2V_EXIT_OK;
 
  out:
-  if (err) fprintf (stderr, "p2vfixup: error: %s\n", err);
+  if (err) p2v_error ("%s", err);
   free (err);
-  if (r.g->ops->close (r.g) == -1 && ret == FIXUP_OK) ret = FIXUP_ERROR;
+  if (r.g->ops->close (r.g) == -1 && ret == P2V_EXIT_OK) ret = P2V_EXIT_IO;
   strlist_free (&devfiles);
   plan_free (&r.plan);
   free (r.os_name);

@@ -3,18 +3,14 @@
 #define P2VFIXUP_FIXUP_H
 
 #include <stdbool.h>
-#include "fixup/util.h"
+#include "common/util.h"
+#include "fixup/text.h"
 #include "fixup/rules.h"
 
-/* Exit codes, documented in p2vfixup(1). */
-enum {
-  FIXUP_OK = 0,
-  FIXUP_ERROR = 1,              /* I/O or other failure while converting */
-  FIXUP_USAGE = 2,              /* bad command line */
-  FIXUP_UNRECOGNISED = 3,       /* not a guest we can convert; nothing changed */
-  FIXUP_INITRD = 4,             /* initrd could not be made to carry the
-                                   drivers; every change was undone */
-};
+/* fixup_run returns one of common/exit.h's statuses: P2V_EXIT_OK,
+ * _USAGE, _IO (a failure while converting; what was written is put
+ * back), _UNRECOGNISED (nothing changed) or _INITRD (all undone).
+ */
 
 struct fixup_opts {
   const char *target;

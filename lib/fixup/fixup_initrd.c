@@ -161,7 +161,7 @@ fixup_initrd_plan (struct run *r)
     return 0;
   }
   if (inspect (r, &info, &err) == -1) {
-    fprintf (stderr, "p2vfixup: error: %s\n", err);
+    p2v_error ("%s", err);
     free (err);
     return -1;
   }
@@ -257,9 +257,9 @@ fixup_initrd_plan (struct run *r)
     }
   }
   else {
-    fprintf (stderr, "p2vfixup: error: the initrd lacks %s and the guest has "
-             "none of update-initramfs, dracut or mkinitrd to rebuild it; "
-             "nothing was changed\n", missing.n ? missing.v[0] : "new udev rules");
+    p2v_error ("the initrd lacks %s and the guest has "
+               "none of update-initramfs, dracut or mkinitrd to rebuild it; "
+               "nothing was changed", missing.n ? missing.v[0] : "new udev rules");
     goto out;
   }
   ret = 0;
@@ -318,7 +318,7 @@ fixup_initrd_rebuild (struct run *r)
     char *cp[] = { "/bin/cp", "-p", r->initrd_path, bak, NULL };
     char *out = NULL;
     if (g->ops->run (g, cp, &out) != 0) {
-      fprintf (stderr, "p2vfixup: error: could not back up %s\n", r->initrd_path);
+      p2v_error ("could not back up %s", r->initrd_path);
       print_tail (out);
       free (out);
       free (bak);
@@ -332,10 +332,10 @@ fixup_initrd_rebuild (struct run *r)
     for (char *c = shown; *c; c++) if (*c == SEP) *c = ' ';
     char *out = NULL;
     if (r->o->verbose)
-      fprintf (stderr, "p2vfixup: running %s in the guest\n", shown);
+      p2v_info ("running %s in the guest", shown);
     int st = g->ops->run (g, argv, &out);
     if (st != 0) {
-      fprintf (stderr, "p2vfixup: error: %s failed (status %d):\n", argv[0], st);
+      p2v_error ("%s failed (status %d):", argv[0], st);
       print_tail (out);
       free (out);
       free (shown);
@@ -353,7 +353,7 @@ fixup_initrd_rebuild (struct run *r)
   struct sbuf desc = { 0 };
   char *err = NULL;
   if (inspect (r, &info, &err) == -1) {
-    fprintf (stderr, "p2vfixup: error: after the rebuild: %s\n", err);
+    p2v_error ("after the rebuild: %s", err);
     free (err);
     goto restore;
   }
@@ -363,8 +363,8 @@ fixup_initrd_rebuild (struct run *r)
              info.modules.n, desc.s);
   bool ok = missing.n == 0;
   if (!ok)
-    fprintf (stderr, "p2vfixup: error: the rebuilt initrd still lacks %s\n",
-             missing.v[0]);
+    p2v_error ("the rebuilt initrd still lacks %s",
+               missing.v[0]);
   initrd_info_free (&info);
   strlist_free (&req);
   strlist_free (&missing);
@@ -380,8 +380,8 @@ fixup_initrd_rebuild (struct run *r)
   if (!had_bak) {
     char *cp[] = { "/bin/cp", "-p", bak, r->initrd_path, NULL };
     if (g->ops->run (g, cp, NULL) != 0)
-      fprintf (stderr, "p2vfixup: error: could not restore %s from %s\n",
-               r->initrd_path, bak);
+      p2v_error ("could not restore %s from %s",
+                 r->initrd_path, bak);
     else
       g->ops->remove (g, bak);
   }

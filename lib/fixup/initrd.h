@@ -5,7 +5,7 @@
 #define P2VFIXUP_INITRD_H
 
 #include <stddef.h>
-#include "fixup/util.h"
+#include "fixup/text.h"
 
 struct initrd_info {
   struct strlist modules;       /* module names, '-' folded to '_' */

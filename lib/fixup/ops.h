@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "fixup/util.h"
+#include "fixup/text.h"
 
 struct guest;
 

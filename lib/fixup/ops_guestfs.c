@@ -9,6 +9,7 @@
 
 #include <guestfs.h>
 
+#include "common/message.h"
 #include "fixup/ops.h"
 #include "fixup/devname.h"
 
@@ -187,7 +188,7 @@ gfs_close (struct guest *g)
    */
   if (guestfs_umount_all (h) == -1 || guestfs_shutdown (h) == -1) {
     set_err (g, "shutting down the appliance");
-    fprintf (stderr, "p2vfixup: error: %s\n", g->errbuf);
+    p2v_error ("%s", g->errbuf);
     r = -1;
   }
   guestfs_close (h);
@@ -237,7 +238,7 @@ guest_open_images (char *const *images, size_t n, bool readonly,
       *err = xasprintf ("%s: %s", images[i], guestfs_last_error (h));
       goto bad;
     }
-  if (verbose) fprintf (stderr, "p2vfixup: starting the libguestfs appliance\n");
+  if (verbose) p2v_info ("starting the libguestfs appliance");
   if (guestfs_launch (h) == -1) {
     *err = xasprintf ("libguestfs launch: %s", guestfs_last_error (h));
     goto bad;
@@ -319,8 +320,8 @@ guest_open_images (char *const *images, size_t n, bool readonly,
         devmap_free (&amap);
         goto bad;
       }
-      fprintf (stderr, "p2vfixup: warning: cannot mount %s on %s: %s\n",
-               mps[2 * i + 1], mps[2 * i], guestfs_last_error (h));
+      p2v_warning ("cannot mount %s on %s: %s",
+                   mps[2 * i + 1], mps[2 * i], guestfs_last_error (h));
     }
   }
   devmap_free (&amap);

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 
+#include "common/message.h"
 #include "fixup/ops.h"
 
 struct root_guest {
@@ -519,7 +520,7 @@ root_run (struct guest *g, char *const *argv, char **out)
   char *emsg = sb_steal (&eb);
   if (*emsg) {
     /* Said once, here: the caller only sees the status. */
-    fprintf (stderr, "p2vfixup: error: cannot run %s in the guest: %s\n", argv[0], emsg);
+    p2v_error ("cannot run %s in the guest: %s", argv[0], emsg);
     snprintf (g->errbuf, sizeof g->errbuf, "%s", emsg);
     status = 126;
   }

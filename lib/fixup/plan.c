@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdarg.h>
 
+#include "common/message.h"
 #include "fixup/plan.h"
 #include "fixup/diff.h"
 
@@ -118,8 +119,8 @@ make_dirs (struct change *c, struct guest *g)
   int r = 0;
   for (size_t i = missing.n; i-- > 0; ) {
     if (g->ops->mkdir (g, missing.v[i]) == -1) {
-      fprintf (stderr, "p2vfixup: error: creating directory %s: %s\n",
-               missing.v[i], g->ops->error (g));
+      p2v_error ("creating directory %s: %s",
+                 missing.v[i], g->ops->error (g));
       r = -1;
       break;
     }
@@ -142,7 +143,7 @@ plan_apply (struct plan *p, struct guest *g, bool no_backup)
       /* Keep the very first original if an earlier run left one. */
       if (!g->ops->is_file (g, bak)) {
         if (g->ops->write (g, bak, c->old, strlen (c->old)) == -1) {
-          fprintf (stderr, "p2vfixup: error: backup %s: %s\n", bak, g->ops->error (g));
+          p2v_error ("backup %s: %s", bak, g->ops->error (g));
           free (bak);
           plan_undo (p, g);
           return -1;
@@ -160,7 +161,7 @@ plan_apply (struct plan *p, struct guest *g, bool no_backup)
       return -1;
     }
     if (g->ops->write (g, c->path, c->new_, strlen (c->new_)) == -1) {
-      fprintf (stderr, "p2vfixup: error: writing %s: %s\n", c->path, g->ops->error (g));
+      p2v_error ("writing %s: %s", c->path, g->ops->error (g));
       plan_undo (p, g);
       return -1;
     }
@@ -174,8 +175,8 @@ rm_dirs (struct change *c, struct guest *g)
 {
   for (size_t i = c->made_dirs.n; i-- > 0; )
     if (g->ops->rmdir (g, c->made_dirs.v[i]) == -1)
-      fprintf (stderr, "p2vfixup: warning: could not remove %s: %s\n",
-               c->made_dirs.v[i], g->ops->error (g));
+      p2v_warning ("could not remove %s: %s",
+                   c->made_dirs.v[i], g->ops->error (g));
   strlist_free (&c->made_dirs);
 }
 
@@ -195,8 +196,8 @@ plan_undo (struct plan *p, struct guest *g)
     int e = c->old ? g->ops->write (g, c->path, c->old, strlen (c->old))
       : g->ops->remove (g, c->path);
     if (e == -1) {
-      fprintf (stderr, "p2vfixup: error: could not restore %s: %s\n",
-               c->path, g->ops->error (g));
+      p2v_error ("could not restore %s: %s",
+                 c->path, g->ops->error (g));
       r = -1;
     }
     c->written = false;

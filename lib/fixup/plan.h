@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 #include "fixup/ops.h"
-#include "fixup/util.h"
+#include "fixup/text.h"
 
 struct change {
   char *path;

@@ -8,7 +8,7 @@
 #ifndef P2VFIXUP_RULES_H
 #define P2VFIXUP_RULES_H
 
-#include "fixup/util.h"
+#include "fixup/text.h"
 #include "fixup/devname.h"
 
 /* --- device names: fstab, crypttab, GRUB files, device.map --- */

@@ -22,10 +22,10 @@ macmap_add (struct macmap *mm, const char *arg)
 {
   const char *eq = strchr (arg, '=');
   char old[18], new_[18];
-  if (!eq || !mac_parse (eq + 1, strlen (eq + 1), new_)) return false;
+  if (!eq || !p2v_parse_mac (eq + 1, strlen (eq + 1), new_)) return false;
   size_t kl = (size_t) (eq - arg);
   char *key;
-  if (mac_parse (arg, kl, old)) key = xstrdup (old);
+  if (p2v_parse_mac (arg, kl, old)) key = xstrdup (old);
   else if (valid_ifname (arg, kl)) key = xstrndup (arg, kl);
   else return false;
   mm->e = xrealloc (mm->e, (mm->n + 1) * sizeof *mm->e);
@@ -117,7 +117,7 @@ static const char *
 find_mac (const char *p, const char *end, char canon[18])
 {
   for (; end - p >= 17; p++)
-    if (mac_parse (p, 17, canon)
+    if (p2v_parse_mac (p, 17, canon)
         && (end - p == 17 || !isxdigit ((unsigned char) p[17])))
       return p;
   return NULL;
@@ -180,7 +180,7 @@ rule_ifcfg (const char *text, const char *ifname, struct netctx *nc,
       if (shell_assign (line, len, "HWADDR", &v, &vl)) key = "HWADDR";
       else if (shell_assign (line, len, "MACADDR", &v, &vl)) key = "MACADDR";
     }
-    if (!key || !mac_parse (v, vl, mac)) {
+    if (!key || !p2v_parse_mac (v, vl, mac)) {
       sb_add (&out, line, len);
       continue;
     }
@@ -451,7 +451,7 @@ rule_nm_keyfile (const char *text, struct netctx *nc, struct strlist *notes)
     char mac[18];
     if (line_is_comment (line, len)
         || !shell_assign (line, len, "mac-address", &v, &vl)
-        || !mac_parse (v, vl, mac)) {
+        || !p2v_parse_mac (v, vl, mac)) {
       sb_add (&out, line, len);
       continue;
     }
@@ -541,7 +541,7 @@ rule_netplan (const char *text, struct netctx *nc, struct strlist *notes)
 
     char mac[18];
     if (cur && strcmp (key, "macaddress") == 0
-        && mac_parse (val, (size_t) (vend - val), mac)) {
+        && p2v_parse_mac (val, (size_t) (vend - val), mac)) {
       const char *name = cur->set_name ? cur->set_name : cur->id;
       const char *newmac;
       bool in_match = strcmp (parent, "match") == 0;

@@ -2,7 +2,7 @@
 #include <config.h>
 
 #include "fixup/bootentry.h"
-#include "test.h"
+#include "common/test.h"
 
 int
 main (void)
@@ -54,5 +54,5 @@ main (void)
   boot_entry_free (&e);
 
   CHECK (boot_entry_grub2 ("set timeout=5\n", &e) == -1);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

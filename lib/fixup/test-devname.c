@@ -2,14 +2,14 @@
 #include <config.h>
 
 #include "fixup/devname.h"
-#include "test.h"
+#include "common/test.h"
 
 static void
 parse_ok (const char *name, enum devfam fam, const char *disk, unsigned long part)
 {
   struct devname d;
   bool ok = devname_parse (name, strlen (name), &d);
-  if (!ok) { fprintf (stderr, "parse %s failed\n", name); failures++; return; }
+  if (!ok) { fprintf (stderr, "parse %s failed\n", name); test_failures++; return; }
   CHECK (d.fam == fam);
   CHECK_STR (d.disk, disk);
   CHECK (d.part == part);
@@ -21,7 +21,7 @@ parse_bad (const char *name)
   struct devname d;
   if (devname_parse (name, strlen (name), &d)) {
     fprintf (stderr, "FAIL: %s parsed as a hardware device\n", name);
-    failures++;
+    test_failures++;
   }
 }
 
@@ -162,5 +162,5 @@ main (void)
     CHECK_STR (disks.v[1], "sda");
   }
   strlist_free (&disks);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

@@ -2,7 +2,7 @@
 #include <config.h>
 
 #include "fixup/diff.h"
-#include "test.h"
+#include "common/test.h"
 
 int
 main (void)
@@ -32,5 +32,5 @@ main (void)
   d = unified_diff ("/f", "a", "b");
   CHECK_STR (d, "--- a/f\n+++ b/f\n@@ -1,1 +1,1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n");
   free (d);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

@@ -8,7 +8,7 @@
 #include <archive_entry.h>
 
 #include "fixup/initrd.h"
-#include "test.h"
+#include "common/test.h"
 
 static void
 add_file (struct archive *a, const char *path, const char *data)
@@ -35,7 +35,7 @@ make_cpio (char *buf, size_t cap, size_t *len, int filter,
   archive_write_set_bytes_in_last_block (a, 1);
   if (archive_write_open_memory (a, buf + *len, cap - *len, &used) != ARCHIVE_OK) {
     fprintf (stderr, "archive_write_open_memory: %s\n", archive_error_string (a));
-    failures++;
+    test_failures++;
   }
   for (size_t i = 0; paths[i]; i++) add_file (a, paths[i], "x");
   archive_write_close (a);
@@ -79,7 +79,7 @@ main (void)
     if (initrd_inspect (buf, len, &info, &err) == -1) {
       fprintf (stderr, "FAIL (%s): %s\n", names[f], err);
       free (err);
-      failures++;
+      test_failures++;
       continue;
     }
     CHECK (info.segments.n == 2);
@@ -143,5 +143,5 @@ main (void)
   CHECK (kernel_version_cmp ("2.6.32-754.el6.x86_64", "2.6.28") > 0);
   CHECK (kernel_version_cmp ("3.10.0", "2.6.28") > 0);
   CHECK (kernel_version_cmp ("2.6.28", "2.6.28") == 0);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

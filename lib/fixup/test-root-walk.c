@@ -12,7 +12,7 @@
 #include <linux/openat2.h>
 
 #include "fixup/ops.h"
-#include "test.h"
+#include "common/test.h"
 
 static char top[] = "/tmp/test-root-walk.XXXXXX";
 static int rootfd;
@@ -53,10 +53,10 @@ same (const char *path, bool no_symlinks)
   if (a >= 0 && b >= 0) {
     CHECK (fstat ((int) a, &sa) == 0 && fstat (b, &sb) == 0);
     if (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev)
-      fprintf (stderr, "%s: different files\n", path), failures++;
+      fprintf (stderr, "%s: different files\n", path), test_failures++;
   }
   else if ((a >= 0) != (b >= 0) || ea != eb)
-    fprintf (stderr, "%s: openat2 %ld (%d), walk %d (%d)\n", path, a, ea, b, eb), failures++;
+    fprintf (stderr, "%s: openat2 %ld (%d), walk %d (%d)\n", path, a, ea, b, eb), test_failures++;
   if (a >= 0) close ((int) a);
   if (b >= 0) close (b);
 }
@@ -98,7 +98,7 @@ main (void)
   if (fd >= 0) close (fd);
   close (rootfd);
   char *cmd = xasprintf ("rm -rf %s", top);
-  if (system (cmd) != 0) failures++;
+  if (system (cmd) != 0) test_failures++;
   free (cmd); free (gv); free (guest); free (outside);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

@@ -2,7 +2,7 @@
 #include <config.h>
 
 #include "fixup/rules.h"
-#include "test.h"
+#include "common/test.h"
 
 /* RHEL 5 on a ProLiant: root on LVM, /boot on the Smart Array. */
 static const char rhel5_grub[] =
@@ -166,5 +166,5 @@ main (void)
   free (s);
   strlist_free (&notes);
   devmap_free (&m);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

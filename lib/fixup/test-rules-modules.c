@@ -2,7 +2,7 @@
 #include <config.h>
 
 #include "fixup/rules.h"
-#include "test.h"
+#include "common/test.h"
 
 static const char rhel5_modprobe[] =
   "alias eth0 bnx2\n"
@@ -100,5 +100,5 @@ main (void)
   free (s);
   CHECK (modname_eq ("xen-blkfront", 12, "xen_blkfront"));
   strlist_free (&mods);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

@@ -2,7 +2,7 @@
 #include <config.h>
 
 #include "fixup/rules.h"
-#include "test.h"
+#include "common/test.h"
 
 static const char rhel6_ifcfg[] =
   "# Broadcom Corporation NetXtreme II BCM5708 Gigabit Ethernet\n"
@@ -217,5 +217,5 @@ main (void)
   strlist_free (&names);
   strlist_free (&notes);
   macmap_free (&mm);
-  TEST_DONE ();
+  return TEST_DONE ();
 }

@@ -1,0 +1,45 @@
+/* Text helpers of the p2vfixup library: lines of guest configuration
+ * files, prefixes, lists of strings.
+ */
+#ifndef P2VFIXUP_TEXT_H
+#define P2VFIXUP_TEXT_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdarg.h>
+
+#include "common/alloc.h"
+#include "common/parse.h"
+#include "common/strbuf.h"
+
+
+/* Iterate over lines of TEXT: *POS is advanced past the line, which is
+ * returned in *LINE and *LEN including its '\n' if present.  Returns false at
+ * the end.
+ */
+bool next_line (const char *text, size_t *pos, const char **line, size_t *len);
+
+/* Length of LINE without its trailing newline. */
+size_t line_body_len (const char *line, size_t len);
+/* True if the line is blank or its first non-blank character is '#'. */
+bool line_is_comment (const char *line, size_t len);
+/* Skip spaces and tabs. */
+const char *skip_blank (const char *p, const char *end);
+
+bool str_starts (const char *s, const char *prefix);
+bool str_ends (const char *s, const char *suffix);
+
+/* A NULL-terminated list of strings. */
+struct strlist {
+  char **v;
+  size_t n;
+};
+void strlist_add (struct strlist *l, const char *s);
+void strlist_add_unique (struct strlist *l, const char *s);
+bool strlist_has (const struct strlist *l, const char *s);
+void strlist_free (struct strlist *l);
+
+/* Strict unsigned decimal parse of the whole of [S, S+N). */
+bool parse_uint (const char *s, size_t n, unsigned long *out);
+
+#endif
