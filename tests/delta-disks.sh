@@ -10,6 +10,7 @@
 # source, which must be written as zeros there), then a block device
 # smaller than the source: refused, untouched.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 requires cmp sha256sum
 CS=$((256 << 10))
 

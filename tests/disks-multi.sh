@@ -11,6 +11,7 @@
 # 64 + 2 (bit 1: the second disk failed).  A sender with two disks
 # against a receiver with one target: refused, nothing written, exit 6.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 requires_root
 requires losetup sgdisk sfdisk e2fsck cmp sha256sum
 MiB=$((1 << 20))

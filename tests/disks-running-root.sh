@@ -8,6 +8,7 @@
 # chrooted into it (/usr, /dev, /proc, /sys and the build tree bound in),
 # so /proc/self/mountinfo shows the loop device mounted rw on "/".
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 requires_root
 requires unshare chroot losetup mkfs.ext4 mount
 bin=$(dirname "$(command -v p2vsend)")

@@ -5,6 +5,7 @@
 # device, moves the backup GPT to the end (sgdisk -v clean) and makes
 # the kernel see the partitions (/dev/loopNpM appear) without partprobe.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 requires_root
 requires losetup sgdisk mkfs.ext4 mount
 

@@ -6,6 +6,7 @@
 # server; the guest's fstab names its partitions by that link only, so
 # only the manifest can tell p2vfixup that they are now on /dev/vda.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 . "$top_srcdir/tests/fixup-trees.sh"
 requires_root
 requires p2vsend p2vrecv p2vfixup p2vsum losetup python3

@@ -1,6 +1,7 @@
 # Shared by every shell test: source it first.
 #   requires CMD...        skip the test (exit 77) when a command is missing
 #   requires_root          skip unless root
+#   loop_lock MODE         shared: this test attaches loop devices; exclusive: it lists them all
 #   requires_guestfs       skip when libguestfs cannot be used here
 #   cleanup_fn CMD...      run CMD when the test exits, in reverse order
 #   fail MSG               print "FAIL: MSG" and exit 1
@@ -38,6 +39,14 @@ requires() {
     for c in "$@"; do
         command -v "$c" >/dev/null 2>&1 || { echo "SKIP: $c not found" >&2; exit 77; }
     done
+}
+
+# loop_lock shared|exclusive: tests that attach loop devices share a
+# lock; one that lists every disk of the machine holds it alone, so no
+# other test's loop device comes or goes while it looks (make -j2 check).
+loop_lock() {
+    exec 9> "${TMPDIR:-/tmp}/p2vtest-loop.lock"
+    flock "--$1" -w 600 9 || fail "waited 10 minutes for the loop-device lock"
 }
 
 requires_root() {

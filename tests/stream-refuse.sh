@@ -3,6 +3,7 @@
 # source, a mounted block device, a directory.  Both ends say why, the
 # exit status is 6, and the target is untouched (same checksum).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 requires_root
 requires losetup mkfs.ext4 mount
 

@@ -3,6 +3,7 @@
 # survives where the source had zeros), skipped with --target-is-zero
 # (counted with the device's own write statistics).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+loop_lock shared
 requires_root
 requires losetup
 
