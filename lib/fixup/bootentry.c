@@ -13,11 +13,14 @@ word (const char *line, size_t len, int i, const char **rest)
   const char *end = line + line_body_len (line, len), *p = line;
   for (int k = 0; ; k++) {
     p = skip_blank (p, end);
-    if (p == end) return NULL;
+    if (p == end)
+      return NULL;
     const char *s = p;
-    while (p < end && *p != ' ' && *p != '\t') p++;
+    while (p < end && *p != ' ' && *p != '\t')
+      p++;
     if (k == i) {
-      if (rest) *rest = skip_blank (p, end);
+      if (rest)
+        *rest = skip_blank (p, end);
       return xstrndup (s, (size_t) (p - s));
     }
   }
@@ -67,15 +70,22 @@ entry_from (const char *text, size_t pos, const char *klw[], const char *ilw[],
   size_t len;
   memset (e, 0, sizeof *e);
   while (next_line (text, &pos, &line, &len)) {
-    if (line_is_comment (line, len)) continue;
+    if (line_is_comment (line, len))
+      continue;
     char *w0 = word (line, len, 0, NULL);
-    if (!w0) continue;
+    if (!w0)
+      continue;
     bool is_k = false, is_i = false;
-    for (size_t i = 0; klw[i]; i++) if (strcmp (w0, klw[i]) == 0) is_k = true;
-    for (size_t i = 0; ilw[i]; i++) if (strcmp (w0, ilw[i]) == 0) is_i = true;
+    for (size_t i = 0; klw[i]; i++)
+      if (strcmp (w0, klw[i]) == 0)
+        is_k = true;
+    for (size_t i = 0; ilw[i]; i++)
+      if (strcmp (w0, ilw[i]) == 0)
+        is_i = true;
     bool is_stop = stop && strcmp (w0, stop) == 0;
     free (w0);
-    if (is_stop && e->kernel) break;
+    if (is_stop && e->kernel)
+      break;
     if (is_k && !e->kernel) {
       const char *rest;
       e->kernel = strip_grub_device (word (line, len, 1, &rest));
@@ -83,7 +93,8 @@ entry_from (const char *text, size_t pos, const char *klw[], const char *ilw[],
     }
     else if (is_i && e->kernel && !e->initrd) {
       char *w = last_word (line, len);
-      if (w) e->initrd = strip_grub_device (w);
+      if (w)
+        e->initrd = strip_grub_device (w);
       break;
     }
   }
@@ -115,18 +126,21 @@ boot_entry_grub1 (const char *text, struct boot_entry *e)
   bool found = false;
 
   while (next_line (text, &pos, &line, &len)) {
-    if (line_is_comment (line, len)) continue;
+    if (line_is_comment (line, len))
+      continue;
     char *w = word (line, len, 0, NULL);
     if (w && str_starts (w, "default")) {
       const char *v = w + 7;
-      if (*v == '=') v++;
+      if (*v == '=')
+        v++;
       else {
         free (w);
         w = word (line, len, 1, NULL);
         v = w ? w : "";
       }
       /* "default=saved" and garbage mean the first entry. */
-      if (!parse_uint (v, strlen (v), &def)) def = 0;
+      if (!parse_uint (v, strlen (v), &def))
+        def = 0;
     }
     free (w);
   }
@@ -141,7 +155,8 @@ boot_entry_grub1 (const char *text, struct boot_entry *e)
       break;
     }
   }
-  if (!found) start = 0;
+  if (!found)
+    start = 0;
   return entry_from (text, start, k, i, e, "title");
 }
 

@@ -22,9 +22,11 @@ static bool
 take_num (const char **p, const char *end, unsigned long *v)
 {
   const char *s = *p;
-  while (*p < end && isdigit ((unsigned char) **p)) (*p)++;
+  while (*p < end && isdigit ((unsigned char) **p))
+    (*p)++;
   size_t n = (size_t) (*p - s);
-  if (n == 0 || (n > 1 && s[0] == '0')) return false;
+  if (n == 0 || (n > 1 && s[0] == '0'))
+    return false;
   return parse_uint (s, n, v);
 }
 
@@ -32,7 +34,8 @@ static bool
 take_lit (const char **p, const char *end, const char *lit)
 {
   size_t n = strlen (lit);
-  if ((size_t) (end - *p) < n || memcmp (*p, lit, n) != 0) return false;
+  if ((size_t) (end - *p) < n || memcmp (*p, lit, n) != 0)
+    return false;
   *p += n;
   return true;
 }
@@ -43,15 +46,19 @@ parse_letters (const char *p, const char *end, const char *prefix,
                enum devfam fam, struct devname *d)
 {
   const char *s = p;
-  if (!take_lit (&p, end, prefix)) return false;
+  if (!take_lit (&p, end, prefix))
+    return false;
   const char *l = p;
-  while (p < end && *p >= 'a' && *p <= 'z') p++;
-  if (p == l || p - l > 3) return false;
+  while (p < end && *p >= 'a' && *p <= 'z')
+    p++;
+  if (p == l || p - l > 3)
+    return false;
   size_t disklen = (size_t) (p - s);
   d->part = 0;
   if (p < end && (!take_num (&p, end, &d->part) || d->part == 0))
     return false;
-  if (p != end) return false;
+  if (p != end)
+    return false;
   d->fam = fam;
   memcpy (d->disk, s, disklen);
   d->disk[disklen] = '\0';
@@ -65,7 +72,8 @@ parse_numbered (const char *p, const char *end, const char *lit1,
 {
   const char *s = p;
   unsigned long v;
-  if (!take_lit (&p, end, lit1) || !take_num (&p, end, &v)) return false;
+  if (!take_lit (&p, end, lit1) || !take_num (&p, end, &v))
+    return false;
   if (lit2 && (!take_lit (&p, end, lit2) || !take_num (&p, end, &v)))
     return false;
   size_t disklen = (size_t) (p - s);
@@ -86,19 +94,22 @@ parse_link (const char *p, const char *end, const char *dir,
             enum devfam fam, struct devname *d)
 {
   const char *s = p;
-  if (!take_lit (&p, end, dir) || p == end) return false;
+  if (!take_lit (&p, end, dir) || p == end)
+    return false;
   const char *e = end;
   d->part = 0;
   /* A trailing "-partN" is the partition. */
   const char *q = end;
-  while (q > p && isdigit ((unsigned char) q[-1])) q--;
+  while (q > p && isdigit ((unsigned char) q[-1]))
+    q--;
   if (q < end && q - p > 5 && memcmp (q - 5, "-part", 5) == 0) {
     const char *t = q;
     if (!take_num (&t, end, &d->part) || t != end || d->part == 0)
       return false;
     e = q - 5;
   }
-  if (memchr (p, '/', (size_t) (e - p))) return false;
+  if (memchr (p, '/', (size_t) (e - p)))
+    return false;
   d->fam = fam;
   memcpy (d->disk, s, (size_t) (e - s));
   d->disk[e - s] = '\0';
@@ -109,8 +120,10 @@ bool
 devname_parse (const char *name, size_t len, struct devname *d)
 {
   const char *p = name, *end = name + len;
-  if (len >= 5 && memcmp (p, "/dev/", 5) == 0) p += 5;
-  if (end - p <= 0 || end - p >= (long) sizeof d->disk) return false;
+  if (len >= 5 && memcmp (p, "/dev/", 5) == 0)
+    p += 5;
+  if (end - p <= 0 || end - p >= (long) sizeof d->disk)
+    return false;
   memset (d, 0, sizeof *d);
   return parse_letters (p, end, "sd", FAM_SD, d)
     || parse_letters (p, end, "hd", FAM_HD, d)
@@ -128,7 +141,8 @@ enum devfam
 devname_family (const char *disk)
 {
   struct devname d;
-  if (!devname_parse (disk, strlen (disk), &d)) return FAM_NONE;
+  if (!devname_parse (disk, strlen (disk), &d))
+    return FAM_NONE;
   return d.part == 0 || d.fam == FAM_BYID || d.fam == FAM_BYPATH
     ? d.fam : FAM_NONE;
 }
@@ -136,7 +150,8 @@ devname_family (const char *disk)
 char *
 devname_format (const char *disk, unsigned long part)
 {
-  if (part == 0) return xasprintf ("/dev/%s", disk);
+  if (part == 0)
+    return xasprintf ("/dev/%s", disk);
   if (str_starts (disk, "disk/by-"))
     return xasprintf ("/dev/%s-part%lu", disk, part);
   /* The kernel puts a 'p' between a disk name ending in a digit and the
@@ -160,7 +175,8 @@ disk_name_for_index (const char *prefix, unsigned index)
     tmp[n++] = (char) ('a' + i % 26);
     i /= 26;
   }
-  for (int k = 0; k < n; k++) letters[k] = tmp[n - 1 - k];
+  for (int k = 0; k < n; k++)
+    letters[k] = tmp[n - 1 - k];
   letters[n] = '\0';
   return xasprintf ("%s%s", prefix, letters);
 }
@@ -182,9 +198,11 @@ devmap_add (struct devmap *m, const char *old, const char *new_)
     return false;
   /* A whole disk maps to a whole disk; a partition to a partition. */
   bool exact = o.part != 0 || n.part != 0;
-  if (exact && (o.part == 0 || n.part == 0)) return false;
+  if (exact && (o.part == 0 || n.part == 0))
+    return false;
   for (size_t i = 0; i < m->n; i++)
-    if (strcmp (m->e[i].old, old) == 0) return true;
+    if (strcmp (m->e[i].old, old) == 0)
+      return true;
   m->e = xrealloc (m->e, (m->n + 1) * sizeof *m->e);
   m->e[m->n].old = xstrdup (exact ? old : o.disk);
   m->e[m->n].new_ = xstrdup (exact ? new_ : n.disk);
@@ -198,7 +216,8 @@ devmap_has (const struct devmap *m, const char *old)
 {
   old = strip_dev (old);
   for (size_t i = 0; i < m->n; i++)
-    if (strcmp (m->e[i].old, old) == 0) return true;
+    if (strcmp (m->e[i].old, old) == 0)
+      return true;
   return false;
 }
 
@@ -207,7 +226,8 @@ devmap_targets (const struct devmap *m, const char *new_)
 {
   new_ = strip_dev (new_);
   for (size_t i = 0; i < m->n; i++)
-    if (!m->e[i].exact && strcmp (m->e[i].new_, new_) == 0) return true;
+    if (!m->e[i].exact && strcmp (m->e[i].new_, new_) == 0)
+      return true;
   return false;
 }
 
@@ -252,12 +272,16 @@ rewrite_log_free (struct rewrite_log *log)
 static size_t
 name_at (const char *text, size_t i)
 {
-  if (strncmp (text + i, "/dev/", 5) != 0) return 0;
-  if (i > 0 && is_name_char (text[i - 1])) return 0;
+  if (strncmp (text + i, "/dev/", 5) != 0)
+    return 0;
+  if (i > 0 && is_name_char (text[i - 1]))
+    return 0;
   size_t n = 5;
-  while (text[i + n] && is_name_char (text[i + n])) n++;
+  while (text[i + n] && is_name_char (text[i + n]))
+    n++;
   /* A trailing '.' or ':' is punctuation in prose, not the name. */
-  while (n > 5 && strchr (".:", text[i + n - 1])) n--;
+  while (n > 5 && strchr (".:", text[i + n - 1]))
+    n--;
   return n;
 }
 
@@ -280,7 +304,8 @@ devrewrite (const char *text, const struct devmap *m, int flags,
       size_t n = name_at (text, base + i);
       struct devname d;
       if (n == 0 || !devname_parse (line + i, n, &d)) {
-        if (n == 0) n = 1;
+        if (n == 0)
+          n = 1;
         sb_add (&out, line + i, n);
         i += n;
         continue;
@@ -317,7 +342,8 @@ devnames_collect (const char *text, struct strlist *disks)
   size_t len;
 
   while (next_line (text, &pos, &line, &len)) {
-    if (line_is_comment (line, len)) continue;
+    if (line_is_comment (line, len))
+      continue;
     size_t base = (size_t) (line - text);
     for (size_t i = 0; i < len; i++) {
       size_t n = name_at (text, base + i);

@@ -59,14 +59,16 @@ unified_diff (const char *path, const char *old, const char *new_)
    * for the quadratic LCS table.
    */
   size_t pre = 0;
-  while (pre < a.n && pre < b.n && same (&a, pre, &b, pre)) pre++;
+  while (pre < a.n && pre < b.n && same (&a, pre, &b, pre))
+    pre++;
   size_t suf = 0;
   while (suf < a.n - pre && suf < b.n - pre
          && same (&a, a.n - 1 - suf, &b, b.n - 1 - suf)) suf++;
   size_t n = a.n - pre - suf, m = b.n - pre - suf;
   struct op *ops = xmalloc ((a.n + b.n + 1) * sizeof *ops);
   size_t nops = 0;
-  for (size_t i = 0; i < pre; i++) ops[nops++] = (struct op) { ' ', i, i };
+  for (size_t i = 0; i < pre; i++)
+    ops[nops++] = (struct op) { ' ', i, i };
 
   uint32_t *t = xcalloc ((n + 1) * (m + 1), sizeof *t);
 #define T(i, j) t[(i) * (m + 1) + (j)]
@@ -96,25 +98,33 @@ unified_diff (const char *path, const char *old, const char *new_)
   size_t k = 0;
   bool header = false;
   while (k < nops) {
-    while (k < nops && ops[k].c == ' ') k++;
-    if (k == nops) break;
+    while (k < nops && ops[k].c == ' ')
+      k++;
+    if (k == nops)
+      break;
     size_t start = k > ctx ? k - ctx : 0;
     /* Extend the hunk while the next change is within 2*ctx lines. */
     size_t end = k, last = k;
     while (end < nops) {
-      if (ops[end].c != ' ') last = end;
-      else if (end - last > 2 * ctx) break;
+      if (ops[end].c != ' ')
+        last = end;
+      else if (end - last > 2 * ctx)
+        break;
       end++;
     }
     end = last + 1 + ctx < nops ? last + 1 + ctx : nops;
     size_t as = 0, bs = 0;
     for (size_t q = start; q < end; q++) {
-      if (ops[q].c != '+') as++;
-      if (ops[q].c != '-') bs++;
+      if (ops[q].c != '+')
+        as++;
+      if (ops[q].c != '-')
+        bs++;
     }
     if (!header) {
-      if (old) sb_printf (&out, "--- a%s\n", path);
-      else sb_adds (&out, "--- /dev/null\n");
+      if (old)
+        sb_printf (&out, "--- a%s\n", path);
+      else
+        sb_adds (&out, "--- /dev/null\n");
       sb_printf (&out, "+++ b%s\n", path);
       header = true;
     }
@@ -122,8 +132,10 @@ unified_diff (const char *path, const char *old, const char *new_)
                as ? ops[start].ai + 1 : ops[start].ai, as,
                bs ? ops[start].bi + 1 : ops[start].bi, bs);
     for (size_t q = start; q < end; q++) {
-      if (ops[q].c == '+') emit_line (&out, '+', b.s[ops[q].bi], b.len[ops[q].bi]);
-      else emit_line (&out, ops[q].c, a.s[ops[q].ai], a.len[ops[q].ai]);
+      if (ops[q].c == '+')
+        emit_line (&out, '+', b.s[ops[q].bi], b.len[ops[q].bi]);
+      else
+        emit_line (&out, ops[q].c, a.s[ops[q].ai], a.len[ops[q].ai]);
     }
     k = end;
   }

@@ -24,10 +24,12 @@ char *
 run_read (struct run *r, const char *path)
 {
   const char *planned = plan_text (&r->plan, path);
-  if (planned) return xstrdup (planned);
+  if (planned)
+    return xstrdup (planned);
   char *d;
   size_t n;
-  if (!r->g->ops->is_file (r->g, path)) return NULL;
+  if (!r->g->ops->is_file (r->g, path))
+    return NULL;
   if (r->g->ops->read (r->g, path, &d, &n) == -1) {
     plan_warn (&r->plan, "cannot read %s: %s", path, r->g->ops->error (r->g));
     return NULL;
@@ -83,15 +85,18 @@ os_name (struct run *r)
       }
     }
     free (t);
-    if (name) return name;
+    if (name)
+      return name;
   }
   static const char *const rel[] = { "/etc/redhat-release", "/etc/SuSE-release",
                                      "/etc/debian_version", NULL };
   for (size_t i = 0; rel[i]; i++) {
     t = run_read (r, rel[i]);
-    if (!t) continue;
+    if (!t)
+      continue;
     char *nl = strchr (t, '\n');
-    if (nl) *nl = '\0';
+    if (nl)
+      *nl = '\0';
     char *name = i == 2 ? xasprintf ("Debian %s", t) : xstrdup (t);
     free (t);
     return name;
@@ -169,10 +174,12 @@ static const char *
 pick_driver (struct run *r, const char *const *cands, bool old_ide)
 {
   size_t n = 0;
-  while (n < 3 && cands[n]) n++;
+  while (n < 3 && cands[n])
+    n++;
   for (size_t k = 0; k < n; k++) {
     const char *c = cands[old_ide ? n - 1 - k : k];
-    if (kernel_module_state (&r->kmods, c) != KMOD_ABSENT) return c;
+    if (kernel_module_state (&r->kmods, c) != KMOD_ABSENT)
+      return c;
   }
   return NULL;
 }
@@ -197,7 +204,8 @@ choose_drivers (struct run *r, char **err)
   }
   for (size_t i = 0; i < 3 && r->t->extra_drivers[i]; i++) {
     const char *x = r->t->extra_drivers[i];
-    if (old_ide && strcmp (x, "sd_mod") == 0) x = "ide_disk";
+    if (old_ide && strcmp (x, "sd_mod") == 0)
+      x = "ide_disk";
     if (kernel_module_state (&r->kmods, x) == KMOD_ABSENT)
       plan_warn (&r->plan, "kernel %s has no %s driver", r->boot.version, x);
     else
@@ -230,22 +238,27 @@ device_files (struct run *r, struct strlist *files)
   r->g->ops->list (r->g, "/boot/efi/EFI", &efi);
   for (size_t i = 0; i < efi.n; i++) {
     char *p = xasprintf ("/boot/efi/EFI/%s/grub.cfg", efi.v[i]);
-    if (r->g->ops->is_file (r->g, p)) strlist_add_unique (files, p);
+    if (r->g->ops->is_file (r->g, p))
+      strlist_add_unique (files, p);
     free (p);
   }
   strlist_free (&efi);
   for (size_t i = 0; fixed[i]; i++)
-    if (r->g->ops->is_file (r->g, fixed[i])) strlist_add_unique (files, fixed[i]);
+    if (r->g->ops->is_file (r->g, fixed[i]))
+      strlist_add_unique (files, fixed[i]);
 }
 
 static const char *
 image_manifest (struct run *r, size_t i, char **owned)
 {
   *owned = NULL;
-  if (i < r->o->manifests.n) return r->o->manifests.v[i];
-  if (i >= r->o->nimages) return NULL;
+  if (i < r->o->manifests.n)
+    return r->o->manifests.v[i];
+  if (i >= r->o->nimages)
+    return NULL;
   *owned = xasprintf ("%s.p2v.json", r->o->images[i]);
-  if (access (*owned, R_OK) == 0) return *owned;
+  if (access (*owned, R_OK) == 0)
+    return *owned;
   free (*owned);
   *owned = NULL;
   return NULL;
@@ -258,7 +271,8 @@ manifests_to_map (struct run *r, const char *prefix, char **err)
   for (size_t i = 0; i < n; i++) {
     char *owned;
     const char *path = image_manifest (r, i, &owned);
-    if (!path) continue;
+    if (!path)
+      continue;
     char *perr = NULL;
     struct p2v_manifest m;
     if (p2v_manifest_read (path, &m, &perr) == -1) {
@@ -271,8 +285,10 @@ manifests_to_map (struct run *r, const char *prefix, char **err)
     if (m.kernel_name && !devmap_add (&r->map, m.kernel_name, disk))
       plan_warn (&r->plan, "manifest %s: source %s is not a disk name p2vfixup knows",
                  path, m.kernel_name);
-    for (size_t k = 0; k < m.n_by_id; k++) devmap_add (&r->map, m.by_id[k], disk);
-    for (size_t k = 0; k < m.n_by_path; k++) devmap_add (&r->map, m.by_path[k], disk);
+    for (size_t k = 0; k < m.n_by_id; k++)
+      devmap_add (&r->map, m.by_id[k], disk);
+    for (size_t k = 0; k < m.n_by_path; k++)
+      devmap_add (&r->map, m.by_path[k], disk);
     plan_info (&r->plan, "disk %zu: was %s (manifest %s), now /dev/%s", i + 1,
                m.path ? m.path : m.kernel_name ? m.kernel_name : "unknown",
                path, disk);
@@ -293,15 +309,19 @@ devicemap_hints (struct run *r, const char *text, struct devmap *hints,
   size_t len;
   while (next_line (text, &pos, &line, &len)) {
     size_t n = line_body_len (line, len);
-    if (line_is_comment (line, len) || n < 6 || memcmp (line, "(hd", 3) != 0) continue;
+    if (line_is_comment (line, len) || n < 6 || memcmp (line, "(hd", 3) != 0)
+      continue;
     const char *close = memchr (line, ')', n);
     unsigned long idx;
-    if (!close || !parse_uint (line + 3, (size_t) (close - line - 3), &idx)) continue;
+    if (!close || !parse_uint (line + 3, (size_t) (close - line - 3), &idx))
+      continue;
     const char *dev = skip_blank (close + 1, line + n);
     const char *e = dev;
-    while (e < line + n && *e != ' ' && *e != '\t') e++;
+    while (e < line + n && *e != ' ' && *e != '\t')
+      e++;
     struct devname d;
-    if (!devname_parse (dev, (size_t) (e - dev), &d) || d.part != 0) continue;
+    if (!devname_parse (dev, (size_t) (e - dev), &d) || d.part != 0)
+      continue;
     char *disk = disk_name_for_index (prefix, (unsigned) idx);
     devmap_add (hints, d.disk, disk);
     free (disk);
@@ -324,7 +344,8 @@ next_free (const struct devmap *m, const struct strlist *present,
 {
   for (unsigned i = 0; ; i++) {
     char *d = disk_name_for_index (prefix, i);
-    if (!claimed (m, present, d)) return d;
+    if (!claimed (m, present, d))
+      return d;
     free (d);
   }
 }
@@ -358,25 +379,30 @@ build_map (struct run *r, const struct strlist *files, char **err)
     const char *line;
     size_t len;
     while (next_line (state, &pos, &line, &len)) {
-      if (line_is_comment (line, len)) continue;
+      if (line_is_comment (line, len))
+        continue;
       size_t n = line_body_len (line, len);
       const char *sp = memchr (line, ' ', n);
-      if (!sp) continue;
+      if (!sp)
+        continue;
       char *nw = xstrndup (sp + 1, n - (size_t) (sp + 1 - line));
       char *old = xstrndup (line, (size_t) (sp - line));
       strlist_add_unique (&r->state_old, old);
       strlist_add_unique (&r->state_new, nw);
-      if (!devmap_has (&r->map, nw)) devmap_add (&r->map, nw, nw);
+      if (!devmap_has (&r->map, nw))
+        devmap_add (&r->map, nw, nw);
       free (nw);
       free (old);
     }
     free (state);
   }
-  if (manifests_to_map (r, prefix, err) == -1) return -2;
+  if (manifests_to_map (r, prefix, err) == -1)
+    return -2;
 
   for (size_t i = 0; i < files->n; i++) {
     char *t = run_read (r, files->v[i]);
-    if (!t) continue;
+    if (!t)
+      continue;
     devnames_collect (t, &present);
     if (str_ends (files->v[i], "/device.map")) {
       struct devmap hints = { 0 };
@@ -406,7 +432,8 @@ build_map (struct run *r, const struct strlist *files, char **err)
       enum devfam f = devname_family (d);
       if (devmap_has (&r->map, d) || f == FAM_BYID || f == FAM_BYPATH || f == FAM_NONE)
         continue;
-      if ((pass == 0) == (f == target_fam)) continue;
+      if ((pass == 0) == (f == target_fam))
+        continue;
       char *nd = (f == target_fam && !claimed (&r->map, &present, d))
         ? xstrdup (d) : next_free (&r->map, &present, prefix);
       devmap_add (&r->map, d, nd);
@@ -437,10 +464,12 @@ build_map (struct run *r, const struct strlist *files, char **err)
 static void
 write_state (struct run *r)
 {
-  if (r->state_lines.n == 0) return;
+  if (r->state_lines.n == 0)
+    return;
   struct sbuf b = { 0 };
   char *cur = run_read (r, STATE_FILE);
-  if (cur) sb_adds (&b, cur);
+  if (cur)
+    sb_adds (&b, cur);
   else
     sb_adds (&b, "# Written by p2vfixup: disk names it rewrote (old new), so that\n"
              "# a later run knows these new names are already right.\n");
@@ -458,7 +487,8 @@ rewrite_devices (struct run *r, const struct strlist *files)
 {
   for (size_t i = 0; i < files->n; i++) {
     char *cur = run_read (r, files->v[i]);
-    if (!cur) continue;
+    if (!cur)
+      continue;
     struct strlist notes = { 0 }, warn = { 0 };
     bool legacy = r->grub_legacy && strcmp (files->v[i], r->grub_file) == 0;
     char *n = legacy ? rule_grub_legacy (cur, &r->map, &notes, &warn)
@@ -487,7 +517,8 @@ rewrite_modprobe (struct run *r)
   strlist_free (&d);
   for (size_t i = 0; i < files.n; i++) {
     char *cur = run_read (r, files.v[i]);
-    if (!cur) continue;
+    if (!cur)
+      continue;
     struct strlist notes = { 0 };
     char *n = rule_modprobe (cur, r->disk_driver, r->net_driver, &notes);
     run_change (r, files.v[i], cur, n, &notes);
@@ -511,7 +542,8 @@ fixup_run (const struct fixup_opts *o)
                o->target, target_names ());
     return P2V_EXIT_USAGE;
   }
-  if (o->root_dir) r.g = guest_open_root (o->root_dir, &err);
+  if (o->root_dir)
+    r.g = guest_open_root (o->root_dir, &err);
   else r.g = guest_open_images (o->images, o->nimages, o->dry_run, o->root_device,
                                 o->verbose, &err, &unrecognised);
   if (!r.g) {
@@ -544,8 +576,10 @@ fixup_run (const struct fixup_opts *o)
   rewrite_devices (&r, &devfiles);
   write_state (&r);
   rewrite_modprobe (&r);
-  if (fixup_network (&r) == -1) goto out;
-  if (fixup_agents (&r) == -1) goto out;
+  if (fixup_network (&r) == -1)
+    goto out;
+  if (fixup_agents (&r) == -1)
+    goto out;
   if (!o->no_initrd && fixup_initrd_plan (&r) == -1) {
     ret = P2V_EXIT_INITRD;
     goto out;
@@ -557,7 +591,8 @@ fixup_run (const struct fixup_opts *o)
     ret = P2V_EXIT_OK;
     goto out;
   }
-  if (plan_apply (&r.plan, r.g, o->no_backup) == -1) goto out;
+  if (plan_apply (&r.plan, r.g, o->no_backup) == -1)
+    goto out;
   if (r.rebuild_cmds.n && fixup_initrd_rebuild (&r) == -1) {
     /* Files that name virtio disks with an initrd that cannot reach
      * them would leave the guest worse than before.
@@ -574,9 +609,11 @@ fixup_run (const struct fixup_opts *o)
   ret = P2V_EXIT_OK;
 
  out:
-  if (err) p2v_error ("%s", err);
+  if (err)
+    p2v_error ("%s", err);
   free (err);
-  if (r.g->ops->close (r.g) == -1 && ret == P2V_EXIT_OK) ret = P2V_EXIT_IO;
+  if (r.g->ops->close (r.g) == -1 && ret == P2V_EXIT_OK)
+    ret = P2V_EXIT_IO;
   strlist_free (&devfiles);
   plan_free (&r.plan);
   free (r.os_name);

@@ -39,7 +39,8 @@ join_cmd (char *const *argv)
 {
   struct sbuf b = { 0 };
   for (size_t i = 0; argv[i]; i++) {
-    if (i) sb_addc (&b, ' ');
+    if (i)
+      sb_addc (&b, ' ');
     sb_adds (&b, argv[i]);
   }
   return sb_steal (&b);
@@ -53,12 +54,14 @@ fixup_agents (struct run *r)
 
   for (size_t a = 0; a < sizeof agents / sizeof agents[0]; a++) {
     const struct agent *ag = &agents[a];
-    if (ag->skip_target && strcmp (ag->skip_target, r->t->name) == 0) continue;
+    if (ag->skip_target && strcmp (ag->skip_target, r->t->name) == 0)
+      continue;
     const char *seen = NULL;
     for (size_t i = 0; i < 5 && ag->paths[i] && !seen; i++)
       if (r->g->ops->is_file (r->g, ag->paths[i]) || r->g->ops->is_dir (r->g, ag->paths[i]))
         seen = ag->paths[i];
-    if (!seen) continue;
+    if (!seen)
+      continue;
     if (!r->o->remove_tools) {
       plan_warn (&r->plan, "%s installed (%s): useless on the new hardware, "
                  "left in place (--remove-tools removes it)", ag->name, seen);
@@ -83,7 +86,8 @@ fixup_agents (struct run *r)
         char *q[] = { "/bin/rpm", "-q", (char *) ag->packages[i], NULL };
         installed = r->g->ops->run (r->g, q, NULL) == 0;
       }
-      if (installed) argv[n++] = (char *) ag->packages[i];
+      if (installed)
+        argv[n++] = (char *) ag->packages[i];
     }
     argv[n] = NULL;
     if (n == base) {
@@ -99,7 +103,8 @@ fixup_agents (struct run *r)
     strlist_add (&r->agent_names, ag->name);
     struct sbuf b = { 0 };
     for (size_t i = 0; argv[i]; i++) {
-      if (i) sb_addc (&b, '\x1f');
+      if (i)
+        sb_addc (&b, '\x1f');
       sb_adds (&b, argv[i]);
     }
     strlist_add (&r->agent_cmds, b.s);
@@ -120,7 +125,8 @@ fixup_agents_remove (struct run *r)
         char *w = xstrndup (s, (size_t) (c - s));
         strlist_add (&argv, w);
         free (w);
-        if (!*c) break;
+        if (!*c)
+          break;
         s = c + 1;
       }
     char *cmd = join_cmd (argv.v);

@@ -22,7 +22,8 @@ static const char *
 find_tool (struct run *r, const char *const *cands)
 {
   for (size_t i = 0; cands[i]; i++)
-    if (r->g->ops->is_file (r->g, cands[i])) return cands[i];
+    if (r->g->ops->is_file (r->g, cands[i]))
+      return cands[i];
   return NULL;
 }
 
@@ -67,7 +68,8 @@ static void
 required (struct run *r, struct strlist *req)
 {
   strlist_add (req, r->disk_driver);
-  for (size_t i = 0; i < r->extra_drivers.n; i++) strlist_add (req, r->extra_drivers.v[i]);
+  for (size_t i = 0; i < r->extra_drivers.n; i++)
+    strlist_add (req, r->extra_drivers.v[i]);
 }
 
 static void
@@ -79,7 +81,8 @@ missing_from (struct run *r, const struct initrd_info *info,
     enum kmod_state s = kernel_module_state (&r->kmods, m);
     const char *what = s == KMOD_BUILTIN ? "built into the kernel"
       : initrd_has_module (info, m) ? "in the initrd" : "MISSING";
-    if (strcmp (what, "MISSING") == 0) strlist_add (missing, m);
+    if (strcmp (what, "MISSING") == 0)
+      strlist_add (missing, m);
     sb_printf (desc, "%s%s %s", desc->len ? ", " : "", m, what);
   }
 }
@@ -95,11 +98,14 @@ initrd_rules_stale (struct run *r, const struct initrd_info *info)
       names_nics = true;
   for (size_t i = 0; i < r->plan.n; i++) {
     const char *p = r->plan.c[i].path;
-    if (!str_starts (p, "/etc/udev/rules.d/")) continue;
+    if (!str_starts (p, "/etc/udev/rules.d/"))
+      continue;
     const char *base = p + strlen ("/etc/udev/rules.d/");
     for (size_t k = 0; k < info->files.n; k++)
-      if (str_ends (info->files.v[k], base)) return true;
-    if (!r->plan.c[i].old && names_nics) return true;
+      if (str_ends (info->files.v[k], base))
+        return true;
+    if (!r->plan.c[i].old && names_nics)
+      return true;
   }
   return false;
 }
@@ -109,7 +115,8 @@ plan_rule (struct run *r, const char *path, char *(*rule) (const char *, const s
            const struct strlist *mods, bool create)
 {
   char *cur = run_read (r, path);
-  if (!cur && !create) return;
+  if (!cur && !create)
+    return;
   struct strlist notes = { 0 };
   char *n = rule (cur ? cur : "", mods, &notes);
   run_change (r, path, cur, n, &notes);
@@ -131,7 +138,8 @@ plan_initramfs_conf (struct run *r)
   char *mode = NULL;
   for (size_t i = 0; i < files.n; i++) {
     char *cur = run_read (r, files.v[i]);
-    if (!cur) continue;
+    if (!cur)
+      continue;
     char *m = initramfs_conf_modules (cur);
     if (m) { free (mode); mode = m; }
     struct strlist notes = { 0 };
@@ -188,7 +196,8 @@ fixup_initrd_plan (struct run *r)
   /* Everything the new hardware needs, so the initrd also brings up
    * the NIC early (network root, iSCSI) and the list stays complete.
    */
-  for (size_t i = 0; i < req.n; i++) strlist_add_unique (&mods, req.v[i]);
+  for (size_t i = 0; i < req.n; i++)
+    strlist_add_unique (&mods, req.v[i]);
   if (kernel_module_state (&r->kmods, r->net_driver) == KMOD_MODULE)
     strlist_add_unique (&mods, r->net_driver);
 
@@ -205,7 +214,9 @@ fixup_initrd_plan (struct run *r)
         char *ko = strstr (m, ".ko");
         if (ko) {
           *ko = '\0';
-          for (char *c = m; *c; c++) if (*c == '-') *c = '_';
+          for (char *c = m; *c; c++)
+            if (*c == '-')
+              *c = '_';
           strlist_add_unique (&mods, m);
         }
         free (m);
@@ -253,7 +264,8 @@ fixup_initrd_plan (struct run *r)
       argv[n++] = ver;
       argv[n] = NULL;
       add_cmd (r, argv);
-      for (size_t i = 0; i < nw; i++) free (with[i]);
+      for (size_t i = 0; i < nw; i++)
+        free (with[i]);
     }
   }
   else {
@@ -276,14 +288,16 @@ static char **
 split_cmd (const char *s)
 {
   size_t n = 1;
-  for (const char *c = s; *c; c++) n += *c == SEP;
+  for (const char *c = s; *c; c++)
+    n += *c == SEP;
   char **argv = xcalloc (n + 1, sizeof *argv);
   size_t k = 0;
   const char *start = s;
   for (const char *c = s; ; c++)
     if (*c == SEP || *c == '\0') {
       argv[k++] = xstrndup (start, (size_t) (c - start));
-      if (!*c) break;
+      if (!*c)
+        break;
       start = c + 1;
     }
   return argv;
@@ -292,14 +306,16 @@ split_cmd (const char *s)
 static void
 free_argv (char **argv)
 {
-  for (size_t i = 0; argv[i]; i++) free (argv[i]);
+  for (size_t i = 0; argv[i]; i++)
+    free (argv[i]);
   free (argv);
 }
 
 static void
 print_tail (const char *out)
 {
-  if (!out) return;
+  if (!out)
+    return;
   size_t n = strlen (out);
   const char *p = n > 2000 ? out + n - 2000 : out;
   fprintf (stderr, "%s%s", p, n && out[n - 1] != '\n' ? "\n" : "");
@@ -329,7 +345,9 @@ fixup_initrd_rebuild (struct run *r)
   for (size_t i = 0; i < r->rebuild_cmds.n; i++) {
     char **argv = split_cmd (r->rebuild_cmds.v[i]);
     char *shown = xstrdup (r->rebuild_cmds.v[i]);
-    for (char *c = shown; *c; c++) if (*c == SEP) *c = ' ';
+    for (char *c = shown; *c; c++)
+      if (*c == SEP)
+        *c = ' ';
     char *out = NULL;
     if (r->o->verbose)
       p2v_info ("running %s in the guest", shown);
@@ -369,9 +387,12 @@ fixup_initrd_rebuild (struct run *r)
   strlist_free (&req);
   strlist_free (&missing);
   sb_free (&desc);
-  if (!ok) goto restore;
-  if (r->o->no_backup && !had_bak) g->ops->remove (g, bak);
-  else if (!had_bak) plan_info (&r->plan, "initrd: the old one is kept as %s", bak);
+  if (!ok)
+    goto restore;
+  if (r->o->no_backup && !had_bak)
+    g->ops->remove (g, bak);
+  else if (!had_bak)
+    plan_info (&r->plan, "initrd: the old one is kept as %s", bak);
   ret = 0;
   free (bak);
   return ret;

@@ -27,7 +27,8 @@ apply (struct run *r, struct netctx *nc, const char *path, enum netkind k,
        const char *ifname)
 {
   char *cur = run_read (r, path);
-  if (!cur) return;
+  if (!cur)
+    return;
   struct strlist notes = { 0 };
   char *n = NULL;
   switch (k) {
@@ -51,7 +52,8 @@ apply_dir (struct run *r, struct netctx *nc, const char *dir, const char *prefix
     const char *n = names.v[i];
     if (skip_name (n) || !str_starts (n, prefix) || (suffix && !str_ends (n, suffix)))
       continue;
-    if (k == IFCFG && strcmp (n, "ifcfg-lo") == 0) continue;
+    if (k == IFCFG && strcmp (n, "ifcfg-lo") == 0)
+      continue;
     char *p = xasprintf ("%s/%s", dir, n);
     if (r->g->ops->is_file (r->g, p))
       apply (r, nc, p, k, k == IFCFG ? n + 6 : NULL);
@@ -66,7 +68,8 @@ apply_dir (struct run *r, struct netctx *nc, const char *dir, const char *prefix
 static bool
 predictable_names (struct run *r)
 {
-  if (r->boot.cmdline && strstr (r->boot.cmdline, "net.ifnames=0")) return false;
+  if (r->boot.cmdline && strstr (r->boot.cmdline, "net.ifnames=0"))
+    return false;
   return r->g->ops->is_file (r->g, "/lib/systemd/systemd-udevd")
     || r->g->ops->is_file (r->g, "/usr/lib/systemd/systemd-udevd");
 }

@@ -17,12 +17,15 @@ module_name_of (const char *path)
   const char *b = strrchr (path, '/');
   b = b ? b + 1 : path;
   const char *ko = strstr (b, ".ko");
-  if (!ko || ko == b) return NULL;
+  if (!ko || ko == b)
+    return NULL;
   const char *rest = ko + 3;
   if (*rest && strcmp (rest, ".xz") && strcmp (rest, ".gz") && strcmp (rest, ".zst"))
     return NULL;
   char *n = xstrndup (b, (size_t) (ko - b));
-  for (char *c = n; *c; c++) if (*c == '-') *c = '_';
+  for (char *c = n; *c; c++)
+    if (*c == '-')
+      *c = '_';
   return n;
 }
 
@@ -36,8 +39,10 @@ initrd_inspect (const void *data, size_t len, struct initrd_info *info,
 
   while (off < len) {
     /* Archives are padded with zeros between them. */
-    while (off < len && d[off] == 0) off++;
-    if (off >= len) break;
+    while (off < len && d[off] == 0)
+      off++;
+    if (off >= len)
+      break;
     struct archive *a = archive_read_new ();
     archive_read_support_filter_all (a);
     archive_read_support_format_cpio (a);
@@ -53,11 +58,13 @@ initrd_inspect (const void *data, size_t len, struct initrd_info *info,
     while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK) {
       const char *p = archive_entry_pathname (e);
       if (p) {
-        while (p[0] == '.' && p[1] == '/') p += 2;
+        while (p[0] == '.' && p[1] == '/')
+          p += 2;
         if (*p && strcmp (p, ".") != 0) {
           strlist_add (&info->files, p);
           char *m = module_name_of (p);
-          if (m) strlist_add_unique (&info->modules, m);
+          if (m)
+            strlist_add_unique (&info->modules, m);
           free (m);
         }
       }
@@ -79,7 +86,8 @@ initrd_inspect (const void *data, size_t len, struct initrd_info *info,
      */
     la_int64_t used = archive_filter_bytes (a, -1);
     archive_read_free (a);
-    if (compressed || used <= 0 || entries == 0) break;
+    if (compressed || used <= 0 || entries == 0)
+      break;
     off += (size_t) used;
   }
   if (info->segments.n == 0) {
@@ -117,7 +125,8 @@ module_path_is_storage_stack (const char *path)
     "/kernel/arch/x86/crypto/", NULL
   };
   for (size_t i = 0; dirs[i]; i++)
-    if (strstr (path, dirs[i])) return true;
+    if (strstr (path, dirs[i]))
+      return true;
   return false;
 }
 
@@ -144,7 +153,8 @@ const char *
 module_config_symbol (const char *mod)
 {
   for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++)
-    if (modname_eq (mod, strlen (mod), symbols[i].mod)) return symbols[i].sym;
+    if (modname_eq (mod, strlen (mod), symbols[i].mod))
+      return symbols[i].sym;
   return NULL;
 }
 
@@ -157,17 +167,20 @@ listed_module (const char *text, const char *mod)
   size_t pos = 0;
   const char *line;
   size_t len;
-  if (!text) return false;
+  if (!text)
+    return false;
   while (next_line (text, &pos, &line, &len)) {
     size_t n = line_body_len (line, len);
     const char *colon = memchr (line, ':', n);
-    if (colon) n = (size_t) (colon - line);
+    if (colon)
+      n = (size_t) (colon - line);
     char *p = xstrndup (line, n);
     char *m = module_name_of (p);
     bool hit = m && modname_eq (m, strlen (m), mod);
     free (m);
     free (p);
-    if (hit) return true;
+    if (hit)
+      return true;
   }
   return false;
 }
@@ -178,7 +191,8 @@ config_value (const char *config, const char *sym, char want)
   size_t pos = 0, sl = strlen (sym);
   const char *line;
   size_t len;
-  if (!config) return false;
+  if (!config)
+    return false;
   while (next_line (config, &pos, &line, &len)) {
     size_t n = line_body_len (line, len);
     if (n == sl + 2 && memcmp (line, sym, sl) == 0 && line[sl] == '='
@@ -215,10 +229,14 @@ kernel_version_cmp (const char *a, const char *b)
     if (!isdigit ((unsigned char) *a) || !isdigit ((unsigned char) *b))
       return isdigit ((unsigned char) *a) - isdigit ((unsigned char) *b);
     unsigned long x = 0, y = 0;
-    while (isdigit ((unsigned char) *a)) x = x * 10 + (unsigned long) (*a++ - '0');
-    while (isdigit ((unsigned char) *b)) y = y * 10 + (unsigned long) (*b++ - '0');
-    if (x != y) return x < y ? -1 : 1;
-    if (*a != '.' || *b != '.') return 0;
+    while (isdigit ((unsigned char) *a))
+      x = x * 10 + (unsigned long) (*a++ - '0');
+    while (isdigit ((unsigned char) *b))
+      y = y * 10 + (unsigned long) (*b++ - '0');
+    if (x != y)
+      return x < y ? -1 : 1;
+    if (*a != '.' || *b != '.')
+      return 0;
     a++; b++;
   }
   return 0;

@@ -36,11 +36,13 @@ static int
 read_local (const char *file, char **data, size_t *len)
 {
   FILE *f = fopen (file, "rb");
-  if (!f) return -1;
+  if (!f)
+    return -1;
   struct sbuf b = { 0 };
   char buf[65536];
   size_t n;
-  while ((n = fread (buf, 1, sizeof buf, f)) > 0) sb_add (&b, buf, n);
+  while ((n = fread (buf, 1, sizeof buf, f)) > 0)
+    sb_add (&b, buf, n);
   int err = ferror (f);
   fclose (f);
   if (err) { sb_free (&b); errno = EIO; return -1; }
@@ -71,11 +73,13 @@ gfs_read (struct guest *g, const char *path, char **data, size_t *len)
   }
   char tmpl[] = "/var/tmp/p2vfixup.XXXXXX";
   int fd = mkstemp (tmpl);
-  if (fd == -1) return -1;
+  if (fd == -1)
+    return -1;
   close (fd);
   int r = -1;
   if (guestfs_download (h, path, tmpl) == -1) { set_err (g, path); errno = EIO; }
-  else r = read_local (tmpl, data, len);
+  else
+    r = read_local (tmpl, data, len);
   unlink (tmpl);
   return r;
 }
@@ -138,18 +142,22 @@ gfs_is_dir (struct guest *g, const char *path)
 static void
 free_strings (char **s)
 {
-  if (!s) return;
-  for (size_t i = 0; s[i]; i++) free (s[i]);
+  if (!s)
+    return;
+  for (size_t i = 0; s[i]; i++)
+    free (s[i]);
   free (s);
 }
 
 static int
 gfs_list (struct guest *g, const char *dir, struct strlist *names)
 {
-  if (!gfs_is_dir (g, dir)) return 0;
+  if (!gfs_is_dir (g, dir))
+    return 0;
   char **l = guestfs_ls (GG (g)->h, dir);
   if (!l) { set_err (g, dir); return -1; }
-  for (size_t i = 0; l[i]; i++) strlist_add (names, l[i]);
+  for (size_t i = 0; l[i]; i++)
+    strlist_add (names, l[i]);
   free_strings (l);
   return 0;
 }
@@ -164,11 +172,14 @@ gfs_run (struct guest *g, char *const *argv, char **out)
   char *o = guestfs_command (GG (g)->h, (char **) argv);
   if (!o) {
     set_err (g, argv[0]);
-    if (out) *out = xstrdup (g->errbuf);
+    if (out)
+      *out = xstrdup (g->errbuf);
     return 1;
   }
-  if (out) *out = o;
-  else free (o);
+  if (out)
+    *out = o;
+  else
+    free (o);
   return 0;
 }
 
@@ -238,7 +249,8 @@ guest_open_images (char *const *images, size_t n, bool readonly,
       *err = xasprintf ("%s: %s", images[i], guestfs_last_error (h));
       goto bad;
     }
-  if (verbose) p2v_info ("starting the libguestfs appliance");
+  if (verbose)
+    p2v_info ("starting the libguestfs appliance");
   if (guestfs_launch (h) == -1) {
     *err = xasprintf ("libguestfs launch: %s", guestfs_last_error (h));
     goto bad;
@@ -254,10 +266,12 @@ guest_open_images (char *const *images, size_t n, bool readonly,
     char *type = guestfs_inspect_get_type (h, roots[i]);
     bool is_linux = type && strcmp (type, "linux") == 0;
     free (type);
-    if (!is_linux) continue;
+    if (!is_linux)
+      continue;
     nlinux++;
     if (!root_device || strcmp (root_device, roots[i]) == 0)
-      if (!root || root_device) root = roots[i];
+      if (!root || root_device)
+        root = roots[i];
   }
   if (nlinux == 0) {
     *err = xstrdup ("no Linux root filesystem found in the image(s)");
@@ -272,7 +286,8 @@ guest_open_images (char *const *images, size_t n, bool readonly,
   }
   if (nlinux > 1 && !root_device) {
     struct sbuf b = { 0 };
-    for (size_t i = 0; roots[i]; i++) sb_printf (&b, " %s", roots[i]);
+    for (size_t i = 0; roots[i]; i++)
+      sb_printf (&b, " %s", roots[i]);
     *err = xasprintf ("several operating systems found (%s ); choose one with --root-device",
                       b.s);
     sb_free (&b);
@@ -285,7 +300,8 @@ guest_open_images (char *const *images, size_t n, bool readonly,
     goto bad;
   }
   size_t nmp = 0;
-  while (mps[nmp * 2]) nmp++;
+  while (mps[nmp * 2])
+    nmp++;
   qsort (mps, nmp, 2 * sizeof *mps, cmp_mp);
   /* Inspection passes fstab names it cannot resolve (/dev/cciss/c0d0p1,
    * by-id names of the old disks) through unchanged.  The "/" entry

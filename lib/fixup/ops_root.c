@@ -56,7 +56,8 @@ root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlink
 #define TOP (depth ? stack[depth - 1] : rootfd)
   for (;;) {
     char *p = rest;
-    while (*p == '/') p++;
+    while (*p == '/')
+      p++;
     if (!*p) {                  /* ends at a directory */
       r = openat (TOP, ".", flags | O_CLOEXEC, mode);
       break;
@@ -68,7 +69,8 @@ root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlink
     memcpy (comp, p, n);
     comp[n] = 0;
     const char *after = p + n;
-    while (*after == '/') after++;
+    while (*after == '/')
+      after++;
     bool last = !*after;
     memmove (rest, after, strlen (after) + 1);
     if (strcmp (comp, ".") == 0) {
@@ -77,7 +79,8 @@ root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlink
     }
     if (strcmp (comp, "..") == 0) {
       /* The root is its own parent, as for chroot. */
-      if (depth) close (stack[--depth]);
+      if (depth)
+        close (stack[--depth]);
       if (last) { r = openat (TOP, ".", flags | O_CLOEXEC, mode); break; }
       continue;
     }
@@ -88,7 +91,8 @@ root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlink
       break;
     }
     struct stat st;
-    if (fstat (fd, &st) == -1) break;
+    if (fstat (fd, &st) == -1)
+      break;
     if (S_ISLNK (st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
       if (no_symlinks || ++hops > MAX_HOPS) { errno = ELOOP; break; }
       char target[PATH_MAX];
@@ -98,7 +102,8 @@ root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlink
       close (fd);
       fd = -1;
       if (target[0] == '/')
-        while (depth) close (stack[--depth]);
+        while (depth)
+          close (stack[--depth]);
       char *next = xasprintf ("%s/%s", target, rest);
       free (rest);
       rest = next;
@@ -120,8 +125,10 @@ root_walk (int rootfd, const char *path, int flags, mode_t mode, bool no_symlink
   }
 #undef TOP
   int e = errno;
-  if (fd >= 0) close (fd);
-  while (depth) close (stack[--depth]);
+  if (fd >= 0)
+    close (fd);
+  while (depth)
+    close (stack[--depth]);
   free (rest);
   errno = e;
   return r;
@@ -134,8 +141,10 @@ static int
 open_in (struct guest *g, const char *path, int flags, mode_t mode, bool no_symlinks)
 {
   const char *rel = path;
-  while (*rel == '/') rel++;
-  if (!*rel) rel = ".";
+  while (*rel == '/')
+    rel++;
+  if (!*rel)
+    rel = ".";
   if (!no_openat2) {
     struct open_how how = {
       .flags = (unsigned) (flags | O_CLOEXEC),
@@ -145,11 +154,14 @@ open_in (struct guest *g, const char *path, int flags, mode_t mode, bool no_syml
     };
     for (int tries = 0; tries < 8; tries++) {
       long fd = syscall (SYS_openat2, RG (g)->rootfd, rel, &how, sizeof how);
-      if (fd >= 0) return (int) fd;
+      if (fd >= 0)
+        return (int) fd;
       /* EAGAIN: a rename elsewhere in the tree raced the lookup. */
-      if (errno != EAGAIN) break;
+      if (errno != EAGAIN)
+        break;
     }
-    if (errno != ENOSYS) return -1;
+    if (errno != ENOSYS)
+      return -1;
     no_openat2 = true;
   }
   return root_walk (RG (g)->rootfd, rel, flags, mode, no_symlinks);
@@ -184,7 +196,8 @@ root_read (struct guest *g, const char *path, char **data, size_t *len)
   int r = -1;
   /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
   int fd = open_in (g, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, false);
-  if (fd == -1 || fstat (fd, &st) == -1) goto out;
+  if (fd == -1 || fstat (fd, &st) == -1)
+    goto out;
   if (!S_ISREG (st.st_mode)) {
     char *m = xasprintf ("is %s, not a regular file", type_name (st.st_mode));
     set_err (g, path, m);
@@ -197,7 +210,8 @@ root_read (struct guest *g, const char *path, char **data, size_t *len)
     char buf[65536];
     ssize_t n = read (fd, buf, sizeof buf);
     if (n < 0) { if (errno == EINTR) continue; goto out; }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     if (b.len + (size_t) n > READ_MAX) {
       why = "larger than 1 GiB";
       errno = EFBIG;
@@ -209,8 +223,10 @@ root_read (struct guest *g, const char *path, char **data, size_t *len)
   *data = sb_steal (&b);
   r = 0;
  out:
-  if (r == -1) set_err (g, path, why);
-  if (fd >= 0) close (fd);
+  if (r == -1)
+    set_err (g, path, why);
+  if (fd >= 0)
+    close (fd);
   sb_free (&b);
   return r;
 }
@@ -226,7 +242,8 @@ final_target (struct guest *g, const char *path)
   for (int hops = 0; hops <= MAX_HOPS; hops++) {
     int fd = open_in (g, p, O_PATH | O_NOFOLLOW, 0, false);
     if (fd == -1) {
-      if (errno == ENOENT) return p;
+      if (errno == ENOENT)
+        return p;
       free (p);
       return NULL;
     }
@@ -234,12 +251,14 @@ final_target (struct guest *g, const char *path)
     char target[PATH_MAX];
     ssize_t n = -1;
     if (fstat (fd, &st) == 0 && !S_ISLNK (st.st_mode)) { close (fd); return p; }
-    if (S_ISLNK (st.st_mode)) n = readlinkat (fd, "", target, sizeof target - 1);
+    if (S_ISLNK (st.st_mode))
+      n = readlinkat (fd, "", target, sizeof target - 1);
     close (fd);
     if (n <= 0) { if (n == 0) errno = ENOENT; free (p); return NULL; }
     target[n] = 0;
     char *next;
-    if (target[0] == '/') next = xstrdup (target);
+    if (target[0] == '/')
+      next = xstrdup (target);
     else {
       char *slash = strrchr (p, '/');
       next = xasprintf ("%.*s/%s", slash ? (int) (slash - p) : 0, p, target);
@@ -279,11 +298,14 @@ root_write (struct guest *g, const char *path, const char *data, size_t len)
   char *tmp = NULL;
   int r = -1, fd = -1, dfd = -1;
   char *real = final_target (g, path);
-  if (!real) goto out;
+  if (!real)
+    goto out;
   dfd = open_parent (g, real, &base);
-  if (dfd == -1) goto out;
+  if (dfd == -1)
+    goto out;
   bool exists = fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-  if (!exists && errno != ENOENT) goto out;
+  if (!exists && errno != ENOENT)
+    goto out;
   if (exists && !S_ISREG (st.st_mode)) {
     char *m = xasprintf ("is %s, not a regular file", type_name (st.st_mode));
     set_err (g, path, m);
@@ -301,9 +323,11 @@ root_write (struct guest *g, const char *path, const char *data, size_t len)
   tmp = xasprintf ("%s.p2vtmp", base);
   for (int tries = 0; ; tries++) {
     fd = openat (dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0 || errno != EEXIST || tries == 8) break;
+    if (fd >= 0 || errno != EEXIST || tries == 8)
+      break;
     unsigned int rnd;
-    if (getrandom (&rnd, sizeof rnd, 0) != sizeof rnd) goto out;
+    if (getrandom (&rnd, sizeof rnd, 0) != sizeof rnd)
+      goto out;
     free (tmp);
     tmp = xasprintf ("%s.p2vtmp.%08x", base, rnd);
   }
@@ -317,21 +341,27 @@ root_write (struct guest *g, const char *path, const char *data, size_t len)
     if (n < 0) { if (errno == EINTR) continue; goto out; }
     done += (size_t) n;
   }
-  if (fsync (fd) == -1) goto out;
+  if (fsync (fd) == -1)
+    goto out;
   int c = close (fd);
   fd = -1;
-  if (c == -1) goto out;
-  if (renameat (dfd, tmp, dfd, base) == -1) goto out;
+  if (c == -1)
+    goto out;
+  if (renameat (dfd, tmp, dfd, base) == -1)
+    goto out;
   r = 0;
  out:
   if (r == -1) {
     int e = errno;
     set_err (g, path, why);
-    if (tmp) unlinkat (dfd, tmp, 0);
+    if (tmp)
+      unlinkat (dfd, tmp, 0);
     errno = e;
   }
-  if (fd >= 0) close (fd);
-  if (dfd >= 0) close (dfd);
+  if (fd >= 0)
+    close (fd);
+  if (dfd >= 0)
+    close (dfd);
   free (tmp);
   free (real);
   return r;
@@ -343,8 +373,10 @@ unlink_in (struct guest *g, const char *path, int flags)
   const char *base;
   int dfd = open_parent (g, path, &base);
   int r = dfd == -1 ? -1 : unlinkat (dfd, base, flags);
-  if (r == -1) set_err (g, path, NULL);
-  if (dfd >= 0) close (dfd);
+  if (r == -1)
+    set_err (g, path, NULL);
+  if (dfd >= 0)
+    close (dfd);
   return r;
 }
 
@@ -367,8 +399,10 @@ root_mkdir (struct guest *g, const char *path)
   const char *base;
   int dfd = open_parent (g, path, &base);
   int r = dfd == -1 ? -1 : mkdirat (dfd, base, 0755);
-  if (r == -1) set_err (g, path, NULL);
-  if (dfd >= 0) close (dfd);
+  if (r == -1)
+    set_err (g, path, NULL);
+  if (dfd >= 0)
+    close (dfd);
   return r;
 }
 
@@ -378,7 +412,8 @@ root_is (struct guest *g, const char *path, mode_t type)
   struct stat st;
   int fd = open_in (g, path, O_PATH, 0, false);
   bool r = fd >= 0 && fstat (fd, &st) == 0 && (st.st_mode & S_IFMT) == type;
-  if (fd >= 0) close (fd);
+  if (fd >= 0)
+    close (fd);
   return r;
 }
 
@@ -406,7 +441,8 @@ root_list (struct guest *g, const char *dir, struct strlist *names)
   int fd = open_in (g, dir, O_RDONLY | O_DIRECTORY, 0, false);
   DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
   if (!d) {
-    if (fd >= 0) close (fd);
+    if (fd >= 0)
+      close (fd);
     return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
   }
   struct dirent *e;
@@ -414,7 +450,8 @@ root_list (struct guest *g, const char *dir, struct strlist *names)
     if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
       strlist_add (names, e->d_name);
   closedir (d);
-  if (names->n) qsort (names->v, names->n, sizeof *names->v, cmp_str);
+  if (names->n)
+    qsort (names->v, names->n, sizeof *names->v, cmp_str);
   return 0;
 }
 
@@ -444,7 +481,8 @@ child_setup (struct guest *g)
   for (size_t i = 0; binds[i]; i++) {
     int fd = open_in (g, binds[i], O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, true);
     if (fd == -1) {
-      if (errno == ENOENT) continue;
+      if (errno == ENOENT)
+        continue;
       return xasprintf ("%s in the guest is %s; not mounting %s there", binds[i],
                         errno == ELOOP ? "a symlink" : errno == ENOTDIR ? "not a directory"
                         : strerror (errno), binds[i]);
@@ -480,7 +518,8 @@ root_run (struct guest *g, char *const *argv, char **out)
   if (pid == 0) {
     /* The guest's program does not outlive p2vfixup (kill -9 included). */
     prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != parent) _exit (126);
+    if (getppid () != parent)
+      _exit (126);
     char *e = child_setup (g);
     if (e) {
       ssize_t n = write (efd[1], e, strlen (e));
@@ -500,17 +539,22 @@ root_run (struct guest *g, char *const *argv, char **out)
   for (;;) {
     char buf[4096];
     ssize_t n = read (pfd[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
     /* Keep the tail only: a guest program may print without end. */
-    if (b.len > (1u << 20)) b.len = 0;
+    if (b.len > (1u << 20))
+      b.len = 0;
     sb_add (&b, buf, (size_t) n);
   }
   for (;;) {
     char buf[512];
     ssize_t n = read (efd[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || eb.len > 4096) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0 || eb.len > 4096)
+      break;
     sb_add (&eb, buf, (size_t) n);
   }
   int ws;
@@ -525,13 +569,19 @@ root_run (struct guest *g, char *const *argv, char **out)
     status = 126;
   }
   free (emsg);
-  if (out) *out = sb_steal (&b);
-  else sb_free (&b);
+  if (out)
+    *out = sb_steal (&b);
+  else
+    sb_free (&b);
  out:
-  if (pfd[0] >= 0) close (pfd[0]);
-  if (pfd[1] >= 0) close (pfd[1]);
-  if (efd[0] >= 0) close (efd[0]);
-  if (efd[1] >= 0) close (efd[1]);
+  if (pfd[0] >= 0)
+    close (pfd[0]);
+  if (pfd[1] >= 0)
+    close (pfd[1]);
+  if (efd[0] >= 0)
+    close (efd[0]);
+  if (efd[1] >= 0)
+    close (efd[1]);
   return status;
 }
 

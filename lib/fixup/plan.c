@@ -13,7 +13,8 @@ static struct change *
 find (const struct plan *p, const char *path)
 {
   for (size_t i = 0; i < p->n; i++)
-    if (strcmp (p->c[i].path, path) == 0) return &p->c[i];
+    if (strcmp (p->c[i].path, path) == 0)
+      return &p->c[i];
   return NULL;
 }
 
@@ -39,7 +40,8 @@ plan_add (struct plan *p, const char *path, const char *old, char *new_,
   if (orig && strcmp (orig, new_) == 0) {
     /* A later rule may undo an earlier one; then there is no change. */
     free (new_);
-    if (notes) strlist_free (notes);
+    if (notes)
+      strlist_free (notes);
     if (c) {
       free (c->path);
       free (c->old);
@@ -60,7 +62,8 @@ plan_add (struct plan *p, const char *path, const char *old, char *new_,
     free (c->new_);
   c->new_ = new_;
   if (notes) {
-    for (size_t i = 0; i < notes->n; i++) strlist_add (&c->notes, notes->v[i]);
+    for (size_t i = 0; i < notes->n; i++)
+      strlist_add (&c->notes, notes->v[i]);
     strlist_free (notes);
   }
   return c;
@@ -70,7 +73,8 @@ static void
 vadd (struct strlist *l, const char *fmt, va_list ap)
 {
   char *s;
-  if (vasprintf (&s, fmt, ap) < 0) return;
+  if (vasprintf (&s, fmt, ap) < 0)
+    return;
   strlist_add_unique (l, s);
   free (s);
 }
@@ -112,7 +116,8 @@ make_dirs (struct change *c, struct guest *g)
   char *d = xstrdup (c->path);
   for (char *s; (s = strrchr (d, '/')) && s != d; ) {
     *s = 0;
-    if (g->ops->is_dir (g, d)) break;
+    if (g->ops->is_dir (g, d))
+      break;
     strlist_add (&missing, d);
   }
   free (d);
@@ -209,14 +214,16 @@ plan_undo (struct plan *p, struct guest *g)
 void
 plan_report (const struct plan *p, bool dry_run)
 {
-  for (size_t i = 0; i < p->info.n; i++) printf ("%s\n", p->info.v[i]);
+  for (size_t i = 0; i < p->info.n; i++)
+    printf ("%s\n", p->info.v[i]);
   if (p->n == 0)
     printf ("No file needs to change.\n");
   for (size_t i = 0; i < p->n; i++) {
     const struct change *c = &p->c[i];
     printf ("%s%s%s:\n", c->path, c->old ? "" : " (new file)",
             dry_run ? " (would change)" : "");
-    for (size_t k = 0; k < c->notes.n; k++) printf ("  %s\n", c->notes.v[k]);
+    for (size_t k = 0; k < c->notes.n; k++)
+      printf ("  %s\n", c->notes.v[k]);
   }
   for (size_t i = 0; i < p->warnings.n; i++)
     printf ("warning: %s\n", p->warnings.v[i]);

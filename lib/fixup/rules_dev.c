@@ -10,7 +10,8 @@ log_to_notes (struct rewrite_log *log, struct strlist *notes,
               struct strlist *warn)
 {
   for (size_t i = 0; i < log->changed.n; i++)
-    if (notes) strlist_add_unique (notes, log->changed.v[i]);
+    if (notes)
+      strlist_add_unique (notes, log->changed.v[i]);
   for (size_t i = 0; i < log->unresolved.n; i++)
     if (warn) {
       char *w = xasprintf ("%s: no new name known, left as it is (use --map)",

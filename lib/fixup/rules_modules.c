@@ -8,10 +8,12 @@
 bool
 modname_eq (const char *a, size_t alen, const char *b)
 {
-  if (strlen (b) != alen) return false;
+  if (strlen (b) != alen)
+    return false;
   for (size_t i = 0; i < alen; i++) {
     char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
-    if (x != y) return false;
+    if (x != y)
+      return false;
   }
   return true;
 }
@@ -24,9 +26,11 @@ words (const char *line, size_t len, const char **w, size_t *wl, size_t max)
   size_t n = 0;
   while (n < max) {
     p = skip_blank (p, end);
-    if (p == end || *p == '#') break;
+    if (p == end || *p == '#')
+      break;
     const char *s = p;
-    while (p < end && *p != ' ' && *p != '\t') p++;
+    while (p < end && *p != ' ' && *p != '\t')
+      p++;
     w[n] = s;
     wl[n] = (size_t) (p - s);
     n++;
@@ -63,7 +67,8 @@ rule_modprobe (const char *text, const char *disk_driver,
         }
         continue;
       }
-      if (hba) first_hba = false;
+      if (hba)
+        first_hba = false;
       if (want && !modname_eq (w[2], wl[2], want)) {
         sb_add (&out, line, (size_t) (w[2] - line));
         sb_adds (&out, want);
@@ -105,9 +110,11 @@ rule_modules_file (const char *text, const struct strlist *mods,
   bool header = false;
   sb_adds (&out, text);
   for (size_t i = 0; i < mods->n; i++) {
-    if (listed (text, mods->v[i])) continue;
+    if (listed (text, mods->v[i]))
+      continue;
     if (!header) {
-      if (out.len > 0 && out.s[out.len - 1] != '\n') sb_addc (&out, '\n');
+      if (out.len > 0 && out.s[out.len - 1] != '\n')
+        sb_addc (&out, '\n');
       sb_adds (&out, "# Added by p2vfixup: drivers for the new virtual hardware.\n");
       header = true;
     }
@@ -129,10 +136,12 @@ modules_assignment (const char *line, size_t len, const char **val, size_t *vlen
 {
   const char *end = line + line_body_len (line, len);
   const char *p = skip_blank (line, end);
-  if ((size_t) (end - p) < 8 || memcmp (p, "MODULES=", 8) != 0) return false;
+  if ((size_t) (end - p) < 8 || memcmp (p, "MODULES=", 8) != 0)
+    return false;
   p += 8;
   const char *e = end;
-  while (e > p && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
   if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) { p++; e--; }
   *val = p;
   *vlen = (size_t) (e - p);
@@ -170,7 +179,8 @@ rule_initramfs_conf (const char *text, struct strlist *notes)
       sb_add (&out, line, (size_t) (v - line));
       sb_adds (&out, "list");
       sb_add (&out, v + 3, len - (size_t) (v + 3 - line));
-      if (notes) strlist_add (notes, "MODULES=dep → MODULES=list");
+      if (notes)
+        strlist_add (notes, "MODULES=dep → MODULES=list");
       continue;
     }
     sb_add (&out, line, len);
@@ -194,7 +204,8 @@ rule_sysconfig_kernel (const char *text, const struct strlist *mods,
       char q = (v < end && (*v == '"' || *v == '\'')) ? *v : 0;
       const char *vs = q ? v + 1 : v;
       const char *ve = q ? memchr (vs, q, (size_t) (end - vs)) : end;
-      if (!ve) ve = end;
+      if (!ve)
+        ve = end;
       struct sbuf val = { 0 };
       size_t added = 0;
       sb_add (&val, vs, (size_t) (ve - vs));
@@ -204,12 +215,16 @@ rule_sysconfig_kernel (const char *text, const struct strlist *mods,
         while (s < ve) {
           s = skip_blank (s, ve);
           const char *t = s;
-          while (t < ve && *t != ' ' && *t != '\t') t++;
-          if (t > s && modname_eq (s, (size_t) (t - s), mods->v[i])) have = true;
+          while (t < ve && *t != ' ' && *t != '\t')
+            t++;
+          if (t > s && modname_eq (s, (size_t) (t - s), mods->v[i]))
+            have = true;
           s = t;
         }
-        if (have) continue;
-        if (val.len && val.s[val.len - 1] != ' ') sb_addc (&val, ' ');
+        if (have)
+          continue;
+        if (val.len && val.s[val.len - 1] != ' ')
+          sb_addc (&val, ' ');
         sb_adds (&val, mods->v[i]);
         added++;
         if (notes) {
@@ -246,7 +261,8 @@ dracut_conf (const struct strlist *mods)
   sb_adds (&out, "# Added by p2vfixup: drivers for the new virtual hardware,\n"
            "# so that every future initramfs can find the root disk too.\n"
            "add_drivers+=\" ");
-  for (size_t i = 0; i < mods->n; i++) sb_printf (&out, "%s ", mods->v[i]);
+  for (size_t i = 0; i < mods->n; i++)
+    sb_printf (&out, "%s ", mods->v[i]);
   sb_adds (&out, "\"\n");
   return sb_steal (&out);
 }

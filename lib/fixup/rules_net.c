@@ -11,9 +11,11 @@
 static bool
 valid_ifname (const char *s, size_t n)
 {
-  if (n == 0 || n > 15) return false;
+  if (n == 0 || n > 15)
+    return false;
   for (size_t i = 0; i < n; i++)
-    if (!isalnum ((unsigned char) s[i]) && !strchr ("_.-", s[i])) return false;
+    if (!isalnum ((unsigned char) s[i]) && !strchr ("_.-", s[i]))
+      return false;
   return true;
 }
 
@@ -22,12 +24,16 @@ macmap_add (struct macmap *mm, const char *arg)
 {
   const char *eq = strchr (arg, '=');
   char old[18], new_[18];
-  if (!eq || !p2v_parse_mac (eq + 1, strlen (eq + 1), new_)) return false;
+  if (!eq || !p2v_parse_mac (eq + 1, strlen (eq + 1), new_))
+    return false;
   size_t kl = (size_t) (eq - arg);
   char *key;
-  if (p2v_parse_mac (arg, kl, old)) key = xstrdup (old);
-  else if (valid_ifname (arg, kl)) key = xstrndup (arg, kl);
-  else return false;
+  if (p2v_parse_mac (arg, kl, old))
+    key = xstrdup (old);
+  else if (valid_ifname (arg, kl))
+    key = xstrndup (arg, kl);
+  else
+    return false;
   mm->e = xrealloc (mm->e, (mm->n + 1) * sizeof *mm->e);
   mm->e[mm->n].key = key;
   memcpy (mm->e[mm->n].mac, new_, 18);
@@ -38,18 +44,22 @@ macmap_add (struct macmap *mm, const char *arg)
 const char *
 macmap_lookup (const struct macmap *mm, const char *ifname, const char *oldmac)
 {
-  if (!mm) return NULL;
+  if (!mm)
+    return NULL;
   for (size_t i = 0; oldmac && i < mm->n; i++)
-    if (strcmp (mm->e[i].key, oldmac) == 0) return mm->e[i].mac;
+    if (strcmp (mm->e[i].key, oldmac) == 0)
+      return mm->e[i].mac;
   for (size_t i = 0; ifname && i < mm->n; i++)
-    if (strcmp (mm->e[i].key, ifname) == 0) return mm->e[i].mac;
+    if (strcmp (mm->e[i].key, ifname) == 0)
+      return mm->e[i].mac;
   return NULL;
 }
 
 void
 macmap_free (struct macmap *mm)
 {
-  for (size_t i = 0; i < mm->n; i++) free (mm->e[i].key);
+  for (size_t i = 0; i < mm->n; i++)
+    free (mm->e[i].key);
   free (mm->e);
   mm->e = NULL;
   mm->n = 0;
@@ -73,7 +83,8 @@ resolve (struct netctx *nc, const char *ifname, const char *mac,
          const char **newmac)
 {
   for (size_t i = 0; nc->macs && i < nc->macs->n; i++)
-    if (strcmp (nc->macs->e[i].mac, mac) == 0) return KEEP;
+    if (strcmp (nc->macs->e[i].mac, mac) == 0)
+      return KEEP;
   char *pin = xasprintf ("%s %s", ifname ? ifname : "?", mac);
   strlist_add_unique (&nc->pins, pin);
   free (pin);
@@ -87,11 +98,14 @@ add_mac_like (struct sbuf *b, const char *old, const char *new_)
 {
   bool upper = false;
   for (int i = 0; i < 17; i++)
-    if (isupper ((unsigned char) old[i])) upper = true;
+    if (isupper ((unsigned char) old[i]))
+      upper = true;
   for (int i = 0; i < 17; i++) {
     char c = new_[i];
-    if (i % 3 == 2) c = old[i];
-    else if (upper) c = (char) toupper ((unsigned char) c);
+    if (i % 3 == 2)
+      c = old[i];
+    else if (upper)
+      c = (char) toupper ((unsigned char) c);
     sb_addc (b, c);
   }
 }
@@ -102,13 +116,16 @@ note (struct strlist *notes, const char *fmt, ...)
 static void
 note (struct strlist *notes, const char *fmt, ...)
 {
-  if (!notes) return;
+  if (!notes)
+    return;
   va_list ap;
   char *s;
   va_start (ap, fmt);
-  if (vasprintf (&s, fmt, ap) < 0) s = NULL;
+  if (vasprintf (&s, fmt, ap) < 0)
+    s = NULL;
   va_end (ap);
-  if (s) strlist_add (notes, s);
+  if (s)
+    strlist_add (notes, s);
   free (s);
 }
 
@@ -137,7 +154,8 @@ shell_assign (const char *line, size_t len, const char *key,
     return false;
   p += kl + 1;
   const char *e = end;
-  while (e > p && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
   if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) { p++; e--; }
   *v = p;
   *vl = (size_t) (e - p);
@@ -177,8 +195,10 @@ rule_ifcfg (const char *text, const char *ifname, struct netctx *nc,
     const char *key = NULL;
     char mac[18];
     if (!line_is_comment (line, len)) {
-      if (shell_assign (line, len, "HWADDR", &v, &vl)) key = "HWADDR";
-      else if (shell_assign (line, len, "MACADDR", &v, &vl)) key = "MACADDR";
+      if (shell_assign (line, len, "HWADDR", &v, &vl))
+        key = "HWADDR";
+      else if (shell_assign (line, len, "MACADDR", &v, &vl))
+        key = "MACADDR";
     }
     if (!key || !p2v_parse_mac (v, vl, mac)) {
       sb_add (&out, line, len);
@@ -213,13 +233,16 @@ split_tokens (const char *s, size_t n, const char **tok, size_t *tl, size_t max)
     const char *t = p;
     bool q = false;
     while (p < end && (q || *p != ',')) {
-      if (*p == '"') q = !q;
+      if (*p == '"')
+        q = !q;
       p++;
     }
     const char *e = p;
-    while (e > t && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+      e--;
     if (e > t) { tok[k] = t; tl[k] = (size_t) (e - t); k++; }
-    if (p < end) p++;
+    if (p < end)
+      p++;
   }
   return k;
 }
@@ -237,15 +260,18 @@ udev_name (const char **tok, const size_t *tl, size_t k)
 {
   for (size_t i = 0; i < k; i++) {
     const char *v = NULL;
-    if (tok_is (tok[i], tl[i], "NAME=\"")) v = tok[i] + 6;
-    else if (tok_is (tok[i], tl[i], "NAME:=\"")) v = tok[i] + 7;
+    if (tok_is (tok[i], tl[i], "NAME=\""))
+      v = tok[i] + 6;
+    else if (tok_is (tok[i], tl[i], "NAME:=\""))
+      v = tok[i] + 7;
     if (v && tl[i] > (size_t) (v - tok[i]) && tok[i][tl[i] - 1] == '"')
       return xstrndup (v, tl[i] - (size_t) (v - tok[i]) - 1);
     /* SUSE 10/11: IMPORT="/lib/udev/rename_netiface %k eth0" */
     const char *r = memmem (tok[i], tl[i], "rename_netiface %k ", 19);
     if (r && tok_is (tok[i], tl[i], "IMPORT") && tok[i][tl[i] - 1] == '"') {
       const char *n = r + 19, *e = tok[i] + tl[i] - 1;
-      if (e > n && valid_ifname (n, (size_t) (e - n))) return xstrndup (n, (size_t) (e - n));
+      if (e > n && valid_ifname (n, (size_t) (e - n)))
+        return xstrndup (n, (size_t) (e - n));
     }
   }
   return NULL;
@@ -277,10 +303,12 @@ rule_persistent_net (const char *text, struct netctx *nc, struct strlist *notes)
    * rules fall back to the kernel's probe order.
    */
   while (next_line (text, &pos, &line, &len)) {
-    if (line_is_comment (line, len)) continue;
+    if (line_is_comment (line, len))
+      continue;
     size_t k = split_tokens (line, line_body_len (line, len), tok, tl, MAXTOK);
     char *name = udev_name (tok, tl, k);
-    if (name && udev_addr_token (tok, tl, k, mac) >= 0) pinned++;
+    if (name && udev_addr_token (tok, tl, k, mac) >= 0)
+      pinned++;
     free (name);
   }
 
@@ -318,12 +346,15 @@ rule_persistent_net (const char *text, struct netctx *nc, struct strlist *notes)
       for (size_t i = 0; i < k; i++) {
         bool drop = tok_is (tok[i], tl[i], "DRIVERS==\"?*\"")
           || (pinned > 1 && tok_is (tok[i], tl[i], "KERNEL=="));
-        if (drop) continue;
-        if (!first) sb_adds (&out, ", ");
+        if (drop)
+          continue;
+        if (!first)
+          sb_adds (&out, ", ");
         first = false;
         if (i == (size_t) a) {
           sb_printf (&out, "DRIVERS==\"%s\"", nc->driver);
-          if (pinned > 1) sb_printf (&out, ", KERNEL==\"eth%zu\"", index);
+          if (pinned > 1)
+            sb_printf (&out, ", KERNEL==\"eth%zu\"", index);
         }
         else
           sb_add (&out, tok[i], tl[i]);
@@ -350,9 +381,11 @@ first_word (const char *line, size_t len, const char **w, size_t *wl)
 {
   const char *end = line + line_body_len (line, len);
   const char *p = skip_blank (line, end);
-  if (p == end || *p == '#') return false;
+  if (p == end || *p == '#')
+    return false;
   *w = p;
-  while (p < end && *p != ' ' && *p != '\t') p++;
+  while (p < end && *p != ' ' && *p != '\t')
+    p++;
   *wl = (size_t) (p - *w);
   return true;
 }
@@ -364,10 +397,13 @@ nth_word (const char *line, size_t len, int n)
   const char *p = line;
   for (int i = 0; ; i++) {
     p = skip_blank (p, end);
-    if (p == end) return NULL;
+    if (p == end)
+      return NULL;
     const char *s = p;
-    while (p < end && *p != ' ' && *p != '\t') p++;
-    if (i == n) return xstrndup (s, (size_t) (p - s));
+    while (p < end && *p != ' ' && *p != '\t')
+      p++;
+    if (i == n)
+      return xstrndup (s, (size_t) (p - s));
   }
 }
 
@@ -393,12 +429,14 @@ rule_interfaces (const char *text, struct netctx *nc, struct strlist *notes)
     if (IS ("iface") || IS ("auto") || str_starts (w, "allow-")) {
       for (int i = 1; ; i++) {
         char *n = nth_word (line, len, i);
-        if (!n) break;
+        if (!n)
+          break;
         if (strcmp (n, "lo") != 0 && valid_ifname (n, strlen (n))
             && (IS ("iface") ? i == 1 : true))
           strlist_add_unique (&nc->ifaces, n);
         free (n);
-        if (IS ("iface")) break;
+        if (IS ("iface"))
+          break;
       }
     }
     char mac[18];
@@ -444,7 +482,8 @@ rule_nm_keyfile (const char *text, struct netctx *nc, struct strlist *notes)
       free (name);
       name = xstrndup (v, vl);
     }
-  if (name) strlist_add_unique (&nc->ifaces, name);
+  if (name)
+    strlist_add_unique (&nc->ifaces, name);
 
   pos = 0;
   while (next_line (text, &pos, &line, &len)) {
@@ -508,23 +547,27 @@ rule_netplan (const char *text, struct netctx *nc, struct strlist *notes)
     char *key = xstrndup (p, (size_t) (colon - p));
     const char *val = skip_blank (colon + 1, end);
     const char *vend = end;
-    while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
+    while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
+      vend--;
     if (vend > val && memchr (val, '#', (size_t) (vend - val))) {
       vend = memchr (val, '#', (size_t) (vend - val));
-      while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
+      while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
+        vend--;
     }
     if (vend - val >= 2 && (*val == '"' || *val == '\'') && vend[-1] == *val) {
       val++; vend--;
     }
 
-    while (depth > 0 && st[depth - 1].indent >= indent) free (st[--depth].key);
+    while (depth > 0 && st[depth - 1].indent >= indent)
+      free (st[--depth].key);
     const char *parent = depth ? st[depth - 1].key : "";
     /* Which interface block are we in? */
     struct nplan_if *cur = NULL;
     for (size_t i = 0; i + 1 < depth; i++)
       if (strcmp (st[i].key, "ethernets") == 0)
         for (size_t j = 0; j < nifs; j++)
-          if (strcmp (ifs[j].id, st[i + 1].key) == 0) cur = &ifs[j];
+          if (strcmp (ifs[j].id, st[i + 1].key) == 0)
+            cur = &ifs[j];
 
     if (strcmp (parent, "ethernets") == 0) {
       ifs = xrealloc (ifs, (nifs + 1) * sizeof *ifs);
@@ -533,7 +576,8 @@ rule_netplan (const char *text, struct netctx *nc, struct strlist *notes)
       ifs[nifs].set_name = NULL;
       nifs++;
     }
-    if (cur && strcmp (key, "match") == 0) cur->has_match = true;
+    if (cur && strcmp (key, "match") == 0)
+      cur->has_match = true;
     if (cur && strcmp (key, "set-name") == 0 && vend > val) {
       free (cur->set_name);
       cur->set_name = xstrndup (val, (size_t) (vend - val));
@@ -581,7 +625,8 @@ rule_netplan (const char *text, struct netctx *nc, struct strlist *notes)
     else
       free (key);
   }
-  while (depth > 0) free (st[--depth].key);
+  while (depth > 0)
+    free (st[--depth].key);
 
   for (size_t i = 0; i < nifs; i++) {
     if (ifs[i].set_name) {
@@ -604,7 +649,8 @@ netnames_rules (const struct strlist *names, const struct macmap *macs,
   struct sbuf out = { 0 };
   size_t unmatched = 0, index = 0;
   for (size_t i = 0; i < names->n; i++)
-    if (!macmap_lookup (macs, names->v[i], NULL)) unmatched++;
+    if (!macmap_lookup (macs, names->v[i], NULL))
+      unmatched++;
 
   sb_adds (&out,
            "# Written by p2vfixup: the new virtual NICs get the names the\n"

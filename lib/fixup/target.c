@@ -22,7 +22,8 @@ const struct target *
 target_find (const char *name)
 {
   for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-    if (strcmp (targets[i].name, name) == 0) return &targets[i];
+    if (strcmp (targets[i].name, name) == 0)
+      return &targets[i];
   return NULL;
 }
 
@@ -35,7 +36,8 @@ target_names (void)
 const char *
 target_disk_prefix (const struct target *t, const char *kernel_version)
 {
-  if (t->disk_prefix) return t->disk_prefix;
+  if (t->disk_prefix)
+    return t->disk_prefix;
   /* libata's PATA drivers became the distributions' default around
    * 2.6.28 (RHEL 6 2.6.32 uses sdX, RHEL 5 2.6.18 hdX).
    */

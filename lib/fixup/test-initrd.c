@@ -31,13 +31,15 @@ make_cpio (char *buf, size_t cap, size_t *len, int filter,
   struct archive *a = archive_write_new ();
   size_t used = 0;
   archive_write_set_format_cpio_newc (a);
-  if (filter != ARCHIVE_FILTER_NONE) archive_write_add_filter (a, filter);
+  if (filter != ARCHIVE_FILTER_NONE)
+    archive_write_add_filter (a, filter);
   archive_write_set_bytes_in_last_block (a, 1);
   if (archive_write_open_memory (a, buf + *len, cap - *len, &used) != ARCHIVE_OK) {
     fprintf (stderr, "archive_write_open_memory: %s\n", archive_error_string (a));
     test_failures++;
   }
-  for (size_t i = 0; paths[i]; i++) add_file (a, paths[i], "x");
+  for (size_t i = 0; paths[i]; i++)
+    add_file (a, paths[i], "x");
   archive_write_close (a);
   archive_write_free (a);
   *len += used;
@@ -83,7 +85,8 @@ main (void)
       continue;
     }
     CHECK (info.segments.n == 2);
-    if (info.segments.n == 2) CHECK_STR (info.segments.v[1], names[f]);
+    if (info.segments.n == 2)
+      CHECK_STR (info.segments.v[1], names[f]);
     CHECK (strlist_has (&info.files, "kernel/x86/microcode/GenuineIntel.bin"));
     CHECK (strlist_has (&info.files, "init"));
     CHECK (initrd_has_module (&info, "hpsa"));

@@ -21,8 +21,10 @@ static void
 mk (const char *rel, const char *link)
 {
   char *p = xasprintf ("%s/%s", top, rel);
-  if (link) CHECK (symlink (link, p) == 0);
-  else CHECK (mkdir (p, 0755) == 0);
+  if (link)
+    CHECK (symlink (link, p) == 0);
+  else
+    CHECK (mkdir (p, 0755) == 0);
   free (p);
 }
 
@@ -32,7 +34,8 @@ file (const char *rel)
   char *p = xasprintf ("%s/%s", top, rel);
   int fd = open (p, O_WRONLY | O_CREAT | O_EXCL, 0644);
   CHECK (fd >= 0);
-  if (fd >= 0) close (fd);
+  if (fd >= 0)
+    close (fd);
   free (p);
 }
 
@@ -45,7 +48,8 @@ same (const char *path, bool no_symlinks)
   errno = 0;
   long a = syscall (SYS_openat2, rootfd, path, &how, sizeof how);
   int ea = errno;
-  if (a == -1 && ea == ENOSYS) return;
+  if (a == -1 && ea == ENOSYS)
+    return;
   errno = 0;
   int b = root_walk (rootfd, path, O_PATH, 0, no_symlinks);
   int eb = errno;
@@ -57,14 +61,17 @@ same (const char *path, bool no_symlinks)
   }
   else if ((a >= 0) != (b >= 0) || ea != eb)
     fprintf (stderr, "%s: openat2 %ld (%d), walk %d (%d)\n", path, a, ea, b, eb), test_failures++;
-  if (a >= 0) close ((int) a);
-  if (b >= 0) close (b);
+  if (a >= 0)
+    close ((int) a);
+  if (b >= 0)
+    close (b);
 }
 
 int
 main (void)
 {
-  if (!mkdtemp (top)) return 99;
+  if (!mkdtemp (top))
+    return 99;
   char *guest = xasprintf ("%s/g", top), *outside = xasprintf ("%s/host", top);
   mk ("g", NULL);
   mk ("host", NULL);
@@ -95,10 +102,12 @@ main (void)
   struct stat a, b;
   char *gv = xasprintf ("%s/victim", guest);
   CHECK (fd >= 0 && fstat (fd, &a) == 0 && stat (gv, &b) == 0 && a.st_ino == b.st_ino);
-  if (fd >= 0) close (fd);
+  if (fd >= 0)
+    close (fd);
   close (rootfd);
   char *cmd = xasprintf ("rm -rf %s", top);
-  if (system (cmd) != 0) test_failures++;
+  if (system (cmd) != 0)
+    test_failures++;
   free (cmd); free (gv); free (guest); free (outside);
   return TEST_DONE ();
 }

@@ -11,7 +11,8 @@ bool
 next_line (const char *text, size_t *pos, const char **line, size_t *len)
 {
   const char *p = text + *pos;
-  if (*p == '\0') return false;
+  if (*p == '\0')
+    return false;
   const char *nl = strchr (p, '\n');
   size_t n = nl ? (size_t) (nl - p) + 1 : strlen (p);
   *line = p;
@@ -23,15 +24,18 @@ next_line (const char *text, size_t *pos, const char **line, size_t *len)
 size_t
 line_body_len (const char *line, size_t len)
 {
-  if (len > 0 && line[len - 1] == '\n') len--;
-  if (len > 0 && line[len - 1] == '\r') len--;
+  if (len > 0 && line[len - 1] == '\n')
+    len--;
+  if (len > 0 && line[len - 1] == '\r')
+    len--;
   return len;
 }
 
 const char *
 skip_blank (const char *p, const char *end)
 {
-  while (p < end && (*p == ' ' || *p == '\t')) p++;
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
   return p;
 }
 
@@ -68,20 +72,23 @@ bool
 strlist_has (const struct strlist *l, const char *s)
 {
   for (size_t i = 0; i < l->n; i++)
-    if (strcmp (l->v[i], s) == 0) return true;
+    if (strcmp (l->v[i], s) == 0)
+      return true;
   return false;
 }
 
 void
 strlist_add_unique (struct strlist *l, const char *s)
 {
-  if (!strlist_has (l, s)) strlist_add (l, s);
+  if (!strlist_has (l, s))
+    strlist_add (l, s);
 }
 
 void
 strlist_free (struct strlist *l)
 {
-  for (size_t i = 0; i < l->n; i++) free (l->v[i]);
+  for (size_t i = 0; i < l->n; i++)
+    free (l->v[i]);
   free (l->v);
   l->v = NULL;
   l->n = 0;
@@ -91,9 +98,11 @@ bool
 parse_uint (const char *s, size_t n, unsigned long *out)
 {
   unsigned long v = 0;
-  if (n == 0 || n > 9) return false;
+  if (n == 0 || n > 9)
+    return false;
   for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return false;
+    if (s[i] < '0' || s[i] > '9')
+      return false;
     v = v * 10 + (unsigned long) (s[i] - '0');
   }
   *out = v;
