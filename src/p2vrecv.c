@@ -1,4 +1,4 @@
-/* p2vrecv: receive a disk from p2vsend.  Options here; the work in lib/recv.c. */
+/* p2vrecv: receive a disk from p2vsend.  Options here; the work in lib/stream/recv.c. */
 #include <config.h>
 
 #include <getopt.h>
@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dev.h"
-#include "crypto.h"
-#include "format.h"
+#include "disk/dev.h"
+#include "stream/crypto.h"
+#include "stream/format.h"
 #include "common/parse.h"
-#include "partinfo.h"
-#include "progress.h"
-#include "stream.h"
+#include "disk/partinfo.h"
+#include "stream/progress.h"
+#include "stream/stream.h"
 #include "common/util.h"
 
 static void

@@ -1,4 +1,4 @@
-/* p2vsend: stream a disk to p2vrecv.  Options here; the work in lib/send.c. */
+/* p2vsend: stream a disk to p2vrecv.  Options here; the work in lib/stream/send.c. */
 #include <config.h>
 
 #include <getopt.h>
@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapt.h"
-#include "dev.h"
-#include "codec.h"
-#include "crypto.h"
-#include "digest.h"
-#include "format.h"
+#include "stream/adapt.h"
+#include "disk/dev.h"
+#include "stream/codec.h"
+#include "stream/crypto.h"
+#include "stream/digest.h"
+#include "stream/format.h"
 #include "common/parse.h"
-#include "partinfo.h"
-#include "progress.h"
-#include "stream.h"
+#include "disk/partinfo.h"
+#include "stream/progress.h"
+#include "stream/stream.h"
 #include "common/util.h"
 
 static void

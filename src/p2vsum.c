@@ -1,5 +1,5 @@
 /* p2vsum: the digest of disks and image files, or a check of a digest
- * file.  Options here; the work in lib/sum.c and lib/sumcheck.c.
+ * file.  Options here; the work in lib/stream/sum.c and lib/stream/sumcheck.c.
  */
 #include <config.h>
 
@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "stream/digest.h"
 #include "common/parse.h"
-#include "progress.h"
-#include "stream.h"
-#include "sum.h"
+#include "stream/progress.h"
+#include "stream/stream.h"
+#include "stream/sum.h"
 #include "common/util.h"
 
 static void

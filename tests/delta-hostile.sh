@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Delta transfers against peers that do not play along.
 #  - A sender holding the key forges SAME ("unchanged") records
-#    (lib/test-forge --connect): for a chunk out of order, with a hash
+#    (lib/stream/test-forge --connect): for a chunk out of order, with a hash
 #    the receiver never announced, past the end of the disk, of the
 #    wrong length.  Each ends in one clear error, exit 4, and the
 #    target is exactly as it was: nothing written.
@@ -16,7 +16,7 @@
 #    line before sending anything, exit 6.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires sha256sum python3
-forge=$top_builddir/lib/test-forge
+forge=$top_builddir/lib/stream/test-forge
 [ -x "$forge" ] || fail "$forge not built"
 
 tgt=$tmp/tgt.img

@@ -15,9 +15,10 @@
 # without partition scanning, so BLKRRPART finds nothing and BLKPG does
 # the work, as partx -a would.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/functions.sh"
+loop_lock exclusive
 requires_root
 requires losetup sgdisk sfdisk mkfs.ext4 blockdev partx blkid
-tool=$top_builddir/lib/test-disks-tool
+tool=$top_builddir/lib/disk/test-disks-tool
 [ -x "$tool" ] || fail "$tool not built"
 
 # attach FILE [ARGS]: sets $dev to a loop device on FILE, detached

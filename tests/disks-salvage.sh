@@ -11,7 +11,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/functions.sh"
 requires nbdkit nbdfuse fusermount3 cmp
 [ -r /dev/fuse ] && [ -w /dev/fuse ] || { echo "SKIP: no usable /dev/fuse" >&2; exit 77; }
-tool=$top_builddir/lib/test-disks-tool
+tool=$top_builddir/lib/disk/test-disks-tool
 [ -x "$tool" ] || fail "$tool not built"
 
 size=$((8 * 1024 * 1024))

@@ -6,5 +6,5 @@
 
 seeds=("$top_srcdir"/tests/fuzz-corpus/*)
 [ "${#seeds[@]}" -ge 5 ] || fail "expected the 5 seed streams, found ${#seeds[@]}"
-"$top_builddir/lib/fuzz-replay" "${seeds[@]}" > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; fail "fuzz-replay exited $?"; }
+"$top_builddir/lib/stream/fuzz-replay" "${seeds[@]}" > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/err" >&2; fail "fuzz-replay exited $?"; }
 [ "$(grep -c ' bytes replayed$' "$tmp/out")" -eq "${#seeds[@]}" ] || { cat "$tmp/out" >&2; fail "not every seed was replayed"; }

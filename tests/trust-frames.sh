@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# A peer that holds the key and lies in its frames (lib/test-forge):
+# A peer that holds the key and lies in its frames (lib/stream/test-forge):
 # offsets beyond the disk, overlapping, skipping, over-long chunks, a
 # decompression bomb, a 4 GiB record length, an unknown record type, a
 # frame cut in the middle, a lying checksum.  Each ends in one clear
 # error and exit 4 (3 for the cut stream), quickly and in bounded
 # memory, and nothing is written outside the 1 MiB the source declared.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
-forge=$top_builddir/lib/test-forge
+forge=$top_builddir/lib/stream/test-forge
 [ -x "$forge" ] || fail "$forge not built"
 
 check() {

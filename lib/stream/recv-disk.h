@@ -1,0 +1,96 @@
+/* One disk's receiving pipeline (recv.c), as the part that listens
+ * and routes connections to targets (recv-serve.c) drives it.  Internal
+ * to p2vrecv: the programs use stream.h.
+ */
+#ifndef P2V_RECV_DISK_H
+#define P2V_RECV_DISK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stream/chunkhash.h"
+#include "stream/crypto.h"
+#include "stream/delta.h"
+#include "disk/dev.h"
+#include "stream/format.h"
+#include "stream/resume.h"
+#include "stream/source-desc.h"
+#include "stream/stream.h"
+#include "stream/wire.h"
+
+struct receiver {
+  const struct p2v_recv_opts *o;
+  struct p2v_chan ch;
+  struct p2v_keys keys;
+  char key[P2V_KEY_TEXT_LEN];
+  bool is_socket;
+  char *state_path;             /* NULL on a pipe: nothing to resume */
+  struct p2v_resume_state state;
+  uint64_t start;               /* resume offset of this session */
+  char peer[300];
+  struct p2v_source_hdr sh;
+  struct p2v_source_desc desc;
+  struct p2v_dev dst;
+  bool dst_open;
+  struct p2v_ring *ring;
+  uint64_t nchunks;
+  uint8_t *zeros;               /* chunk_size of zeros, read-only */
+  uint32_t zero_crc_full, zero_crc_last;
+  struct p2v_digest *digest;
+  struct p2v_progress *progress;
+  uint64_t written;             /* writer thread: bytes on the target */
+  uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
+  bool unsynced;                /* writer thread: written to since the last checkpoint */
+  bool io_failed;               /* a write or sync of the target failed: no checkpoint
+                                 * ever again in this process (see recv.c io_fail) */
+  bool taken_over;              /* main thread: a reconnection replaces this session */
+  bool cut;                     /* reader: the stream stopped early ... */
+  int cut_errno;                /* ... with this errno (0: clean EOF) ... */
+  uint64_t cut_at;              /* ... at this offset */
+  /* The session ended on a record that failed authentication or its
+   * unauthenticated framing: a dropped link (status NET, the sender
+   * reconnects), but a protocol error once the retries are spent.
+   */
+  bool corrupt;
+  /* Delta (SOURCE says so): the target's hashes are read and hashed
+   * into hring by the hashing threads and announced from the window dw,
+   * which the reader consults for every SAME and CHUNK.
+   */
+  bool delta;
+  bool blocks;                  /* blkhash: workers hash each chunk's blocks */
+  struct p2v_delta *dw;
+  struct p2v_ring *hring;
+  struct p2v_zero_hashes zh;
+  /* The block digests of the chunks in the window (chunk k at k % W),
+   * when the chunk hashes are made of them: a SAME chunk's share of the
+   * digest without reading it back.
+   */
+  uint8_t *dblocks;
+  size_t dstride;               /* bytes per chunk in dblocks */
+  uint64_t same_chunks, changed_chunks;  /* reader thread */
+  double hash_secs;             /* announcer: when the last hash went out */
+  pthread_mutex_t lock;
+  int status;
+  char reason[512];             /* first failure, for the RESULT record */
+  int session_status;           /* what session() returned (server thread) */
+};
+
+void p2v_receiver_init (struct receiver *r, const struct p2v_recv_opts *o);
+void p2v_receiver_free (struct receiver *r);
+
+/* The sealed SOURCE record into r->sh and r->desc.  0, or an exit
+ * status (printed).
+ */
+int p2v_recv_read_source (struct receiver *r);
+/* Tell the sender no (REFUSE with status and why), print why; returns
+ * status.
+ */
+int p2v_recv_refuse (struct receiver *r, int status, const char *why);
+/* Everything after SOURCE on r->ch: accept or refuse, receive, verify,
+ * reply.  Releases the session's resources (not the resume state).
+ * Returns the disk's exit status.
+ */
+int p2v_recv_session (struct receiver *r);
+
+#endif
