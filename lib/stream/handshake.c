@@ -27,7 +27,7 @@ p2v_handshake_sender (struct p2v_chan *ch, bool two_way, const struct p2v_keys *
     return P2V_EXIT_IO;
   p2v_put32 (hello, flags);
   memcpy (hello + 4, ns, sizeof ns);
-  if (p2v_wire_send_preamble (ch->fd) == -1
+  if (p2v_wire_send_preamble (ch) == -1
       || p2v_chan_send (ch, P2V_REC_HELLO, hello, sizeof hello, NULL, NULL, 0) == -1) {
     p2v_error ("cannot send to %s: %s", peer, strerror (errno));
     return P2V_EXIT_NET;
@@ -94,8 +94,8 @@ p2v_handshake_receiver (struct p2v_chan *ch, bool two_way, const struct p2v_keys
                  peer, pre.major, P2V_VERSION_MAJOR);
     return P2V_EXIT_PROTOCOL;
   }
-  if (r < 0 || p2v_chan_recv_hdr (ch, &h) != 1 || h.type != P2V_REC_HELLO
-      || h.length != P2V_HELLO_LEN || p2v_chan_recv (ch, hello, sizeof hello) == -1)
+  if (r < 0 || p2v_chan_recv_record (ch, &h, hello, sizeof hello) != 1
+      || h.type != P2V_REC_HELLO || h.length != P2V_HELLO_LEN)
     return -1;
   uint32_t flags = p2v_get32 (hello);
   const uint8_t *ns = hello + 4;
@@ -104,10 +104,10 @@ p2v_handshake_receiver (struct p2v_chan *ch, bool two_way, const struct p2v_keys
     if (p2v_random (nr, sizeof nr) == -1)
       return P2V_EXIT_IO;
     uint8_t proof[P2V_PROOF_LEN], want[P2V_PROOF_LEN];
-    if (p2v_wire_send_preamble (ch->fd) == -1
+    if (p2v_wire_send_preamble (ch) == -1
         || p2v_chan_send (ch, P2V_REC_CHALLENGE, nr, sizeof nr, NULL, NULL, 0) == -1
-        || p2v_chan_recv_hdr (ch, &h) != 1 || h.type != P2V_REC_AUTH
-        || h.length != P2V_PROOF_LEN || p2v_chan_recv (ch, proof, sizeof proof) == -1)
+        || p2v_chan_recv_record (ch, &h, proof, sizeof proof) != 1
+        || h.type != P2V_REC_AUTH || h.length != P2V_PROOF_LEN)
       return -1;
     if (flags & P2V_HELLO_NOKEY) {
       refuse_plain (ch, "no key given: run p2vsend with the --key that p2vrecv printed");

@@ -113,7 +113,6 @@ struct sender {
   bool blocks;                  /* blkhash: workers hash each chunk's blocks */
   struct p2v_digest *digest;
   struct p2v_progress *progress;
-  uint64_t wire_bytes;          /* writer thread only */
   /* --compress=auto: the writer decides, the workers read the level and
    * count what they used.  The level carries over to a retry (the link
    * is the same); the counts, like the other figures, start again.
@@ -360,9 +359,8 @@ report_peer_reason (struct sender *s)
   pthread_mutex_unlock (&s->lock);
   if (busy || poll (&p, 1, 2000) != 1)
     return 0;
-  if (p2v_chan_recv_hdr (&s->ch, &h) != 1 || h.length > sizeof buf
-      || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE)
-      || p2v_chan_recv (&s->ch, buf, h.length) == -1 || p2v_chan_recv_end (&s->ch) == -1)
+  if (p2v_chan_recv_record (&s->ch, &h, buf, sizeof buf) != 1
+      || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE))
     return 0;
   int st = peer_verdict (s, h.type, buf, h.length, NULL);
   return st > 0 ? st : 0;
@@ -405,7 +403,6 @@ send_keepalive (struct sender *s)
     return 0;
   if (p2v_chan_send (&s->ch, P2V_REC_KEEPALIVE, NULL, 0, NULL, NULL, 0) == -1)
     return -1;
-  s->wire_bytes += P2V_RECORD_HDR_LEN + (s->ch.tx ? P2V_TAG_LEN : 0);
   return 0;
 }
 
@@ -439,7 +436,6 @@ send_same (struct sender *s, const struct p2v_slot *slot)
   p2v_pack_same (buf, &sm);
   if (p2v_chan_send (&s->ch, P2V_REC_SAME, buf, sizeof buf, NULL, NULL, 0) == -1)
     return -1;
-  s->wire_bytes += P2V_RECORD_HDR_LEN + sizeof buf + (s->ch.tx ? P2V_TAG_LEN : 0);
   s->same_chunks++;
   return 0;
 }
@@ -464,14 +460,14 @@ delta_line (struct sender *s, bool last)
              "\"elapsed\": %.2f, \"done\": %s}\n", (unsigned long long) hashed,
              (unsigned long long) s->src.size, (unsigned long long) s->changed_chunks,
              (unsigned long long) s->changed_bytes, (unsigned long long) s->same_chunks,
-             (unsigned long long) s->wire_bytes, el, last ? "true" : "false");
+             (unsigned long long) s->ch.tx_bytes, el, last ? "true" : "false");
     return;
   }
   fprintf (stderr, "%s: delta: hashed %s / %s (%s/s); sent %llu changed chunks (%s), "
            "%llu unchanged; %s on the wire%s\n", s->o->source, p2v_human_size (hashed, h),
            p2v_human_size (s->src.size, t), p2v_human_size (el > 0 ? (uint64_t) (hashed / el) : 0, r),
            (unsigned long long) s->changed_chunks, p2v_human_size (s->changed_bytes, c),
-           (unsigned long long) s->same_chunks, p2v_human_size (s->wire_bytes, w),
+           (unsigned long long) s->same_chunks, p2v_human_size (s->ch.tx_bytes, w),
            last ? "; done" : "");
 }
 
@@ -497,7 +493,7 @@ delta_summary (struct sender *s)
             "%llu bytes on the wire", p2v_human_size (s->src.size, h),
             p2v_human_duration (hs, he), (unsigned long long) s->changed_chunks,
             (unsigned long long) s->nchunks, p2v_human_size (s->changed_bytes, c),
-            (unsigned long long) s->same_chunks, (unsigned long long) s->wire_bytes);
+            (unsigned long long) s->same_chunks, (unsigned long long) s->ch.tx_bytes);
 }
 
 static void
@@ -710,7 +706,6 @@ writer_thread (void *arg)
       p2v_ring_release (s->ring, slot);
       break;
     }
-    s->wire_bytes += record;
     p2v_ring_release (s->ring, slot);
     if (s->delta)
       delta_progress (s, seq);
@@ -1061,7 +1056,7 @@ attempt_reset (struct sender *s)
 {
   s->status = P2V_EXIT_OK;
   s->start_seq = 0;
-  s->wire_bytes = 0;
+  s->ch.tx_bytes = s->ch.rx_bytes = 0;
   s->digest_done = false;
   s->hashes_done = false;
   atomic_store (&s->hashed, 0);
@@ -1211,14 +1206,13 @@ session_report (struct sender *s)
     write_failed (s, s->src.size);
     return s->status;
   }
-  s->wire_bytes += P2V_RECORD_HDR_LEN + n + (s->ch.tx ? P2V_TAG_LEN : 0);
 
   double dt = p2v_now () - s->t0;
   char sz[P2V_HUMAN_LEN], w[P2V_HUMAN_LEN], el[P2V_HUMAN_LEN];
   uint64_t sent = s->src.size - s->start_seq * o->chunk_size;
   p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
-            p2v_human_size (s->wire_bytes, w), sent ? 100.0 * s->wire_bytes / sent : 100.0);
+            p2v_human_size (s->ch.tx_bytes, w), sent ? 100.0 * s->ch.tx_bytes / sent : 100.0);
   if (o->adapt)
     report_levels (s);
   if (o->delta)

@@ -80,8 +80,7 @@ read_hashes (uint8_t hashes[][P2V_CHUNK_HASH_LEN], uint64_t want)
     struct p2v_record_hdr h;
     struct p2v_hashes_hdr hh;
     const uint8_t *hs;
-    if (p2v_chan_recv_hdr (&ch, &h) != 1 || h.type != P2V_REC_HASHES || h.length > sizeof buf
-        || p2v_chan_recv (&ch, buf, h.length) == -1 || p2v_chan_recv_end (&ch) == -1
+    if (p2v_chan_recv_record (&ch, &h, buf, sizeof buf) != 1 || h.type != P2V_REC_HASHES
         || p2v_unpack_hashes (buf, h.length, &sh, &hh, &hs) != NULL || hh.first != known)
       return -1;
     memcpy (hashes[known], hs, (size_t) hh.count * P2V_CHUNK_HASH_LEN);
@@ -104,8 +103,8 @@ delta_case (const struct p2v_keys *keys, const char *port, const char *c)
   struct p2v_record_hdr h;
   p2v_pack_source (fixed, &sh);
   p2v_chan_send (&ch, P2V_REC_SOURCE, fixed, sizeof fixed, desc, desc, strlen (desc));
-  if (p2v_chan_recv_hdr (&ch, &h) != 1 || h.type != P2V_REC_ACCEPT || h.length != sizeof acc
-      || p2v_chan_recv (&ch, acc, sizeof acc) == -1 || p2v_chan_recv_end (&ch) == -1) {
+  if (p2v_chan_recv_record (&ch, &h, acc, sizeof acc) != 1 || h.type != P2V_REC_ACCEPT
+      || h.length != sizeof acc) {
     fprintf (stderr, "test-forge: the receiver did not accept the delta\n");
     return 1;
   }
@@ -168,9 +167,8 @@ receiver_case (const struct p2v_keys *keys, const char *port_file, const char *c
   static uint8_t src[P2V_SOURCE_FIXED_LEN + P2V_TEXT_MAX];
   struct p2v_record_hdr h;
   struct p2v_source_hdr sh;
-  if (p2v_chan_recv_hdr (&ch, &h) != 1 || h.type != P2V_REC_SOURCE || h.length > sizeof src
-      || h.length < P2V_SOURCE_FIXED_LEN || p2v_chan_recv (&ch, src, h.length) == -1
-      || p2v_chan_recv_end (&ch) == -1)
+  if (p2v_chan_recv_record (&ch, &h, src, sizeof src) != 1 || h.type != P2V_REC_SOURCE
+      || h.length < P2V_SOURCE_FIXED_LEN)
     return 1;
   p2v_unpack_source (src, &sh);
   uint8_t acc[P2V_ACCEPT_LEN];

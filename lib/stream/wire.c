@@ -39,7 +39,10 @@ p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
   if (!c->tx) {
     p2v_pack_record_hdr (hdr, type, 0, (uint32_t) (alen + blen));
     struct iovec iov[3] = { { hdr, sizeof hdr }, { (void *) a, alen }, { (void *) b_in, blen } };
-    return writev_full (c->fd, iov, 3);
+    if (writev_full (c->fd, iov, 3) == -1)
+      return -1;
+    c->tx_bytes += sizeof hdr + alen + blen;
+    return 0;
   }
 
   p2v_pack_record_hdr (hdr, type, P2V_RECF_SEALED, (uint32_t) (alen + blen + P2V_TAG_LEN));
@@ -61,6 +64,8 @@ p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
     { enc ? b_out : (void *) b_in, blen }, { tag, sizeof tag },
   };
   r = writev_full (c->fd, iov, 4);
+  if (r == 0)
+    c->tx_bytes += sizeof hdr + alen + blen + sizeof tag;
  out:
   if (acopy != small)
     free (acopy);
@@ -70,7 +75,10 @@ p2v_chan_send (struct p2v_chan *c, uint8_t type, const void *a, size_t alen,
 static ssize_t
 chan_read (struct p2v_chan *c, void *buf, size_t n)
 {
-  return p2v_read_full_by (c->fd, buf, n, c->deadline);
+  ssize_t r = p2v_read_full_by (c->fd, buf, n, c->deadline);
+  if (r > 0)
+    c->rx_bytes += (uint64_t) r;
+  return r;
 }
 
 int
@@ -143,6 +151,21 @@ p2v_chan_recv_end (struct p2v_chan *c)
 }
 
 int
+p2v_chan_recv_record (struct p2v_chan *c, struct p2v_record_hdr *h, void *buf, size_t cap)
+{
+  int r = p2v_chan_recv_hdr (c, h);
+  if (r != 1)
+    return r;
+  if (h->length > cap) {
+    errno = EMSGSIZE;
+    return -1;
+  }
+  if (p2v_chan_recv (c, buf, h->length) == -1 || p2v_chan_recv_end (c) == -1)
+    return -1;
+  return 1;
+}
+
+int
 p2v_chan_skip (struct p2v_chan *c, size_t n)
 {
   char buf[4096];
@@ -156,11 +179,14 @@ p2v_chan_skip (struct p2v_chan *c, size_t n)
 }
 
 int
-p2v_wire_send_preamble (int fd)
+p2v_wire_send_preamble (struct p2v_chan *c)
 {
   uint8_t buf[P2V_PREAMBLE_LEN];
   p2v_pack_preamble (buf);
-  return p2v_write_full (fd, buf, sizeof buf);
+  if (p2v_write_full (c->fd, buf, sizeof buf) == -1)
+    return -1;
+  c->tx_bytes += sizeof buf;
+  return 0;
 }
 
 int

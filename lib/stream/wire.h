@@ -37,6 +37,11 @@ struct p2v_chan {
    * read): what the peer understands decides what we may send it.
    */
   uint16_t peer_minor;
+  /* Bytes this channel wrote and read, records and preambles, headers
+   * and tags included: what went over the wire.  Each counts its own
+   * direction's thread (one sender, one reader at a time).
+   */
+  uint64_t tx_bytes, rx_bytes;
 };
 
 /* Header, a, then b (b_in sent as is, or sealed into b_out, which may
@@ -60,13 +65,21 @@ int p2v_chan_recv (struct p2v_chan *c, void *buf, size_t n);
  * the record is not authentic (its contents must not be used).
  */
 int p2v_chan_recv_end (struct p2v_chan *c);
+/* One whole record of at most cap payload bytes into buf: header,
+ * payload and tag, authenticated before it returns.  1 (h says its
+ * type and length), 0 at a clean end of stream, -1 with errno: 0 for a
+ * stream cut short, EMSGSIZE for a record longer than cap (nothing of
+ * its payload read), EBADMSG for one that is not authentic, or the
+ * read's own.
+ */
+int p2v_chan_recv_record (struct p2v_chan *c, struct p2v_record_hdr *h, void *buf, size_t cap);
 /* Read (and authenticate) n payload bytes we have no use for. */
 int p2v_chan_skip (struct p2v_chan *c, size_t n);
 
 /* Preamble: send ours, or read and check the peer's (0, -1 I/O or
  * truncated, -2 not a p2vstream, -3 unsupported version).
  */
-int p2v_wire_send_preamble (int fd);
+int p2v_wire_send_preamble (struct p2v_chan *c);
 int p2v_wire_recv_preamble (struct p2v_chan *c, struct p2v_preamble *p);
 
 #endif
