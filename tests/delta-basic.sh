@@ -23,11 +23,12 @@ for i in $(seq 800); do cat /etc/services; done | head -c $((48 << 20)) >> "$src
 truncate -s "$size" "$src"                     # 48 MiB of zeros at the end
 cp "$src" "$tgt"
 
-# delta NAME [p2vsend options]: one delta pass, both exits 0, verified.
+# delta NAME [p2vsend options]: one delta pass, both exits 0, verified;
+# both ends report with --progress=json (PROGRESS=plain for the text).
 delta() {
-    local name=$1 rc=0; shift
-    start_recv --allow-no-encrypt "$tgt"
-    timeout 120 p2vsend --delta -b 64K --progress=plain "$@" "$src" "127.0.0.1:$port" \
+    local name=$1 rc=0 mode=${PROGRESS:-json}; shift
+    start_recv --allow-no-encrypt --progress="$mode" "$tgt"
+    timeout 120 p2vsend --delta -b 64K --progress="$mode" "$@" "$src" "127.0.0.1:$port" \
         2> "$tmp/$name.send" || rc=$?
     wait_recv
     cp "$tmp/recv.err" "$tmp/$name.recv"
@@ -42,12 +43,12 @@ delta() {
 # the receiver's own count.
 changed() {
     local s r
-    s=$(sed -n "s/^p2vsend: delta: hashed .*; \([0-9]*\) of $N chunks changed .*/\1/p" "$tmp/$1.send")
-    r=$(sed -n "s/^p2vrecv: delta: hashed .*; \([0-9]*\) of $N chunks changed, .*/\1/p" "$tmp/$1.recv")
+    s=$(delta_json "$tmp/$1.send" changed_chunks)
+    r=$(delta_json "$tmp/$1.recv" changed_chunks)
     [ -n "$s" ] && [ "$s" = "$r" ] || { cat "$tmp/$1.send" "$tmp/$1.recv" >&2; fail "$1: sender says '$s' changed, receiver '$r'"; }
     echo "$s"
 }
-wire() { sed -n 's/^p2vsend: delta: .* \([0-9]*\) bytes on the wire$/\1/p' "$tmp/$1.send"; }
+wire() { delta_json "$tmp/$1.send" wire_bytes; }
 
 # Unchanged.
 delta same
@@ -55,8 +56,10 @@ delta same
 w=$(wire same)
 [ -n "$w" ] && [ "$w" -lt $((size / 100)) ] || fail "unchanged target: $w bytes on the wire (1% is $((size / 100)))"
 echo "unchanged: $w bytes on the wire for $size"
-# Hashing and sending are reported apart in plain progress.
-expect_line "$tmp/same.send" "^.*src\.img: delta: hashed 192\.0 MiB / 192\.0 MiB .*; sent 0 changed chunks \(0 B\), $N unchanged; .* on the wire; done$"
+# Hashing and sending are reported apart in plain progress too.
+PROGRESS=plain delta sameplain
+expect_line "$tmp/sameplain.send" "^.*src\.img: delta: hashed 192\.0 MiB / 192\.0 MiB .*; sent 0 changed chunks \(0 B\), $N unchanged; .* on the wire; done$"
+expect_line "$tmp/sameplain.recv" "^.*tgt\.img: delta: hashed 192\.0 MiB / 192\.0 MiB; received 0 changed chunks, $N unchanged; done$"
 
 # Seven chunks changed, at distinct random places (one of them in the
 # zeros, one turned to zeros, one by a single byte).
@@ -77,7 +80,7 @@ delta onebyte --no-encrypt
 
 # A longer target: the copy is cut to the source's size.
 head -c 5M /dev/urandom >> "$tgt"
-delta longer --progress=json
+delta longer
 [ "$(stat -c %s "$tgt")" -eq "$size" ] || fail "the longer target was not cut to the source's size"
 [ "$(changed longer)" -eq 0 ] || fail "longer target: $(changed longer) chunks sent"
 # JSON progress carries the delta's own numbers, parseable.

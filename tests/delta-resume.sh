@@ -20,7 +20,7 @@ src=$tmp/src.img tgt=$tmp/tgt.img
 head -c $((N * MiB)) /dev/urandom > "$src"
 head -c $((N * MiB)) /dev/urandom > "$tgt"
 want=$(digest_of blkhash-sha256 "$src")
-opts=(--delta -b 1M -c zlib:9 -j 1 --limit-rate 32M --progress=none)
+opts=(--delta -b 1M -c zlib:9 -j 1 --limit-rate 32M --progress=json)
 
 # Wait until the receiver wrote the first chunk while the sender still
 # runs, then kill -9 the one named.
@@ -35,7 +35,7 @@ interrupt() {
     kill -9 "$victim"
 }
 # changed FILE: chunks the run's sender sent.
-changed() { sed -n "s/^p2vsend: delta: hashed .*; \([0-9]*\) of $N chunks changed .*/\1/p" "$1"; }
+changed() { delta_json "$1" changed_chunks; }
 
 # 1. The sender dies; the receiver waits for it.
 start_recv --progress=none "$tgt"
@@ -89,7 +89,7 @@ proxy_pid=$!
 cleanup_fn "kill $proxy_pid 2>/dev/null"
 wait_for_file "$tmp/proxy.port" 5 || fail "the proxy did not start"
 rc=0
-timeout 120 p2vsend --delta -b 1M --retry=3 --progress=none "$src" "127.0.0.1:$(cat "$tmp/proxy.port")" \
+timeout 120 p2vsend --delta -b 1M --retry=3 --progress=json "$src" "127.0.0.1:$(cat "$tmp/proxy.port")" \
     2> "$tmp/send4.err" || rc=$?
 wait_recv
 [ $rc -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/send4.err" "$tmp/recv.err" "$tmp/proxy.err" >&2; fail "dropped link: sender $rc, receiver $recv_rc"; }

@@ -11,6 +11,7 @@
 #   start_recv ARGS...     p2vrecv on 127.0.0.1, free port: sets recv_pid, port
 #   wait_recv              wait for it: sets recv_rc
 #   expect_line F REGEX    F has a line matching REGEX, else fail
+#   delta_json F KEY       KEY of the final JSON delta line in F
 #   netns_link RATE        two network namespaces joined by a veth shaped
 #                          to RATE: $nsr (10.99.0.1), $nss (10.99.0.2)
 #   recv_ns TARGET ARGS... p2vrecv in $nsr on 10.99.0.1:5000: sets recv_pid
@@ -110,6 +111,17 @@ wait_recv() {
     wait "$recv_pid" || recv_rc=$?
 }
 
+# delta_json FILE KEY: KEY of the final --progress=json delta line
+# ("done": true) that p2vsend or p2vrecv wrote to FILE, or nothing.
+delta_json() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+done = [l["delta"] for l in map(json.loads, (l for l in open(sys.argv[1]) if l.startswith("{")))
+        if "delta" in l and l.get("done")]
+if len(done) == 1:
+    print(done[0][sys.argv[2]])
+PY
+}
 # digest_of ALG FILE: the hex digest coreutils computes, or for
 # blkhash-ALG the blkhash (64 KiB blocks) computed by perl's Digest
 # modules: an implementation independent of ours, checked against

@@ -286,7 +286,7 @@ checkpoint (struct receiver *r)
 #define DELTA_LINE_SECONDS 5.0
 
 static void
-delta_line (struct receiver *r, uint64_t same, uint64_t changed)
+delta_line (struct receiver *r, uint64_t same, uint64_t changed, bool last)
 {
   char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
   uint64_t hashed = p2v_delta_known (r->dw) * r->sh.chunk_size;
@@ -296,15 +296,15 @@ delta_line (struct receiver *r, uint64_t same, uint64_t changed)
     fputs ("{\"label\": ", stderr);
     p2v_json_string (stderr, r->o->target);
     fprintf (stderr, ", \"delta\": {\"hashed\": %llu, \"total\": %llu, \"changed_chunks\": %llu, "
-             "\"unchanged_chunks\": %llu}}\n", (unsigned long long) hashed,
+             "\"unchanged_chunks\": %llu}, \"done\": %s}\n", (unsigned long long) hashed,
              (unsigned long long) r->sh.size, (unsigned long long) changed,
-             (unsigned long long) same);
+             (unsigned long long) same, last ? "true" : "false");
     return;
   }
-  fprintf (stderr, "%s: delta: hashed %s / %s; received %llu changed chunks, %llu unchanged\n",
+  fprintf (stderr, "%s: delta: hashed %s / %s; received %llu changed chunks, %llu unchanged%s\n",
            r->o->target, p2v_human_size (hashed, h),
            p2v_human_size (r->sh.size, t), (unsigned long long) changed,
-           (unsigned long long) same);
+           (unsigned long long) same, last ? "; done" : "");
 }
 
 static void *
@@ -352,7 +352,7 @@ writer_thread (void *arg)
         changed++;
       if (plain && p2v_now () - last >= DELTA_LINE_SECONDS) {
         last = p2v_now ();
-        delta_line (r, same, changed);
+        delta_line (r, same, changed, false);
       }
     }
     /* Checkpoints only at full chunks: a resume starts on a chunk. */
@@ -1097,6 +1097,8 @@ report_verified (struct receiver *r, const char *alg, const char *hex)
   const struct p2v_recv_opts *o = r->o;
   if (r->delta) {
     char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
+    if (o->progress_mode == P2V_PROGRESS_PLAIN || o->progress_mode == P2V_PROGRESS_JSON)
+      delta_line (r, r->same_chunks, r->changed_chunks, true);
     p2v_info ("delta: hashed %s of %s in %s; %llu of %llu chunks changed, %llu unchanged",
               p2v_human_size (r->sh.size, h), o->target, p2v_human_duration (r->hash_secs, t),
               (unsigned long long) r->changed_chunks, (unsigned long long) r->nchunks,
