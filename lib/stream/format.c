@@ -173,6 +173,24 @@ p2v_unpack_end (const uint8_t *in, size_t len, struct p2v_end *e)
   return 0;
 }
 
+void
+p2v_pack_refuse (uint8_t out[P2V_REFUSE_FIXED_LEN], uint32_t status)
+{
+  p2v_put32 (out, status);
+}
+
+int
+p2v_unpack_refuse (const uint8_t *in, size_t len, uint32_t *status,
+                   const char **msg, size_t *msg_len)
+{
+  if (len < P2V_REFUSE_FIXED_LEN)
+    return -1;
+  *status = p2v_get32 (in);
+  *msg = (const char *) in + P2V_REFUSE_FIXED_LEN;
+  *msg_len = len - P2V_REFUSE_FIXED_LEN;
+  return 0;
+}
+
 size_t
 p2v_pack_result (uint8_t *out, const struct p2v_result *r)
 {

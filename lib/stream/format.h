@@ -136,6 +136,7 @@ struct p2v_end {
 };
 
 #define P2V_RESULT_FIXED_LEN 9
+#define P2V_REFUSE_FIXED_LEN 4
 struct p2v_result {
   uint32_t disk;
   uint32_t status;          /* exit status of the receiver for this disk */
@@ -203,6 +204,14 @@ void p2v_unpack_chunk_hdr (const uint8_t in[P2V_CHUNK_HDR_LEN],
 size_t p2v_pack_end (uint8_t *out, const struct p2v_end *e);
 /* Returns 0 or -1 when len does not match the digest length inside. */
 int p2v_unpack_end (const uint8_t *in, size_t len, struct p2v_end *e);
+
+/* REFUSE: the receiver's exit status, then its reason as text.  The
+ * text follows the fixed part on the wire (the caller sends it as the
+ * record's second part); on unpacking *msg points inside in.
+ */
+void p2v_pack_refuse (uint8_t out[P2V_REFUSE_FIXED_LEN], uint32_t status);
+int p2v_unpack_refuse (const uint8_t *in, size_t len, uint32_t *status,
+                       const char **msg, size_t *msg_len);
 
 size_t p2v_pack_result (uint8_t *out, const struct p2v_result *r);
 /* On success *msg points inside in, *msg_len bytes long. */

@@ -71,8 +71,8 @@ p2v_handshake_sender (struct p2v_chan *ch, bool two_way, const struct p2v_keys *
 static void
 refuse_plain (struct p2v_chan *ch, const char *msg)
 {
-  uint8_t st[4];
-  p2v_put32 (st, P2V_EXIT_AUTH);
+  uint8_t st[P2V_REFUSE_FIXED_LEN];
+  p2v_pack_refuse (st, P2V_EXIT_AUTH);
   p2v_chan_send (ch, P2V_REC_REFUSE, st, sizeof st, msg, NULL, strlen (msg));
 }
 

@@ -683,8 +683,8 @@ p2v_recv_read_source (struct receiver *r)
 int
 p2v_recv_refuse (struct receiver *r, int status, const char *why)
 {
-  uint8_t st[4];
-  p2v_put32 (st, (uint32_t) status);
+  uint8_t st[P2V_REFUSE_FIXED_LEN];
+  p2v_pack_refuse (st, (uint32_t) status);
   p2v_error ("%s", why);
   send_reply (r, P2V_REC_REFUSE, st, sizeof st, why);
   return status;
@@ -800,8 +800,8 @@ accept_source (struct receiver *r)
   if (rc == -2)
     return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
   if (rc == -1) {
-    uint8_t st[4];
-    p2v_put32 (st, P2V_EXIT_IO);
+    uint8_t st[P2V_REFUSE_FIXED_LEN];
+    p2v_pack_refuse (st, P2V_EXIT_IO);
     send_reply (r, P2V_REC_REFUSE, st, sizeof st, "cannot open the target; see the receiver's messages");
     return P2V_EXIT_IO;
   }

@@ -223,16 +223,16 @@ peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
               struct p2v_result *res)
 {
   char esc[PEER_TEXT_SHOWN];
+  const char *msg;
+  size_t mlen;
   if (type == P2V_REC_REFUSE) {
-    if (len < 4)
+    uint32_t st;
+    if (p2v_unpack_refuse (buf, len, &st, &msg, &mlen) == -1)
       return -1;
-    uint32_t st = p2v_get32 (buf);
-    p2v_error ("receiver %s refused: %s", s->peer, p2v_escape (buf + 4, len - 4, esc, sizeof esc));
+    p2v_error ("receiver %s refused: %s", s->peer, p2v_escape (msg, mlen, esc, sizeof esc));
     return st == P2V_EXIT_AUTH ? P2V_EXIT_AUTH : P2V_EXIT_REFUSED;
   }
   struct p2v_result r;
-  const char *msg;
-  size_t mlen;
   if (type != P2V_REC_RESULT || p2v_unpack_result (buf, len, &r, &msg, &mlen) == -1)
     return -1;
   if (res)

@@ -93,6 +93,14 @@ main (void)
   CHECK (p2v_unpack_result (rb, n + 8, &r2, &msg, &mlen) == 0 && r2.status == 5
          && r2.digest_len == 16 && mlen == 8 && memcmp (msg, "mismatch", 8) == 0);
   CHECK (p2v_unpack_result (rb, 10, &r2, &msg, &mlen) == -1);
+  /* REFUSE: a status, then the reason. */
+  uint8_t fb[P2V_REFUSE_FIXED_LEN + 9];
+  uint32_t fst = 0;
+  p2v_pack_refuse (fb, 6);
+  memcpy (fb + P2V_REFUSE_FIXED_LEN, "too small", 9);
+  CHECK (p2v_unpack_refuse (fb, sizeof fb, &fst, &msg, &mlen) == 0 && fst == 6
+         && mlen == 9 && memcmp (msg, "too small", 9) == 0);
+  CHECK (p2v_unpack_refuse (fb, 3, &fst, &msg, &mlen) == -1);
   /* Chunk frames: only exactly the next chunk is acceptable. */
   struct p2v_source_hdr sh = { 0, 10 * 65536 + 100, 65536, P2V_DIGEST_SHA256 };
   struct p2v_chunk_hdr k = { 0, P2V_CODEC_STORED, 65536, 65536, 0 };
