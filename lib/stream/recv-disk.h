@@ -93,4 +93,33 @@ int p2v_recv_refuse (struct receiver *r, int status, const char *why);
  */
 int p2v_recv_session (struct receiver *r);
 
+/* Between recv.c and recv-delta.c, the receiver's delta half. */
+/* A failure: the first one's status and message win; the pipeline stops. */
+void recv_fail (struct receiver *r, int status, const char *fmt, ...)
+  __attribute__((format (printf, 3, 4)));
+/* A record that failed authentication, or whose frame makes no sense. */
+void recv_fail_corrupt (struct receiver *r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+/* A record out of place at expect, rest bytes of it unread. */
+void recv_reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
+  __attribute__((format (printf, 4, 5)));
+/* The stream stopped early at this offset. */
+void recv_truncated (struct receiver *r, uint64_t at);
+/* Internal marker in a slot's codec, never on the wire: the target
+ * holds this chunk already (SAME).
+ */
+#define CODEC_SAME 0xff
+/* Hashing the target and receiving are separate costs in a delta:
+ * with plain progress, a line at the bar's pace says how far each got.
+ */
+#define DELTA_LINE_SECONDS 5.0
+void recv_delta_setup (struct receiver *r);
+int recv_delta_target_check (struct receiver *r);
+void recv_delta_line (struct receiver *r, uint64_t same, uint64_t changed, bool last);
+int recv_read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect,
+                    uint64_t seq);
+void *recv_target_reader_thread (void *arg);
+void *recv_hash_worker_thread (void *arg);
+void *recv_announcer_thread (void *arg);
+
 #endif

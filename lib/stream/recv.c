@@ -77,12 +77,8 @@
 
 #define CHECKPOINT_BYTES (256ull << 20)
 
-static void
-fail (struct receiver *r, int status, const char *fmt, ...)
-  __attribute__((format (printf, 3, 4)));
-
-static void
-fail (struct receiver *r, int status, const char *fmt, ...)
+void
+recv_fail (struct receiver *r, int status, const char *fmt, ...)
 {
   char msg[512];
   va_list ap;
@@ -114,12 +110,8 @@ fail (struct receiver *r, int status, const char *fmt, ...)
  * malformed stream; on a socket a link that corrupts, dropped like a
  * lost one (the sender reconnects, and resumes from what is durable).
  */
-static void
-fail_corrupt (struct receiver *r, const char *fmt, ...)
-  __attribute__((format (printf, 2, 3)));
-
-static void
-fail_corrupt (struct receiver *r, const char *fmt, ...)
+void
+recv_fail_corrupt (struct receiver *r, const char *fmt, ...)
 {
   char msg[400];
   va_list ap;
@@ -127,7 +119,7 @@ fail_corrupt (struct receiver *r, const char *fmt, ...)
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
   if (!r->is_socket) {
-    fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
+    recv_fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
     return;
   }
   pthread_mutex_lock (&r->lock);
@@ -140,7 +132,7 @@ fail_corrupt (struct receiver *r, const char *fmt, ...)
   pthread_mutex_unlock (&r->lock);
   if (first)
     p2v_warning ("%s; dropping the connection", msg);
-  fail (r, P2V_EXIT_NET, "%s", msg);
+  recv_fail (r, P2V_EXIT_NET, "%s", msg);
 }
 
 /* A record the reader cannot use, judged only once its tag is checked:
@@ -149,13 +141,8 @@ fail_corrupt (struct receiver *r, const char *fmt, ...)
  * malformed stream (fmt says why); one that fails, damage on the way,
  * reported as a cut (report_cut).  Either way the caller stops.
  */
-static void truncated (struct receiver *r, uint64_t at);
-static void
-reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
-  __attribute__((format (printf, 4, 5)));
-
-static void
-reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
+void
+recv_reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt, ...)
 {
   char msg[400];
   va_list ap;
@@ -163,10 +150,10 @@ reject_record (struct receiver *r, uint64_t expect, size_t rest, const char *fmt
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
   if (p2v_chan_skip (&r->ch, rest) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
-    truncated (r, expect);
+    recv_truncated (r, expect);
     return;
   }
-  fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
+  recv_fail (r, P2V_EXIT_PROTOCOL, "%s", msg);
 }
 
 /* The source's own words (its host name, its path), for a terminal:
@@ -177,11 +164,6 @@ peer_text (const char *text, char *buf, size_t n)
 {
   return text ? p2v_escape (text, strlen (text), buf, n) : "?";
 }
-
-/* Internal marker in a slot's codec, never on the wire: SAME, keep the
- * target's bytes.
- */
-#define CODEC_SAME 0xff
 
 static void *
 worker_thread (void *arg)
@@ -196,7 +178,7 @@ worker_thread (void *arg)
        * announcer kept their block digests: then this is not called).
        */
       if (p2v_dev_pread (&r->dst, slot->raw, h->raw_len, h->offset) == -1) {
-        fail (r, P2V_EXIT_IO, "cannot read back %s at offset %llu",
+        recv_fail (r, P2V_EXIT_IO, "cannot read back %s at offset %llu",
               r->dst.path, (unsigned long long) h->offset);
         break;
       }
@@ -208,14 +190,14 @@ worker_thread (void *arg)
     /* Stored chunks were read straight into raw. */
     if (h->codec != P2V_CODEC_STORED
         && p2v_decompress (c, h->codec, slot->enc, slot->enc_len, slot->raw, h->raw_len) == -1) {
-      fail (r, P2V_EXIT_PROTOCOL, "corrupt %s chunk at offset %llu: it does not "
+      recv_fail (r, P2V_EXIT_PROTOCOL, "corrupt %s chunk at offset %llu: it does not "
             "decode to %u bytes; nothing of it was written",
             p2v_codec_name (h->codec), (unsigned long long) h->offset, h->raw_len);
       break;
     }
     uint32_t crc = p2v_crc32 (slot->raw, h->raw_len);
     if (crc != h->crc) {
-      fail (r, P2V_EXIT_PROTOCOL, "chunk at offset %llu (%u bytes) fails its "
+      recv_fail (r, P2V_EXIT_PROTOCOL, "chunk at offset %llu (%u bytes) fails its "
             "checksum (crc32 %08x, expected %08x); nothing of it was written",
             (unsigned long long) h->offset, h->raw_len, crc, h->crc);
       break;
@@ -250,11 +232,11 @@ io_fail (struct receiver *r, const char *fmt, ...)
   va_end (ap);
   r->io_failed = true;
   if (r->state_path && !r->delta)
-    fail (r, P2V_EXIT_IO, "%s; %s is durable only up to offset %llu (%s), where a rerun "
+    recv_fail (r, P2V_EXIT_IO, "%s; %s is durable only up to offset %llu (%s), where a rerun "
           "resumes", msg, r->o->target, (unsigned long long) r->state.durable,
           p2v_human_size (r->state.durable, d));
   else
-    fail (r, P2V_EXIT_IO, "%s", msg);
+    recv_fail (r, P2V_EXIT_IO, "%s", msg);
 }
 
 /* Make what was written so far durable, then say so in the resume
@@ -272,39 +254,12 @@ checkpoint (struct receiver *r)
   }
   r->state.durable = r->written;
   if (p2v_state_save (r->state_path, &r->state) == -1) {
-    fail (r, P2V_EXIT_IO, "cannot record progress in %s", r->state_path);
+    recv_fail (r, P2V_EXIT_IO, "cannot record progress in %s", r->state_path);
     return -1;
   }
   r->checkpoint = r->written;
   r->unsynced = false;
   return 0;
-}
-
-/* Hashing the target and receiving are separate costs in a delta:
- * with plain progress, a line at the bar's pace says how far each got.
- */
-#define DELTA_LINE_SECONDS 5.0
-
-static void
-delta_line (struct receiver *r, uint64_t same, uint64_t changed, bool last)
-{
-  char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
-  uint64_t hashed = p2v_delta_known (r->dw) * r->sh.chunk_size;
-  if (hashed > r->sh.size)
-    hashed = r->sh.size;
-  if (r->o->progress_mode == P2V_PROGRESS_JSON) {
-    fputs ("{\"label\": ", stderr);
-    p2v_json_string (stderr, r->o->target);
-    fprintf (stderr, ", \"delta\": {\"hashed\": %llu, \"total\": %llu, \"changed_chunks\": %llu, "
-             "\"unchanged_chunks\": %llu}, \"done\": %s}\n", (unsigned long long) hashed,
-             (unsigned long long) r->sh.size, (unsigned long long) changed,
-             (unsigned long long) same, last ? "true" : "false");
-    return;
-  }
-  fprintf (stderr, "%s: delta: hashed %s / %s; received %llu changed chunks, %llu unchanged%s\n",
-           r->o->target, p2v_human_size (hashed, h),
-           p2v_human_size (r->sh.size, t), (unsigned long long) changed,
-           (unsigned long long) same, last ? "; done" : "");
 }
 
 static void *
@@ -352,7 +307,7 @@ writer_thread (void *arg)
         changed++;
       if (plain && p2v_now () - last >= DELTA_LINE_SECONDS) {
         last = p2v_now ();
-        delta_line (r, same, changed, false);
+        recv_delta_line (r, same, changed, false);
       }
     }
     /* Checkpoints only at full chunks: a resume starts on a chunk. */
@@ -389,7 +344,7 @@ digest_thread (void *arg)
     dst.hole_from = dst.hole_end = 0;
     struct p2v_sum_cb cb = { .stop = prefix_stop, .arg = r };
     if (p2v_sum_range (r->digest, &dst, 0, r->start, r->o->threads, &cb) == -1 && !prefix_stop (r))
-      fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
+      recv_fail (r, P2V_EXIT_IO, "cannot read back %s to resume", r->dst.path);
   }
   for (uint64_t seq = r->start / cs; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
@@ -430,8 +385,8 @@ send_reply (struct receiver *r, uint8_t type, const void *a, size_t alen,
  * cut is the better explanation, and what did arrive intact is still
  * written (and checkpointed) for a resume.
  */
-static void
-truncated (struct receiver *r, uint64_t at)
+void
+recv_truncated (struct receiver *r, uint64_t at)
 {
   r->cut_errno = errno;
   r->cut_at = at;
@@ -449,72 +404,19 @@ report_cut (struct receiver *r)
   p2v_human_size (r->cut_at, a);
   p2v_human_size (r->sh.size, b);
   if (e == EBADMSG && r->is_socket)
-    fail_corrupt (r, "record at %s of %s failed authentication (corrupted or tampered "
+    recv_fail_corrupt (r, "record at %s of %s failed authentication (corrupted or tampered "
                   "in transit); it was not written", a, b);
   else if (e == EBADMSG)
-    fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
+    recv_fail (r, P2V_EXIT_PROTOCOL, "record at %s of %s is not authentic (tampered with or "
           "corrupted in transit); it was not written", a, b);
   else if (e == ETIMEDOUT)
-    fail (r, P2V_EXIT_NET, "%s is too slow: no complete record within %u s at %s of %s; "
+    recv_fail (r, P2V_EXIT_NET, "%s is too slow: no complete record within %u s at %s of %s; "
           "%s is incomplete", r->peer, r->o->timeout, a, b, r->o->target);
   else if (e)
-    fail (r, P2V_EXIT_NET, "connection from %s failed at %s of %s: %s; %s is incomplete",
+    recv_fail (r, P2V_EXIT_NET, "connection from %s failed at %s of %s: %s; %s is incomplete",
           r->peer, a, b, strerror (e), r->o->target);
   else
-    fail (r, P2V_EXIT_NET, "stream ended at %s of %s; %s is incomplete", a, b, r->o->target);
-}
-
-/* A SAME record (delta), authenticated before anything of it is
- * believed: only for the next chunk, and only with the hash we
- * announced for it.  0, or -1 (failed or cut).
- */
-static int
-read_same (struct receiver *r, const struct p2v_record_hdr *h, uint64_t expect, uint64_t seq)
-{
-  uint8_t buf[P2V_SAME_LEN];
-  struct p2v_same sm;
-  const char *why;
-  if (h->length != P2V_SAME_LEN) {
-    if (h->length <= P2V_SAME_LEN + 4096)
-      reject_record (r, expect, h->length, "unchanged-chunk record of impossible length %u",
-                     h->length);
-    else
-      fail_corrupt (r, "unchanged-chunk record of impossible length %u", h->length);
-    return -1;
-  }
-  if (p2v_chan_recv (&r->ch, buf, sizeof buf) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
-    truncated (r, expect);
-    return -1;
-  }
-  p2v_unpack_same (buf, &sm);
-  why = p2v_check_same (&r->sh, &sm, expect);
-  if (!why)
-    why = p2v_delta_check_same (r->dw, seq, sm.hash);
-  if (why) {
-    fail (r, P2V_EXIT_PROTOCOL, "malformed stream at offset %llu: %s; nothing of it was written",
-          (unsigned long long) expect, why);
-    return -1;
-  }
-  struct p2v_slot *slot = p2v_ring_acquire (r->ring, seq);
-  if (!slot)
-    return -1;
-  slot->hdr = (struct p2v_chunk_hdr) { .disk = sm.disk, .codec = CODEC_SAME,
-                                       .offset = sm.offset, .raw_len = sm.raw_len };
-  slot->enc_len = 0;
-  /* The chunk we announced is kept: its share of the digest is known
-   * without reading it back when it is zeros, or when the announcer
-   * kept its block digests.
-   */
-  const uint8_t *zh = p2v_zero_hash (&r->zh, sm.raw_len);
-  slot->zero = zh && memcmp (sm.hash, zh, P2V_CHUNK_HASH_LEN) == 0;
-  bool known = slot->zero || r->dblocks;
-  if (!slot->zero && r->dblocks)
-    memcpy (slot->blocks, r->dblocks + (seq % r->dw->window) * r->dstride,
-            p2v_digest_nblocks (sm.raw_len) * p2v_digest_size (r->sh.digest_id));
-  p2v_ring_publish (r->ring, slot, 2, !known);
-  p2v_delta_settle (r->dw, seq);
-  r->same_chunks++;
-  return 0;
+    recv_fail (r, P2V_EXIT_NET, "stream ended at %s of %s; %s is incomplete", a, b, r->o->target);
 }
 
 /* The reader: runs on the calling thread until END or failure.
@@ -530,30 +432,30 @@ read_stream (struct receiver *r, struct p2v_end *end)
     if (rc != 1) {
       if (rc == 0)
         errno = 0;
-      truncated (r, expect);
+      recv_truncated (r, expect);
       return -1;
     }
     if (h.type == P2V_REC_END) {
       uint8_t buf[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
       if (h.length > sizeof buf || p2v_chan_recv (&r->ch, buf, h.length) == -1
           || p2v_chan_recv_end (&r->ch) == -1) {
-        truncated (r, expect);
+        recv_truncated (r, expect);
         return -1;
       }
       if (p2v_unpack_end (buf, h.length, end) == -1) {
-        fail (r, P2V_EXIT_PROTOCOL, "malformed end of stream");
+        recv_fail (r, P2V_EXIT_PROTOCOL, "malformed end of stream");
         return -1;
       }
       if (end->disk != r->sh.disk || end->total != r->sh.size || expect != r->sh.size
           || end->digest_len != p2v_digest_size (r->sh.digest_id)) {
         errno = 0;
-        truncated (r, expect);
+        recv_truncated (r, expect);
         return -1;
       }
       return 0;
     }
     if (h.type == P2V_REC_SAME) {
-      if (read_same (r, &h, expect, seq) == -1)
+      if (recv_read_same (r, &h, expect, seq) == -1)
         return -1;
       expect += r->sh.chunk_size < r->sh.size - expect ? r->sh.chunk_size : r->sh.size - expect;
       seq++;
@@ -562,28 +464,28 @@ read_stream (struct receiver *r, struct p2v_end *end)
     if (h.type != P2V_REC_CHUNK) {
       if ((h.type & P2V_REC_OPTIONAL) && h.length <= P2V_RECORD_MAX) {
         if (p2v_chan_skip (&r->ch, h.length) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
-          truncated (r, expect);
+          recv_truncated (r, expect);
           return -1;
         }
         continue;
       }
       if (h.length <= P2V_RECORD_MAX)
-        reject_record (r, expect, h.length, "unexpected record type %u at %llu in the stream",
+        recv_reject_record (r, expect, h.length, "unexpected record type %u at %llu in the stream",
                        h.type, (unsigned long long) expect);
       else
-        fail_corrupt (r, "unexpected record type %u at %llu in the stream",
+        recv_fail_corrupt (r, "unexpected record type %u at %llu in the stream",
                       h.type, (unsigned long long) expect);
       return -1;
     }
     if (h.length < P2V_CHUNK_HDR_LEN || h.length - P2V_CHUNK_HDR_LEN > r->sh.chunk_size) {
-      fail_corrupt (r, "chunk frame of impossible length %u", h.length);
+      recv_fail_corrupt (r, "chunk frame of impossible length %u", h.length);
       return -1;
     }
     uint8_t hb[P2V_CHUNK_HDR_LEN];
     struct p2v_chunk_hdr ch;
     uint32_t payload = h.length - P2V_CHUNK_HDR_LEN;
     if (p2v_chan_recv (&r->ch, hb, sizeof hb) == -1) {
-      truncated (r, expect);
+      recv_truncated (r, expect);
       return -1;
     }
     /* Not yet authenticated: used only to reject early and to pick the
@@ -596,7 +498,7 @@ read_stream (struct receiver *r, struct p2v_end *end)
     if (!why && r->delta && !p2v_delta_announced (r->dw, seq))
       why = "changed chunk whose hash the receiver did not announce";
     if (why) {
-      reject_record (r, expect, payload, "malformed stream at offset %llu: %s",
+      recv_reject_record (r, expect, payload, "malformed stream at offset %llu: %s",
                      (unsigned long long) expect, why);
       return -1;
     }
@@ -614,7 +516,7 @@ read_stream (struct receiver *r, struct p2v_end *end)
     uint8_t *dst = ch.codec == P2V_CODEC_STORED ? slot->raw : slot->enc;
     if (p2v_chan_recv (&r->ch, dst, payload) == -1 || p2v_chan_recv_end (&r->ch) == -1) {
       /* The slot was never published, so no one else sees it. */
-      truncated (r, expect);
+      recv_truncated (r, expect);
       return -1;
     }
     slot->zero = ch.codec == P2V_CODEC_ZERO;
@@ -732,45 +634,6 @@ resume_point (struct receiver *r)
   return 0;
 }
 
-/* A delta resyncs an earlier copy: refuse, before opening anything,
- * a target that cannot hold one.  0, or the exit status (refused).
- */
-static int
-delta_target_check (struct receiver *r)
-{
-  char why[1024], a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN];
-  const char *t = r->o->target;
-  struct stat st;
-  if (!r->is_socket)
-    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, "the stream is a delta transfer (p2vsend "
-                            "--delta), which sends the target's hashes back: --stdin cannot "
-                            "take one; nothing written");
-  if (stat (t, &st) == -1) {
-    if (errno != ENOENT) {
-      p2v_error ("cannot stat %s: %s", t, strerror (errno));
-      return p2v_recv_refuse (r, P2V_EXIT_IO, "cannot examine the target; see the "
-                              "receiver's messages");
-    }
-    snprintf (why, sizeof why, "--delta: target %s does not exist, so it holds no earlier "
-              "copy to compare; nothing written (send without --delta)", t);
-    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
-  }
-  if (S_ISCHR (st.st_mode)) {
-    snprintf (why, sizeof why, "--delta: target %s is a character device, which cannot be "
-              "read back to compare; nothing written", t);
-    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
-  }
-  /* A block device that is too small is refused by p2v_target_open. */
-  if (S_ISREG (st.st_mode) && (uint64_t) st.st_size < r->sh.size) {
-    snprintf (why, sizeof why, "--delta: target %s is %s (%llu bytes), shorter than the "
-              "source's %s (%llu bytes), so it holds no earlier copy of it; nothing written",
-              t, p2v_human_size ((uint64_t) st.st_size, a), (unsigned long long) st.st_size,
-              p2v_human_size (r->sh.size, b), (unsigned long long) r->sh.size);
-    return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
-  }
-  return 0;
-}
-
 /* Open the target and say yes or no to the sender. */
 static int
 accept_source (struct receiver *r)
@@ -779,7 +642,7 @@ accept_source (struct receiver *r)
   int status;
   r->delta = r->sh.flags & P2V_SOURCE_DELTA;
   if (r->delta) {
-    if ((status = delta_target_check (r)) != 0)
+    if ((status = recv_delta_target_check (r)) != 0)
       return status;
     /* A delta compares the whole disk; a resume state (of an earlier
      * full copy, or of anything) would only claim what the delta is
@@ -840,174 +703,6 @@ send_result (struct receiver *r, const uint8_t *digest, size_t dlen)
   send_reply (r, P2V_REC_RESULT, buf, n, r->status ? r->reason : "identical");
 }
 
-/* Delta: read the target in order, up to the source's size, into hring;
- * the ring (and behind it the window) bounds how far ahead.
- */
-static void *
-target_reader_thread (void *arg)
-{
-  struct receiver *r = arg;
-  uint32_t cs = r->sh.chunk_size;
-  for (uint64_t seq = 0; seq < r->nchunks; seq++) {
-    struct p2v_slot *slot = p2v_ring_acquire (r->hring, seq);
-    if (!slot)
-      break;
-    uint64_t off = seq * cs;
-    slot->hdr.offset = off;
-    slot->hdr.raw_len = r->sh.size - off < cs ? (uint32_t) (r->sh.size - off) : cs;
-    /* A hole of a sparse image (p2vrecv leaves zeros as holes) has the
-     * zero hash without a read.  Only chunks behind this thread are
-     * ever written, so the hole it remembers ahead of it stays one.
-     */
-    slot->zero = p2v_source_is_hole (&r->dst, off, slot->hdr.raw_len);
-    if (slot->zero) {
-      memcpy (slot->enc, p2v_zero_hash (&r->zh, slot->hdr.raw_len), P2V_CHUNK_HASH_LEN);
-      p2v_ring_publish (r->hring, slot, 1, false);
-      continue;
-    }
-    if (p2v_dev_pread (&r->dst, slot->raw, slot->hdr.raw_len, off) == -1) {
-      fail (r, P2V_EXIT_IO, "cannot read %s at offset %llu to compare it with the source",
-            r->dst.path, (unsigned long long) off);
-      break;
-    }
-    p2v_ring_publish (r->hring, slot, 1, true);
-  }
-  p2v_ring_finish (r->hring);
-  return NULL;
-}
-
-static void *
-hash_worker_thread (void *arg)
-{
-  struct receiver *r = arg;
-  struct p2v_slot *slot;
-  while ((slot = p2v_ring_take_work (r->hring)) != NULL) {
-    if (r->dblocks) {
-      p2v_digest_blocks (r->sh.digest_id, slot->raw, slot->hdr.raw_len, slot->blocks);
-      p2v_chunk_hash_of_blocks (&r->zh, slot->blocks, slot->hdr.raw_len, slot->enc);
-    }
-    else
-      p2v_chunk_hash (&r->zh, slot->raw, slot->hdr.raw_len, slot->enc);
-    p2v_ring_work_done (r->hring, slot);
-  }
-  return NULL;
-}
-
-/* A batch of announced hashes to the sender.  0, or -1 (failed). */
-static int
-send_hashes (struct receiver *r, uint8_t *batch, uint64_t first, uint32_t count)
-{
-  struct p2v_hashes_hdr hh = { .disk = r->sh.disk, .first = first, .count = count };
-  p2v_pack_hashes_hdr (batch, &hh);
-  if (p2v_chan_send (&r->ch, P2V_REC_HASHES, batch,
-                     P2V_HASHES_FIXED_LEN + (size_t) count * P2V_CHUNK_HASH_LEN,
-                     NULL, NULL, 0) == -1) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      fail (r, P2V_EXIT_NET, "%s has not read the target's hashes for %u s; giving up",
-            r->peer, r->o->timeout);
-    else
-      fail (r, P2V_EXIT_NET, "connection from %s lost while sending the target's hashes: %s",
-            r->peer, strerror (errno));
-    return -1;
-  }
-  return 0;
-}
-
-/* How long a hash may wait for more to share its record: batches keep
- * the records few, and the bound keeps the sender from idling.
- */
-#define HASH_BATCH_SECONDS 0.02
-
-/* The announcer: hashes in order, into the window (before they are
- * sent: the sender may answer at once), then out in batches.  The only
- * thread that sends during a delta transfer.
- */
-static void *
-announcer_thread (void *arg)
-{
-  struct receiver *r = arg;
-  uint8_t *batch = xmalloc (P2V_HASHES_FIXED_LEN + (size_t) P2V_HASHES_MAX * P2V_CHUNK_HASH_LEN);
-  uint64_t first = 0;
-  uint32_t n = 0;
-  double t0 = p2v_now ();
-  for (uint64_t seq = 0; seq < r->nchunks; seq++) {
-    if (!p2v_delta_room (r->dw, seq)) {
-      /* The sender must see what we have before it can let us on. */
-      if (n && send_hashes (r, batch, first, n) == -1)
-        goto out;
-      n = 0;
-      if (p2v_delta_wait_room (r->dw, seq) == -1)
-        goto out;
-    }
-    bool idle;
-    struct p2v_slot *slot;
-    while (!(slot = p2v_ring_wait_for (r->hring, seq, P2V_SLOT_DONE, HASH_BATCH_SECONDS, &idle))
-           && idle) {
-      if (n && send_hashes (r, batch, first, n) == -1)
-        goto out;
-      n = 0;
-    }
-    if (!slot)
-      goto out;
-    if (n == 0)
-      first = seq;
-    uint8_t *dst = batch + P2V_HASHES_FIXED_LEN + (size_t) n * P2V_CHUNK_HASH_LEN;
-    memcpy (dst, slot->enc, P2V_CHUNK_HASH_LEN);
-    /* Its block digests too, for the digest if the sender says SAME:
-     * the window slot is free, chunk seq - W having settled.
-     */
-    if (r->dblocks && !slot->zero)
-      memcpy (r->dblocks + (seq % r->dw->window) * r->dstride, slot->blocks,
-              p2v_digest_nblocks (slot->hdr.raw_len) * p2v_digest_size (r->sh.digest_id));
-    p2v_ring_release (r->hring, slot);
-    const char *why = p2v_delta_add (r->dw, seq, 1, dst);
-    if (why) {
-      /* Our own bookkeeping: cannot happen while the window holds. */
-      fail (r, P2V_EXIT_PROTOCOL, "internal error announcing chunk %llu: %s",
-            (unsigned long long) seq, why);
-      goto out;
-    }
-    if (++n == P2V_HASHES_MAX || seq + 1 == r->nchunks) {
-      if (send_hashes (r, batch, first, n) == -1)
-        goto out;
-      n = 0;
-    }
-  }
-  r->hash_secs = p2v_now () - t0;
- out:
-  free (batch);
-  return NULL;
-}
-
-/* Delta: the window of the target's hashes, and the announcer's sends
- * bounded in time.
- */
-static void
-delta_setup (struct receiver *r)
-{
-  const struct p2v_recv_opts *o = r->o;
-  uint32_t cs = r->sh.chunk_size;
-  p2v_zero_hashes_init (&r->zh, cs, r->sh.size % cs ? (uint32_t) (r->sh.size % cs) : cs,
-                        r->sh.digest_id);
-  r->dw = p2v_delta_new (r->nchunks, cs);
-  if (r->zh.blocks_id) {
-    r->dstride = p2v_digest_nblocks (cs) * p2v_digest_size (r->sh.digest_id);
-    r->dblocks = xmalloc ((size_t) r->dw->window * r->dstride);
-  }
-  r->hring = p2v_ring_new (p2v_ring_slots (o->threads), cs, P2V_CHUNK_HASH_LEN);
-  posix_fadvise (r->dst.fd, 0, (off_t) r->sh.size, POSIX_FADV_SEQUENTIAL);
-  /* The announcer sends while the reader waits for records: a sender
-   * (with the key) that stops reading our hashes would block it in
-   * send for ever, and the session with it when it is joined.  Sends
-   * too get --timeout, as reads do.
-   */
-  if (r->is_socket && o->timeout) {
-    struct timeval tv = { .tv_sec = o->timeout };
-    setsockopt (r->ch.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  p2v_info ("delta: comparing %s with the source, %u hashing threads", o->target, o->threads);
-}
-
 /* Per-transfer state, the ring and the digest, and what the admin
  * sees first.  0, or an exit status.
  */
@@ -1045,7 +740,7 @@ transfer_setup (struct receiver *r)
     ? p2v_progress_new_in (o->progress_group, o->disk, o->target, r->sh.size)
     : p2v_progress_new (o->progress_mode, o->target, r->sh.size);
   if (r->delta)
-    delta_setup (r);
+    recv_delta_setup (r);
   return 0;
 }
 
@@ -1063,10 +758,10 @@ pipeline_run (struct receiver *r, struct p2v_end *end)
   xthread_create (&hasher, digest_thread, r);
   /* After the usual ones, so bench/run's thread labels still hold. */
   if (r->delta) {
-    xthread_create (&treader, target_reader_thread, r);
+    xthread_create (&treader, recv_target_reader_thread, r);
     for (unsigned i = 0; i < o->threads; i++)
-      xthread_create (&hworkers[i], hash_worker_thread, r);
-    xthread_create (&announcer, announcer_thread, r);
+      xthread_create (&hworkers[i], recv_hash_worker_thread, r);
+    xthread_create (&announcer, recv_announcer_thread, r);
   }
   int rc = read_stream (r, end);
   p2v_ring_finish (r->ring);
@@ -1098,7 +793,7 @@ report_verified (struct receiver *r, const char *alg, const char *hex)
   if (r->delta) {
     char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
     if (o->progress_mode == P2V_PROGRESS_PLAIN || o->progress_mode == P2V_PROGRESS_JSON)
-      delta_line (r, r->same_chunks, r->changed_chunks, true);
+      recv_delta_line (r, r->same_chunks, r->changed_chunks, true);
     p2v_info ("delta: hashed %s of %s in %s; %llu of %llu chunks changed, %llu unchanged",
               p2v_human_size (r->sh.size, h), o->target, p2v_human_duration (r->hash_secs, t),
               (unsigned long long) r->changed_chunks, (unsigned long long) r->nchunks,
@@ -1114,7 +809,7 @@ report_verified (struct receiver *r, const char *alg, const char *hex)
                               .digest_value = (char *) hex };
   p2v_desc_to_manifest (&r->desc, &man);
   if (mpath && p2v_manifest_write (mpath, &man) == -1)
-    fail (r, P2V_EXIT_IO, "cannot write the manifest %s", mpath);
+    recv_fail (r, P2V_EXIT_IO, "cannot write the manifest %s", mpath);
   else if (mpath)
     p2v_info ("manifest: %s", mpath);
   else
@@ -1123,7 +818,7 @@ report_verified (struct receiver *r, const char *alg, const char *hex)
   free (mpath);
   if (r->status == 0 && o->digest_file
       && p2v_digest_file_write (o->digest_file, r->sh.digest_id, hex, o->target) == -1)
-    fail (r, P2V_EXIT_IO, "cannot write the digest file %s", o->digest_file);
+    recv_fail (r, P2V_EXIT_IO, "cannot write the digest file %s", o->digest_file);
 }
 
 /* After the pipeline: keep what is durable, make the rest durable,
@@ -1167,7 +862,7 @@ transfer_verdict (struct receiver *r, int rc, const struct p2v_end *end)
      */
     if (r->state_path)
       unlink (r->state_path);
-    fail (r, P2V_EXIT_MISMATCH, "digest mismatch: the source is %s %s, %s received %s",
+    recv_fail (r, P2V_EXIT_MISMATCH, "digest mismatch: the source is %s %s, %s received %s",
           alg, b, o->target, a);
     send_result (r, mine, dlen);
     return r->status;
