@@ -89,65 +89,10 @@
 #include "stream/sum.h"
 #include "common/util.h"
 #include "stream/wire.h"
+#include "stream/send-internal.h"
 
-struct sender {
-  const struct p2v_send_opts *o;
-  struct p2v_dev src;
-  /* The digest thread's view of src for a resume's prefix: the reader
-   * owns src's hole cache.
-   */
-  struct p2v_dev prefix_src;
-  struct p2v_keys keys;
-  char fingerprint[2 * 32 + 1];
-  struct p2v_chan ch;
-  bool is_socket;
-  char peer[300];
-  struct p2v_ring *ring;
-  uint64_t nchunks;
-  uint64_t start_seq;           /* first chunk to send (resume) */
-  bool accepted_once;           /* a receiver accepted us: drops are worth retrying */
-  struct p2v_badmap bad;        /* --ignore-read-errors: the reader's finds */
-  struct p2v_badmap bad_prefix; /* ... and the digest thread's, when resuming */
-  uint32_t zero_crc_full, zero_crc_last;
-  uint8_t *zeros;               /* chunk_size of zeros, read-only: a hole's bytes */
-  bool blocks;                  /* blkhash: workers hash each chunk's blocks */
-  struct p2v_digest *digest;
-  struct p2v_progress *progress;
-  /* --compress=auto: the writer decides, the workers read the level and
-   * count what they used.  The level carries over to a retry (the link
-   * is the same); the counts, like the other figures, start again.
-   */
-  struct p2v_adapt adapt;       /* writer thread only */
-  _Atomic int level;
-  _Atomic uint64_t level_chunks[P2V_ADAPT_MAX + 1];
-  _Atomic uint64_t compress_ns; /* workers' time in the compressor */
-  uint64_t compress_ns_seen;    /* writer: compress_ns at the window's start */
-  /* Delta: the receiver's hashes (the hash thread adds, workers read,
-   * the writer settles), what the workers hashed, what the writer sent.
-   */
-  struct p2v_delta *delta;
-  struct p2v_zero_hashes zh;
-  bool hashes_done;             /* under lock: the hash thread no longer reads */
-  _Atomic uint64_t hashed;      /* bytes hashed by the workers */
-  _Atomic uint64_t hash_end_ns; /* when the last chunk was hashed, ns after t0 */
-  double t0;
-  uint64_t same_chunks, changed_chunks, changed_bytes;  /* writer thread only */
-  bool digest_done;             /* under lock, with digest_cond */
-  pthread_cond_t digest_cond;
-  pthread_mutex_t lock;
-  int status;                   /* first failure's exit status */
-  /* Under lock: why this attempt's link is no good when it was not
-   * simply lost (a record that failed authentication, either way, or
-   * an unsealed one where only sealed ones count).  Such a link is a
-   * dropped one: the retry loop says why and reconnects; corrupted (for
-   * the whole run) makes spent retries end as a protocol error.
-   */
-  char drop_why[1400];
-  bool corrupted;
-};
-
-static void
-fail (struct sender *s, int status)
+void
+send_fail (struct sender *s, int status)
 {
   pthread_mutex_lock (&s->lock);
   if (s->status == P2V_EXIT_OK)
@@ -162,8 +107,8 @@ fail (struct sender *s, int status)
 /* The receiver explained why it stopped: its status beats our "lost
  * connection", which was only the symptom.
  */
-static void
-fail_peer (struct sender *s, int status)
+void
+send_fail_peer (struct sender *s, int status)
 {
   pthread_mutex_lock (&s->lock);
   if (s->status == P2V_EXIT_OK || s->status == P2V_EXIT_NET)
@@ -177,12 +122,8 @@ fail_peer (struct sender *s, int status)
 /* The link corrupted or forged a record: treat it as dropped (the
  * caller's attempt fails NET, to be retried), remembering why.
  */
-static void
-fail_corrupt (struct sender *s, const char *fmt, ...)
-  __attribute__((format (printf, 2, 3)));
-
-static void
-fail_corrupt (struct sender *s, const char *fmt, ...)
+void
+send_fail_corrupt (struct sender *s, const char *fmt, ...)
 {
   va_list ap;
   pthread_mutex_lock (&s->lock);
@@ -193,16 +134,16 @@ fail_corrupt (struct sender *s, const char *fmt, ...)
   }
   s->corrupted = true;
   pthread_mutex_unlock (&s->lock);
-  fail (s, P2V_EXIT_NET);
+  send_fail (s, P2V_EXIT_NET);
 }
 
 /* A record from the receiver that failed to open: nothing of it is
  * believed, the link is dropped.
  */
-static void
-fail_unauthentic (struct sender *s, const char *during)
+void
+send_fail_unauthentic (struct sender *s, const char *during)
 {
-  fail_corrupt (s, "a record from %s %s failed authentication (corrupted or tampered "
+  send_fail_corrupt (s, "a record from %s %s failed authentication (corrupted or tampered "
                 "in transit)", s->peer, during);
 }
 
@@ -218,8 +159,8 @@ fail_unauthentic (struct sender *s, const char *during)
  * RESULT that says the copy is verified (*res filled, for its digest);
  * -1 when the record does not parse.
  */
-static int
-peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
+int
+send_peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
               struct p2v_result *res)
 {
   char esc[PEER_TEXT_SHOWN];
@@ -241,17 +182,12 @@ peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
     return 0;
   p2v_escape (msg, mlen, esc, sizeof esc);
   if (r.status == P2V_EXIT_PROTOCOL && s->is_socket) {
-    fail_corrupt (s, "receiver %s: %s", s->peer, esc);
+    send_fail_corrupt (s, "receiver %s: %s", s->peer, esc);
     return P2V_EXIT_NET;
   }
   p2v_error ("receiver %s: %s", s->peer, esc);
   return r.status <= 127 ? (int) r.status : P2V_EXIT_IO;
 }
-
-/* Internal marker in a slot's codec, never on the wire: the receiver
- * holds this chunk already, send SAME.
- */
-#define CODEC_SAME 0xff
 
 static uint32_t
 chunk_len (uint64_t size, uint32_t chunk_size, uint64_t seq)
@@ -295,7 +231,7 @@ worker_thread (void *arg)
         if (!p2v_ring_aborted (s->ring)) {
           p2v_error ("internal error: the receiver's hash of chunk %llu is no longer held",
                      (unsigned long long) slot->seq);
-          fail (s, P2V_EXIT_PROTOCOL);
+          send_fail (s, P2V_EXIT_PROTOCOL);
         }
         break;
       }
@@ -328,7 +264,7 @@ worker_thread (void *arg)
     if (n < 0) {
       p2v_error ("%s compression failed at offset %llu",
                  p2v_codec_name (s->o->codec), (unsigned long long) h->offset);
-      fail (s, P2V_EXIT_IO);
+      send_fail (s, P2V_EXIT_IO);
       break;
     }
     h->codec = n > 0 ? s->o->codec : P2V_CODEC_STORED;
@@ -362,7 +298,7 @@ report_peer_reason (struct sender *s)
   if (p2v_chan_recv_record (&s->ch, &h, buf, sizeof buf) != 1
       || (h.type != P2V_REC_RESULT && h.type != P2V_REC_REFUSE))
     return 0;
-  int st = peer_verdict (s, h.type, buf, h.length, NULL);
+  int st = send_peer_verdict (s, h.type, buf, h.length, NULL);
   return st > 0 ? st : 0;
 }
 
@@ -380,14 +316,14 @@ write_failed (struct sender *s, uint64_t at)
      */
     int theirs = report_peer_reason (s);
     if (theirs) {
-      fail (s, theirs);
+      send_fail (s, theirs);
       return;
     }
   }
   else
     p2v_error ("cannot write the stream to standard output at %s of %s: %s",
                p2v_human_size (at, a), p2v_human_size (s->src.size, b), strerror (e));
-  fail (s, P2V_EXIT_NET);
+  send_fail (s, P2V_EXIT_NET);
 }
 
 /* The receiver gives up on a sender silent for --timeout s.  We may
@@ -426,169 +362,14 @@ wait_for_digest (struct sender *s)
   pthread_mutex_unlock (&s->lock);
 }
 
-static int
-send_same (struct sender *s, const struct p2v_slot *slot)
-{
-  struct p2v_same sm = { .disk = slot->hdr.disk, .offset = slot->hdr.offset,
-                         .raw_len = slot->hdr.raw_len };
-  uint8_t buf[P2V_SAME_LEN];
-  memcpy (sm.hash, slot->enc, P2V_CHUNK_HASH_LEN);
-  p2v_pack_same (buf, &sm);
-  if (p2v_chan_send (&s->ch, P2V_REC_SAME, buf, sizeof buf, NULL, NULL, 0) == -1)
-    return -1;
-  s->same_chunks++;
-  return 0;
-}
-
-/* Hashing and sending are separate costs in a delta: the bar follows
- * the chunks settled, and plain output adds a line with what was hashed
- * and what had to be sent, at the bar's pace (5 s).
- */
-#define DELTA_LINE_SECONDS 5.0
-
-static void
-delta_line (struct sender *s, bool last)
-{
-  char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN], r[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN], w[P2V_HUMAN_LEN];
-  uint64_t hashed = atomic_load (&s->hashed);
-  double el = p2v_now () - s->t0;
-  if (s->o->progress_mode == P2V_PROGRESS_JSON) {
-    fputs ("{\"label\": ", stderr);
-    p2v_json_string (stderr, s->o->source);
-    fprintf (stderr, ", \"delta\": {\"hashed\": %llu, \"total\": %llu, \"changed_chunks\": %llu, "
-             "\"changed_bytes\": %llu, \"unchanged_chunks\": %llu, \"wire_bytes\": %llu}, "
-             "\"elapsed\": %.2f, \"done\": %s}\n", (unsigned long long) hashed,
-             (unsigned long long) s->src.size, (unsigned long long) s->changed_chunks,
-             (unsigned long long) s->changed_bytes, (unsigned long long) s->same_chunks,
-             (unsigned long long) s->ch.tx_bytes, el, last ? "true" : "false");
-    return;
-  }
-  fprintf (stderr, "%s: delta: hashed %s / %s (%s/s); sent %llu changed chunks (%s), "
-           "%llu unchanged; %s on the wire%s\n", s->o->source, p2v_human_size (hashed, h),
-           p2v_human_size (s->src.size, t), p2v_human_size (el > 0 ? (uint64_t) (hashed / el) : 0, r),
-           (unsigned long long) s->changed_chunks, p2v_human_size (s->changed_bytes, c),
-           (unsigned long long) s->same_chunks, p2v_human_size (s->ch.tx_bytes, w),
-           last ? "; done" : "");
-}
-
 /* Plain and JSON progress have room for a second line; a redrawn TTY
  * line has not.
  */
-static bool
-plain_progress (const struct p2v_send_opts *o)
+bool
+send_plain_progress (const struct p2v_send_opts *o)
 {
   return o->progress_mode == P2V_PROGRESS_PLAIN || o->progress_mode == P2V_PROGRESS_JSON
     || (o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
-}
-
-/* The delta's last word: what was hashed, sent, and left alone. */
-static void
-delta_summary (struct sender *s)
-{
-  char h[P2V_HUMAN_LEN], he[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN];
-  double hs = atomic_load (&s->hash_end_ns) / 1e9;
-  if (plain_progress (s->o))
-    delta_line (s, true);
-  p2v_info ("delta: hashed %s in %s; %llu of %llu chunks changed (%s sent), %llu unchanged; "
-            "%llu bytes on the wire", p2v_human_size (s->src.size, h),
-            p2v_human_duration (hs, he), (unsigned long long) s->changed_chunks,
-            (unsigned long long) s->nchunks, p2v_human_size (s->changed_bytes, c),
-            (unsigned long long) s->same_chunks, (unsigned long long) s->ch.tx_bytes);
-}
-
-static void
-delta_progress (struct sender *s, uint64_t seq)
-{
-  static _Thread_local double last;
-  uint64_t end = (seq + 1) * (uint64_t) s->o->chunk_size;
-  p2v_progress_update (s->progress, end < s->src.size ? end : s->src.size);
-  double now = p2v_now ();
-  if (plain_progress (s->o) && now - (last ? last : s->t0) >= DELTA_LINE_SECONDS) {
-    last = now;
-    delta_line (s, false);
-  }
-}
-
-/* Delta: the receiver's hashes, as they come, into the window.  Ends
- * when every chunk's hash arrived (the RESULT after END is the main
- * thread's), or at the first failure.
- */
-static void *
-hash_thread (void *arg)
-{
-  struct sender *s = arg;
-  size_t cap = P2V_HASHES_FIXED_LEN + (size_t) P2V_HASHES_MAX * P2V_CHUNK_HASH_LEN;
-  uint8_t *buf = xmalloc (cap > P2V_TEXT_MAX ? cap : P2V_TEXT_MAX);
-  struct p2v_source_hdr sh = { .disk = s->o->disk, .size = s->src.size,
-                               .chunk_size = s->o->chunk_size };
-  uint64_t known = 0;
-  if (cap < P2V_TEXT_MAX)
-    cap = P2V_TEXT_MAX;
-  while (known < s->nchunks) {
-    struct p2v_record_hdr h;
-    int got = p2v_chan_recv_hdr (&s->ch, &h);
-    if (got == 1 && h.length > cap) {
-      p2v_error ("%s sent a record of impossible length %u while sending its hashes",
-                 s->peer, h.length);
-      fail (s, P2V_EXIT_PROTOCOL);
-      break;
-    }
-    if (got != 1 || p2v_chan_recv (&s->ch, buf, h.length) == -1
-        || p2v_chan_recv_end (&s->ch) == -1) {
-      int e = errno;
-      if (!p2v_ring_aborted (s->ring)) {
-        char a[P2V_HUMAN_LEN], w[64];
-        p2v_human_size (known * s->o->chunk_size, a);
-        snprintf (w, sizeof w, "after %s of its hashes", a);
-        if (e == EBADMSG)
-          fail_unauthentic (s, w);
-        else {
-          p2v_error ("connection to %s lost %s%s%s", s->peer, w, e ? ": " : "",
-                     e ? strerror (e) : "");
-          fail (s, P2V_EXIT_NET);
-        }
-      }
-      break;
-    }
-    if (h.type == P2V_REC_RESULT || h.type == P2V_REC_REFUSE) {
-      /* The receiver stopped early and says why (a write error, a
-       * record it rejected).
-       */
-      int st = peer_verdict (s, h.type, buf, h.length, NULL);
-      if (st > 0)
-        fail_peer (s, st);
-      else {
-        p2v_error ("%s sent a verdict before the end of the stream", s->peer);
-        fail (s, P2V_EXIT_PROTOCOL);
-      }
-      break;
-    }
-    if (h.type != P2V_REC_HASHES) {
-      if (h.type & P2V_REC_OPTIONAL)
-        continue;
-      p2v_error ("%s sent an unexpected record (type %u) instead of chunk hashes",
-                 s->peer, h.type);
-      fail (s, P2V_EXIT_PROTOCOL);
-      break;
-    }
-    struct p2v_hashes_hdr hh;
-    const uint8_t *hashes;
-    const char *why = p2v_unpack_hashes (buf, h.length, &sh, &hh, &hashes);
-    if (!why)
-      why = p2v_delta_add (s->delta, hh.first, hh.count, hashes);
-    if (why) {
-      p2v_error ("%s sent unusable chunk hashes at chunk %llu: %s", s->peer,
-                 (unsigned long long) known, why);
-      fail (s, P2V_EXIT_PROTOCOL);
-      break;
-    }
-    known = hh.first + hh.count;
-  }
-  free (buf);
-  pthread_mutex_lock (&s->lock);
-  s->hashes_done = true;
-  pthread_mutex_unlock (&s->lock);
-  return NULL;
 }
 
 /* --compress=auto: account for one chunk (waited for since t_wait,
@@ -683,7 +464,7 @@ writer_thread (void *arg)
           break;
         }
         p2v_ring_release (s->ring, slot);
-        delta_progress (s, seq);
+        send_delta_progress (s, seq);
         adapt_level (s, t_wait, t_send);
         continue;
       }
@@ -708,7 +489,7 @@ writer_thread (void *arg)
     }
     p2v_ring_release (s->ring, slot);
     if (s->delta)
-      delta_progress (s, seq);
+      send_delta_progress (s, seq);
     else
       p2v_progress_update (s->progress, end);
     adapt_level (s, t_wait, t_send);
@@ -762,7 +543,7 @@ digest_thread (void *arg)
     struct p2v_sum_cb cb = { .stop = ring_aborted, .arg = s->ring, .drop_cache = true };
     if (p2v_sum_range (s->digest, &s->prefix_src, 0, prefix, s->o->threads, &cb) == -1
         && !p2v_ring_aborted (s->ring))
-      fail (s, P2V_EXIT_IO);
+      send_fail (s, P2V_EXIT_IO);
   }
   else if (prefix) {
     uint8_t *buf = xmalloc (s->o->chunk_size);
@@ -772,7 +553,7 @@ digest_thread (void *arg)
       salvage = &sv;
     for (uint64_t off = 0; off < prefix && !p2v_ring_aborted (s->ring); off += s->o->chunk_size) {
       if (read_chunk (s, salvage, buf, s->o->chunk_size, off) == -1) {
-        fail (s, P2V_EXIT_IO);
+        send_fail (s, P2V_EXIT_IO);
         break;
       }
       p2v_digest_update (s->digest, buf, s->o->chunk_size);
@@ -826,7 +607,7 @@ read_source (struct sender *s)
     /* A hole of a sparse image reads as zeros: no need to read it. */
     bool zero = !salvage && p2v_source_is_hole (&s->src, h->offset, h->raw_len);
     if (!zero && read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
-      fail (s, P2V_EXIT_IO);
+      send_fail (s, P2V_EXIT_IO);
       break;
     }
     zero = zero || p2v_is_zero (slot->raw, h->raw_len);
@@ -881,7 +662,7 @@ await_accept (struct sender *s)
   if (p2v_chan_recv_hdr (&s->ch, &h) != 1) {
     int e = errno;
     if (e == EBADMSG) {
-      fail_unauthentic (s, "before it accepted the stream");
+      send_fail_unauthentic (s, "before it accepted the stream");
       return P2V_EXIT_NET;
     }
     if (e == ETIMEDOUT)
@@ -899,7 +680,7 @@ await_accept (struct sender *s)
   if (h.length > sizeof buf || p2v_chan_recv (&s->ch, buf, h.length) == -1
       || p2v_chan_recv_end (&s->ch) == -1) {
     if (errno == EBADMSG) {
-      fail_unauthentic (s, "before it accepted the stream");
+      send_fail_unauthentic (s, "before it accepted the stream");
       return P2V_EXIT_NET;
     }
     p2v_error ("%s sent a malformed reply", s->peer);
@@ -913,13 +694,13 @@ await_accept (struct sender *s)
      * one failed attempt: --retry runs out if it was the truth.
      */
     char esc[PEER_TEXT_SHOWN];
-    fail_corrupt (s, "receiver %s refused the reconnection without authenticating it: %s",
+    send_fail_corrupt (s, "receiver %s refused the reconnection without authenticating it: %s",
                   s->peer, p2v_escape (buf + (h.length >= 4 ? 4 : 0),
                                        h.length >= 4 ? h.length - 4 : h.length, esc, sizeof esc));
     return P2V_EXIT_NET;
   }
   if (h.type == P2V_REC_REFUSE || h.type == P2V_REC_RESULT) {
-    int st = peer_verdict (s, h.type, buf, h.length, NULL);
+    int st = send_peer_verdict (s, h.type, buf, h.length, NULL);
     if (st > 0)
       return st;
   }
@@ -977,7 +758,7 @@ await_result (struct sender *s, const char *hex)
   int r = p2v_chan_recv_hdr (&s->ch, &h);
   if (r != 1) {
     if (errno == EBADMSG) {
-      fail_unauthentic (s, "in place of its verdict");
+      send_fail_unauthentic (s, "in place of its verdict");
       return P2V_EXIT_NET;
     }
     if (errno == ETIMEDOUT)
@@ -991,13 +772,13 @@ await_result (struct sender *s, const char *hex)
   if (h.length > sizeof buf || p2v_chan_recv (&s->ch, buf, h.length) == -1
       || p2v_chan_recv_end (&s->ch) == -1) {
     if (errno == EBADMSG) {
-      fail_unauthentic (s, "in place of its verdict");
+      send_fail_unauthentic (s, "in place of its verdict");
       return P2V_EXIT_NET;
     }
     p2v_error ("%s sent a malformed result", s->peer);
     return P2V_EXIT_PROTOCOL;
   }
-  int st = peer_verdict (s, h.type, buf, h.length, &res);
+  int st = send_peer_verdict (s, h.type, buf, h.length, &res);
   if (st == -1) {
     p2v_error ("%s sent a malformed result", s->peer);
     return P2V_EXIT_PROTOCOL;
@@ -1164,7 +945,7 @@ pipeline_run (struct sender *s)
   xthread_create (&hasher, digest_thread, s);
   /* Last, so bench/run's thread labels (creation order) still hold. */
   if (s->delta && s->nchunks) {
-    xthread_create (&hashes, hash_thread, s);
+    xthread_create (&hashes, send_hash_thread, s);
     hashes_started = true;
   }
   read_source (s);
@@ -1216,7 +997,7 @@ session_report (struct sender *s)
   if (o->adapt)
     report_levels (s);
   if (o->delta)
-    delta_summary (s);
+    send_delta_summary (s);
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
   if (o->badmap && report_bad_sectors (s) == -1)
     status = P2V_EXIT_IO;
