@@ -108,69 +108,22 @@ main (int argc, char **argv)
   p2v_set_progname (argv[0]);
   while ((c = getopt_long (argc, argv, "c:j:b:k:qhV", long_opts, NULL)) != -1) {
     switch (c) {
-    case 'c': {
-      char *name = xstrdup (optarg), *colon = strchr (name, ':');
-      unsigned level;
-      int min, def, max;
-      if (colon)
-        *colon = '\0';
-      if (strcmp (name, "auto") == 0) {
-        o.codec = p2v_codec_from_name ("zstd");
-        if (o.codec == -1 || colon) {
-          p2v_error ("--compress: auto %s", colon ? "takes no level: it chooses them"
-                     : "needs zstd, which this build lacks");
-          free (name);
-          return P2V_EXIT_USAGE;
-        }
-        o.adapt = true;
-        o.level = P2V_ADAPT_START;
-        free (name);
-        break;
-      }
-      o.adapt = false;
-      o.codec = p2v_codec_from_name (name);
-      if (o.codec == -1) {
-        p2v_error ("--compress: unknown or unavailable codec '%s'", name);
-        free (name);
+    case 'c':
+      if (p2v_opt_compress (optarg, &o) == -1)
         return P2V_EXIT_USAGE;
-      }
-      p2v_codec_levels (o.codec, &min, &def, &max);
-      if (colon && (p2v_parse_uint (colon + 1, (unsigned) min, (unsigned) max, &level) == -1
-                    || max == 0)) {
-        p2v_error ("--compress: level for %s must be %d to %d", name, min, max);
-        free (name);
-        return P2V_EXIT_USAGE;
-      }
-      o.level = colon ? (int) level : -1;
-      free (name);
       break;
-    }
     case 'j':
       if (p2v_opt_uint ("--threads", optarg, 1, P2V_THREADS_MAX, &o.threads) == -1)
         return P2V_EXIT_USAGE;
       break;
-    case 'b': {
-      uint64_t v;
-      if (p2v_parse_size (optarg, &v) == -1 || v < P2V_CHUNK_MIN || v > P2V_CHUNK_MAX
-          || (v & (v - 1)) != 0) {
-        p2v_error ("--chunk-size: '%s' is not a power of two from 64K to 16M", optarg);
+    case 'b':
+      if (p2v_opt_chunk_size (optarg, &o.chunk_size) == -1)
         return P2V_EXIT_USAGE;
-      }
-      o.chunk_size = (uint32_t) v;
       break;
-    }
     case OPT_DIGEST:
-    {
-      bool obsolete;
-      if ((o.digest_id = p2v_digest_id_from_name (optarg, &obsolete)) == -1) {
-        p2v_error ("--digest: '%s' is not one of " P2V_DIGEST_NAMES, optarg);
+      if (p2v_opt_send_digest (optarg, &o.digest_id) == -1)
         return P2V_EXIT_USAGE;
-      }
-      if (obsolete)
-        p2v_warning ("--digest=%s is obsolete: using blkhash-sha256, the same idea "
-                     "that blksum checks", optarg);
       break;
-    }
     case OPT_DIGEST_FILE:
       if (p2v_opt_repeat ("--digest-file", optarg, digest_files, &ndigest_files,
                           P2V_DISKS_MAX) == -1)
@@ -215,24 +168,8 @@ main (int argc, char **argv)
     default: usage (stderr); return P2V_EXIT_USAGE;
     }
   }
-  if (o.level == -1) {
-    int min, max;
-    p2v_codec_levels (o.codec, &min, &o.level, &max);
-  }
-
-  /* A delta needs the receiver's hashes, so a way back; and it always
-   * compares the whole disk, so there is nothing to resume.
-   */
-  if (o.delta && o.to_stdout) {
-    p2v_error ("--delta needs a connection to p2vrecv (its hashes come back); "
-               "it cannot write to --stdout");
+  if (p2v_send_opts_check (&o) == -1)
     return P2V_EXIT_USAGE;
-  }
-  if (o.delta && o.resume) {
-    p2v_error ("--delta compares the whole disk every time; it has nothing to --resume "
-               "(rerun the same --delta command after an interruption)");
-    return P2V_EXIT_USAGE;
-  }
   int nargs = argc - optind;
   unsigned n = o.to_stdout ? (unsigned) nargs : (unsigned) (nargs - 1);
   if (nargs < 1 || (o.to_stdout && nargs != 1) || (!o.to_stdout && nargs < 2)) {
@@ -247,11 +184,6 @@ main (int argc, char **argv)
   }
   if (p2v_opt_per_disk ("--digest-file", ndigest_files, n) == -1)
     return P2V_EXIT_USAGE;
-  if (o.badmap && n > 1) {
-    p2v_error ("--ignore-read-errors=MAP names one map; with several disks give it "
-               "without a file: each disk gets SOURCE-NAME.badmap");
-    return P2V_EXIT_USAGE;
-  }
   if (p2v_check_distinct (&argv[optind], n) == -1)
     return P2V_EXIT_USAGE;
   switch (p2v_key_resolve (key_arg, key_file, key)) {
@@ -266,28 +198,14 @@ main (int argc, char **argv)
     o.host = host;
     o.port = port;
   }
-  o.ndisks = n;
   if (limit_rate) {
     p2v_pacer_init (&pacer, (double) limit_rate);
     o.pacer = &pacer;
   }
   struct p2v_send_opts disks[P2V_DISKS_MAX];
-  for (unsigned i = 0; i < n; i++) {
-    disks[i] = o;
-    disks[i].disk = i;
-    disks[i].source = argv[optind + i];
-    disks[i].digest_file = ndigest_files ? digest_files[i] : NULL;
-    if (ignore_read_errors && !o.badmap) {
-      const char *base = strrchr (disks[i].source, '/');
-      disks[i].badmap = badmap[i] = xasprintf ("%s.badmap", base ? base + 1 : disks[i].source);
-    }
-    for (unsigned k = 0; k < i; k++)
-      if (disks[k].badmap && disks[i].badmap && strcmp (disks[k].badmap, disks[i].badmap) == 0) {
-        p2v_error ("%s and %s would share the bad-sector map %s; run them in "
-                   "separate sessions", disks[k].source, disks[i].source, disks[i].badmap);
-        return P2V_EXIT_USAGE;
-      }
-  }
+  if (p2v_send_opts_per_disk (&o, &argv[optind], n, ndigest_files ? digest_files : NULL,
+                              ignore_read_errors, disks, badmap) == -1)
+    return P2V_EXIT_USAGE;
   /* What is about to be copied, as the admin will want to check it. */
   if (!p2v_quiet)
     for (unsigned i = 0; i < n; i++)

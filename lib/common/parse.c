@@ -192,3 +192,18 @@ p2v_parse_mac (const char *s, size_t n, char out[18])
   out[17] = '\0';
   return true;
 }
+
+bool
+p2v_parse_digits (const char *s, size_t n, unsigned long *out)
+{
+  unsigned long v = 0;
+  if (n == 0 || n > 9)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+    v = v * 10 + (unsigned long) (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}

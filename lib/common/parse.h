@@ -46,4 +46,9 @@ int p2v_opt_per_disk (const char *opt, unsigned given, unsigned disks);
  */
 bool p2v_parse_mac (const char *s, size_t n, char out[18]);
 
+/* A number in a guest's file: the whole of [S, S+N) is 1 to 9 decimal
+ * digits (nothing that could overflow, no sign, no space).
+ */
+bool p2v_parse_digits (const char *s, size_t n, unsigned long *out);
+
 #endif

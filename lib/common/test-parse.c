@@ -102,5 +102,23 @@ main (void)
     CHECK (p2v_opt_per_disk ("--manifest", 0, 3) == 0);
     CHECK (p2v_opt_per_disk ("--manifest", 1, 2) == -1);
   }
+  /* MACs as guests and manifests write them, canonical out. */
+  char mac[18];
+  CHECK (p2v_parse_mac ("00:1B:78:aa:bb:CC", 17, mac));
+  CHECK_STR (mac, "00:1b:78:aa:bb:cc");
+  CHECK (p2v_parse_mac ("00-1b-78-aa-bb-cc", 17, mac));
+  CHECK_STR (mac, "00:1b:78:aa:bb:cc");
+  CHECK (!p2v_parse_mac ("00:1b:78:aa:bb", 14, mac));
+  CHECK (!p2v_parse_mac ("00:1b:78:aa:bb:cg", 17, mac));
+  CHECK (!p2v_parse_mac ("00:1b:78:aa:bb:cc:", 17 + 1, mac));
+  CHECK (!p2v_parse_mac ("001b:78:aa:bb:cc:d", 17, mac));
+  /* Digits of a span: all of it, at most nine. */
+  unsigned long d;
+  CHECK (p2v_parse_digits ("12x", 2, &d) && d == 12);
+  CHECK (p2v_parse_digits ("999999999", 9, &d) && d == 999999999UL);
+  CHECK (!p2v_parse_digits ("1234567890", 10, &d));
+  CHECK (!p2v_parse_digits ("", 0, &d));
+  CHECK (!p2v_parse_digits ("-1", 2, &d));
+  CHECK (!p2v_parse_digits ("1 ", 2, &d));
   return TEST_DONE ();
 }

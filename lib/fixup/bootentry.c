@@ -139,7 +139,7 @@ boot_entry_grub1 (const char *text, struct boot_entry *e)
         v = w ? w : "";
       }
       /* "default=saved" and garbage mean the first entry. */
-      if (!parse_uint (v, strlen (v), &def))
+      if (!p2v_parse_digits (v, strlen (v), &def))
         def = 0;
     }
     free (w);

@@ -27,7 +27,7 @@ take_num (const char **p, const char *end, unsigned long *v)
   size_t n = (size_t) (*p - s);
   if (n == 0 || (n > 1 && s[0] == '0'))
     return false;
-  return parse_uint (s, n, v);
+  return p2v_parse_digits (s, n, v);
 }
 
 static bool

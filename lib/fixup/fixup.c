@@ -313,7 +313,7 @@ devicemap_hints (struct run *r, const char *text, struct devmap *hints,
       continue;
     const char *close = memchr (line, ')', n);
     unsigned long idx;
-    if (!close || !parse_uint (line + 3, (size_t) (close - line - 3), &idx))
+    if (!close || !p2v_parse_digits (line + 3, (size_t) (close - line - 3), &idx))
       continue;
     const char *dev = skip_blank (close + 1, line + n);
     const char *e = dev;

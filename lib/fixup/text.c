@@ -93,18 +93,3 @@ strlist_free (struct strlist *l)
   l->v = NULL;
   l->n = 0;
 }
-
-bool
-parse_uint (const char *s, size_t n, unsigned long *out)
-{
-  unsigned long v = 0;
-  if (n == 0 || n > 9)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    v = v * 10 + (unsigned long) (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}

@@ -39,7 +39,5 @@ void strlist_add_unique (struct strlist *l, const char *s);
 bool strlist_has (const struct strlist *l, const char *s);
 void strlist_free (struct strlist *l);
 
-/* Strict unsigned decimal parse of the whole of [S, S+N). */
-bool parse_uint (const char *s, size_t n, unsigned long *out);
 
 #endif

@@ -23,8 +23,8 @@ struct p2v_source_desc {
   struct p2v_nic *nics; size_t n_nics;
 };
 
-/* Fill d by looking at the running system: sysfs for the disk, the
- * /dev/disk symlinks, /sys/class/net for NICs.
+/* Fill d by looking at the running system (source-probe.c): sysfs for
+ * the disk, the /dev/disk symlinks, /sys/class/net for NICs.
  */
 void p2v_desc_probe (const char *path, int fd, uint64_t size,
                      struct p2v_source_desc *d);

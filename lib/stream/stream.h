@@ -63,6 +63,26 @@ struct p2v_recv_opts {
 int p2v_send (const struct p2v_send_opts *o, unsigned n, int *status);
 int p2v_recv (const struct p2v_recv_opts *o, unsigned n, int *status);
 
+/* p2vsend's options that need more than a number (send-opts.c); each
+ * prints its error and returns -1.  --compress=CODEC[:LEVEL] or auto
+ * sets codec, level (-1: the codec's default) and adapt.
+ */
+int p2v_opt_compress (const char *arg, struct p2v_send_opts *o);
+int p2v_opt_chunk_size (const char *arg, uint32_t *out);
+int p2v_opt_send_digest (const char *arg, int *id);
+/* After parsing: the codec's default level, options that exclude each
+ * other.
+ */
+int p2v_send_opts_check (struct p2v_send_opts *o);
+/* One set of options per source: disk i, its digest file (digest_files
+ * NULL: none), its bad-sector map (badmap_each without --ignore-read-
+ * errors=MAP: SOURCE-NAME.badmap, allocated into badmaps[i], which the
+ * caller frees; two disks may not share one).
+ */
+int p2v_send_opts_per_disk (const struct p2v_send_opts *o, char *const *sources, unsigned n,
+                            const char *const *digest_files, bool badmap_each,
+                            struct p2v_send_opts *disks, char **badmaps);
+
 /* Worker threads: at most this many (-j), by default one per CPU. */
 #define P2V_THREADS_MAX 64
 unsigned p2v_default_threads (void);
