@@ -2,6 +2,7 @@
 #   requires CMD...        skip the test (exit 77) when a command is missing
 #   requires_root          skip unless root
 #   loop_lock MODE         shared: this test attaches loop devices; exclusive: it lists them all
+#   cpu_alone              wait until no other test runs (for tests that measure time)
 #   requires_guestfs       skip when libguestfs cannot be used here
 #   cleanup_fn CMD...      run CMD when the test exits, in reverse order
 #   fail MSG               print "FAIL: MSG" and exit 1
@@ -32,6 +33,15 @@ trap _run_cleanups EXIT
 trap 'exit 130' INT TERM
 
 cleanup_fn() { _cleanups+=("$*"); }
+
+# Every test holds the CPU lock shared; a test that measures time calls
+# cpu_alone first, which waits until it holds the lock alone: no other
+# test of a parallel make check then shares the two cores with it.
+exec 8> "${TMPDIR:-/tmp}/p2vtest-cpu.lock"
+flock -s 8
+cpu_alone() {
+    flock -x -w 900 8 || { echo "SKIP: other tests kept the CPUs busy for 15 minutes" >&2; exit 77; }
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

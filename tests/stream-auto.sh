@@ -10,6 +10,7 @@
 #     needs.
 # Every copy is verified by p2vrecv and compared with cmp.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+cpu_alone
 requires_root
 requires ip tc timeout cmp nproc
 MiB=$((1 << 20))

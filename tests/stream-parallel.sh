@@ -2,6 +2,7 @@
 # The parallelism is real: with -j 2 compression keeps both cores busy
 # (CPU time well above wall time) and finishes sooner than with -j 1.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+cpu_alone
 requires /usr/bin/time
 [ "$(nproc)" -ge 2 ] || { echo "SKIP: one CPU"; exit 77; }
 # Sanitizers change where the time goes; timing means nothing there.
