@@ -12,19 +12,6 @@
 #include "common/test.h"
 #include "common/util.h"
 
-static char *
-slurp (const char *path)
-{
-  FILE *f = fopen (path, "r");
-  if (!f)
-    return NULL;
-  char *buf = calloc (1, 65536);
-  size_t n = fread (buf, 1, 65535, f);
-  buf[n] = '\0';
-  fclose (f);
-  return buf;
-}
-
 static void
 refused (const char *text, const char *want_err)
 {
@@ -57,7 +44,7 @@ main (void)
   CHECK (p2v_manifest_write (path, &w) == 0);
 
   /* The text an admin reads. */
-  char *text = slurp (path);
+  char *text = test_slurp (path, NULL);
   CHECK (text != NULL);
   if (text) {
     CHECK (strstr (text, "\"format\": \"p2vstream-manifest\"") != NULL);

@@ -26,17 +26,13 @@ fill_fails (FILE *f, const void *arg)
   return -1;
 }
 
-static char *
-slurp (const char *path)
+/* PATH holds exactly WANT. */
+static void
+check_file (const char *path, const char *want)
 {
-  static char buf[256];
-  FILE *f = fopen (path, "r");
-  if (!f)
-    return NULL;
-  size_t n = fread (buf, 1, sizeof buf - 1, f);
-  fclose (f);
-  buf[n] = '\0';
-  return buf;
+  char *got = test_slurp (path, NULL);
+  CHECK_STR (got, want);
+  free (got);
 }
 
 /* Entries of dir, . and .. left out. */
@@ -68,18 +64,18 @@ replace_file_tests (void)
   CHECK (v && fputs ("victim\n", v) >= 0 && fclose (v) == 0);
   CHECK (symlink (victim, tmp) == 0);
   CHECK (p2v_replace_file (path, 0600, fill_text, "one\n") == 0);
-  CHECK_STR (slurp (path), "one\n");
-  CHECK_STR (slurp (victim), "victim\n");
+  check_file (path, "one\n");
+  check_file (victim, "victim\n");
   struct stat st;
   CHECK (lstat (path, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0777) == 0600);
   CHECK (lstat (tmp, &st) == 0 && S_ISLNK (st.st_mode));
   CHECK (entries (dir) == 3);
   errno = 0;
   CHECK (p2v_replace_file (path, 0600, fill_fails, "two\n") == -1 && errno == ENOSPC);
-  CHECK_STR (slurp (path), "one\n");
+  check_file (path, "one\n");
   CHECK (entries (dir) == 3);
   CHECK (p2v_replace_file (path, 0600, fill_text, "three\n") == 0);
-  CHECK_STR (slurp (path), "three\n");
+  check_file (path, "three\n");
   CHECK (entries (dir) == 3);
   char *missing = xasprintf ("%s/no/such/dir", dir);
   CHECK (p2v_replace_file (missing, 0600, fill_text, "x") == -1 && errno == ENOENT);

@@ -6,6 +6,7 @@
 #define P2V_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_failures;
@@ -28,6 +29,40 @@ static int test_failures;
       test_failures++;                                                  \
     }                                                                   \
   } while (0)
+
+/* The whole of a file, NUL-terminated, malloc'd (the caller frees it);
+ * its length in *len when len is not NULL.  NULL when it cannot be read.
+ */
+static char *test_slurp (const char *path, size_t *len) __attribute__((unused));
+static char *
+test_slurp (const char *path, size_t *len)
+{
+  FILE *f = fopen (path, "rb");
+  if (!f)
+    return NULL;
+  size_t n = 0, cap = 4096;
+  char *buf = malloc (cap + 1);
+  size_t got;
+  while (buf && (got = fread (buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *b = realloc (buf, 2 * cap + 1);
+      if (!b) {
+        free (buf);
+        buf = NULL;
+      }
+      buf = b;
+      cap *= 2;
+    }
+  }
+  fclose (f);
+  if (!buf)
+    return NULL;
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+}
 
 #define TEST_DONE() (test_failures ? (fprintf (stderr, "%d check(s) failed\n", \
                                                test_failures), 1) : 0)

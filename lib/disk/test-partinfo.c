@@ -69,20 +69,6 @@ img (const char *name)
   return path[i];
 }
 
-static unsigned char *
-slurp (const char *path, size_t *len)
-{
-  int fd = open (path, O_RDONLY);
-  struct stat st;
-  if (fd == -1 || fstat (fd, &st) == -1)
-    return NULL;
-  unsigned char *b = xmalloc (st.st_size + 1);
-  *len = st.st_size;
-  CHECK (pread (fd, b, st.st_size, 0) == st.st_size);
-  close (fd);
-  return b;
-}
-
 static char *
 print_table (const char *path, int *ret)
 {
@@ -244,11 +230,11 @@ test_relocate_larger (void)
    * must be no, and the image stay as it was.
    */
   size_t l0, l1;
-  unsigned char *i0 = slurp (dst, &l0);
+  unsigned char *i0 = (unsigned char *) test_slurp (dst, &l0);
   char *t = print_table (dst, &r);
   CHECK (r == 0 && strstr (t, "gpt partition table") != NULL);
   free (t);
-  unsigned char *i1 = slurp (dst, &l1);
+  unsigned char *i1 = (unsigned char *) test_slurp (dst, &l1);
   CHECK (i0 && i1 && l0 == l1 && memcmp (i0, i1, l0) == 0);
   free (i0);
   free (i1);
@@ -269,7 +255,7 @@ test_relocate_larger (void)
   free (after);
 
   size_t ls, ld;
-  unsigned char *s = slurp (src, &ls), *d = slurp (dst, &ld);
+  unsigned char *s = (unsigned char *) test_slurp (src, &ls), *d = (unsigned char *) test_slurp (dst, &ld);
   CHECK (ls == 16 << 20 && ld == 40 << 20);
   /* LBA 0: only the 0xEE entry's size, now the new disk size - 1. */
   CHECK (memcmp (s, d, 446 + 12) == 0 && memcmp (s + 462, d + 462, 50) == 0);
@@ -290,7 +276,7 @@ test_relocate_larger (void)
   /* Again: nothing to do, nothing written. */
   CHECK (p2v_gpt_relocate_backup (dst, what, sizeof what) == 0);
   CHECK (strstr (what, "already at the end") != NULL);
-  unsigned char *d2 = slurp (dst, &ld);
+  unsigned char *d2 = (unsigned char *) test_slurp (dst, &ld);
   CHECK (memcmp (d, d2, ld) == 0);
   free (d);
   free (d2);
@@ -302,14 +288,14 @@ check_untouched (const char *path, int want, const char *what_has)
 {
   char what[512];
   size_t l1, l2;
-  unsigned char *a = slurp (path, &l1);
+  unsigned char *a = (unsigned char *) test_slurp (path, &l1);
   int r = p2v_gpt_relocate_backup (path, what, sizeof what);
   if (r != want)
     fprintf (stderr, "%s: relocate returned %d, want %d\n", path, r, want);
   CHECK (r == want);
   if (what_has)
     CHECK (strstr (what, what_has) != NULL);
-  unsigned char *b = slurp (path, &l2);
+  unsigned char *b = (unsigned char *) test_slurp (path, &l2);
   CHECK (a && b && l1 == l2 && memcmp (a, b, l1) == 0);
   free (a);
   free (b);
@@ -369,9 +355,9 @@ test_relocate_hybrid (void)
   char *p = make_gpt ("gpt-hybrid.img");
   CHECK (run ("sgdisk -h 2 %s >/dev/null && truncate -s 24M %s", p, p) == 0);
   size_t l;
-  unsigned char *a = slurp (p, &l);
+  unsigned char *a = (unsigned char *) test_slurp (p, &l);
   CHECK (p2v_gpt_relocate_backup (p, what, sizeof what) == 1);
-  unsigned char *b = slurp (p, &l);
+  unsigned char *b = (unsigned char *) test_slurp (p, &l);
   CHECK (a && b && memcmp (a, b, 512) == 0);
   free (a);
   free (b);

@@ -84,19 +84,6 @@ write_text (const char *path, const char *text)
   }
 }
 
-static char *
-slurp (const char *path)
-{
-  FILE *f = fopen (path, "r");
-  if (!f)
-    return NULL;
-  char *s = xcalloc (1, 65536);
-  size_t n = fread (s, 1, 65535, f);
-  s[n] = '\0';
-  fclose (f);
-  return s;
-}
-
 static void
 test_file (void)
 {
@@ -108,7 +95,7 @@ test_file (void)
   p2v_badmap_add (&m, 1048576, 512);
   p2v_badmap_add (&m, 73400320, 4096);
   CHECK (p2v_badmap_write (&m, path, "/dev/sda", 21474836480ULL) == 0);
-  char *text = slurp (path);
+  char *text = test_slurp (path, NULL);
   CHECK_STR (text, "# p2vstream bad-sector map\n# source: /dev/sda\n# size: 21474836480\n"
              "# ranges: 2, bytes: 4608\n# offset length\n1048576 512\n73400320 4096\n");
   free (text);

@@ -128,11 +128,11 @@ main (void)
    * every length and alignment (libdeflate's fast path has both).
    */
   {
-    size_t n = (1 << 20) + 77;
-    unsigned char *b = malloc (n);
-    for (size_t i = 0; i < n; i++)
+    size_t len = (1 << 20) + 77;
+    unsigned char *b = malloc (len);
+    for (size_t i = 0; i < len; i++)
       b[i] = (unsigned char) (i * 2654435761u >> 13);
-    size_t lens[] = { 0, 1, 15, 16, 17, 63, 64, 4095, 65536, n - 5 };
+    size_t lens[] = { 0, 1, 15, 16, 17, 63, 64, 4095, 65536, len - 5 };
     for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
       for (size_t off = 0; off < 5; off++)
         CHECK (p2v_crc32 (b + off, lens[k]) == (uint32_t) crc32_z (0, b + off, lens[k]));

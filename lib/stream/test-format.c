@@ -25,7 +25,8 @@ main (void)
   CHECK (h.type == P2V_REC_CHUNK && h.flags == P2V_RECF_SEALED && h.length == 0x01020304);
   CHECK (rh[4] == 1 && rh[7] == 4);            /* big-endian on the wire */
 
-  struct p2v_source_hdr s = { 0, 68719476736ull + 5, 4 << 20, P2V_DIGEST_SHA256 }, s2;
+  struct p2v_source_hdr s = { .size = 68719476736ull + 5, .chunk_size = 4 << 20,
+                              .digest_id = P2V_DIGEST_SHA256 }, s2;
   uint8_t sb[P2V_SOURCE_FIXED_LEN];
   const char *why;
   p2v_pack_source (sb, &s);
@@ -102,7 +103,8 @@ main (void)
          && mlen == 9 && memcmp (msg, "too small", 9) == 0);
   CHECK (p2v_unpack_refuse (fb, 3, &fst, &msg, &mlen) == -1);
   /* Chunk frames: only exactly the next chunk is acceptable. */
-  struct p2v_source_hdr sh = { 0, 10 * 65536 + 100, 65536, P2V_DIGEST_SHA256 };
+  struct p2v_source_hdr sh = { .size = 10 * 65536 + 100, .chunk_size = 65536,
+                               .digest_id = P2V_DIGEST_SHA256 };
   struct p2v_chunk_hdr k = { 0, P2V_CODEC_STORED, 65536, 65536, 0 };
   CHECK (p2v_check_chunk (&sh, &k, 65536, 65536, 1, 2) == NULL);
   CHECK (p2v_check_chunk (&sh, &k, 65536, 0, 1, 2) != NULL);          /* out of order */
