@@ -184,6 +184,11 @@ main (int argc, char **argv)
   }
   if (p2v_opt_per_disk ("--digest-file", ndigest_files, n) == -1)
     return P2V_EXIT_USAGE;
+  if (o.badmap && n > 1) {
+    p2v_error ("--ignore-read-errors=MAP names one map; with several disks give it "
+               "without a file: each disk gets SOURCE-NAME.badmap");
+    return P2V_EXIT_USAGE;
+  }
   if (p2v_check_distinct (&argv[optind], n) == -1)
     return P2V_EXIT_USAGE;
   switch (p2v_key_resolve (key_arg, key_file, key)) {

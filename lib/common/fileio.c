@@ -70,18 +70,21 @@ p2v_write_full (int fd, const void *buf, size_t n)
 }
 
 int
-p2v_pread_full (int fd, void *buf, size_t n, uint64_t off)
+p2v_pread_full (int fd, void *buf, size_t n, uint64_t off, uint64_t *at)
 {
   size_t got = 0;
   while (got < n) {
     ssize_t r = pread (fd, (char *) buf + got, n - got, (off_t) (off + got));
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (r == 0) {
-      errno = ENODATA;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      /* End of file is errno 0: ENODATA is also the block layer's
+       * media error, and the two must not be told apart by guessing.
+       */
+      if (r == 0)
+        errno = 0;
+      if (at)
+        *at = off + got;
       return -1;
     }
     got += r;
@@ -90,18 +93,18 @@ p2v_pread_full (int fd, void *buf, size_t n, uint64_t off)
 }
 
 int
-p2v_pwrite_full (int fd, const void *buf, size_t n, uint64_t off)
+p2v_pwrite_full (int fd, const void *buf, size_t n, uint64_t off, uint64_t *at)
 {
   size_t done = 0;
   while (done < n) {
     ssize_t r = pwrite (fd, (const char *) buf + done, n - done, (off_t) (off + done));
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (r == 0) {
-      errno = ENOSPC;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      if (r == 0)
+        errno = ENOSPC;
+      if (at)
+        *at = off + done;
       return -1;
     }
     done += r;

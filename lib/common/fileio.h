@@ -22,10 +22,14 @@ ssize_t p2v_read_full_by (int fd, void *buf, size_t n, double deadline);
 /* Write all N bytes.  Returns 0 or -1 with errno set. */
 int p2v_write_full (int fd, const void *buf, size_t n);
 
-/* All N bytes at OFF: 0, or -1 (end of file before them: ENODATA). */
-int p2v_pread_full (int fd, void *buf, size_t n, uint64_t off);
-/* All N bytes at OFF: 0, or -1 (a write of nothing is ENOSPC). */
-int p2v_pwrite_full (int fd, const void *buf, size_t n, uint64_t off);
+/* All N bytes at OFF: 0, or -1 with errno (0: end of file before
+ * them) and, when AT is not NULL, the offset where it failed.
+ */
+int p2v_pread_full (int fd, void *buf, size_t n, uint64_t off, uint64_t *at);
+/* All N bytes at OFF: 0, or -1 (a write of nothing is ENOSPC), AT as
+ * above.
+ */
+int p2v_pwrite_full (int fd, const void *buf, size_t n, uint64_t off, uint64_t *at);
 /* fsync, where EINVAL and EROFS (a pipe, a terminal, a read-only
  * device) are success and nothing is retried: 0 or -1.
  */

@@ -260,8 +260,8 @@ p2v_manifest_read (const char *path, struct p2v_manifest *m, char **err)
    */
   size_t n = (size_t) st.st_size;
   char *text = xmalloc (n + 1);
-  if (p2v_pread_full (fd, text, n, 0) == -1) {
-    *err = xasprintf ("%s", strerror (errno));
+  if (p2v_pread_full (fd, text, n, 0, NULL) == -1) {
+    *err = xstrdup (errno ? strerror (errno) : "changed while being read");
     close (fd);
     free (text);
     return -1;

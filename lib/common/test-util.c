@@ -89,6 +89,28 @@ replace_file_tests (void)
   free (victim);
 }
 
+/* Whole reads and writes at an offset: a short file is errno 0 (never
+ * ENODATA, which is also a disk's media error), and where it failed.
+ */
+static void
+test_positional (void)
+{
+  char path[] = "/tmp/p2vtest-pio.XXXXXX";
+  int fd = mkstemp (path);
+  CHECK (fd >= 0);
+  char buf[64];
+  uint64_t at = 0;
+  CHECK (p2v_pwrite_full (fd, "0123456789", 10, 5, &at) == 0);
+  CHECK (p2v_pread_full (fd, buf, 10, 5, NULL) == 0 && memcmp (buf, "0123456789", 10) == 0);
+  errno = EINVAL;
+  CHECK (p2v_pread_full (fd, buf, 20, 5, &at) == -1 && errno == 0 && at == 15);
+  CHECK (p2v_fsync (fd) == 0);
+  close (fd);
+  errno = 0;
+  CHECK (p2v_pread_full (fd, buf, 1, 0, &at) == -1 && errno == EBADF && at == 0);
+  unlink (path);
+}
+
 int
 main (void)
 {
@@ -149,5 +171,6 @@ main (void)
   CHECK_STR (p2v_escape ("\x01\x02\x03", 3, e, 12), "\\x01\\x02...");
   char big[P2V_ESCAPED_LEN (4)];
   CHECK_STR (p2v_escape ("\x01\x02\x03\x04", 4, big, sizeof big), "\\x01\\x02\\x03\\x04");
+  test_positional ();
   return TEST_DONE ();
 }

@@ -313,10 +313,10 @@ p2v_target_open (const char *path, uint64_t need, bool force, bool may_shorten,
 int
 p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off)
 {
-  if (p2v_pread_full (d->fd, buf, n, off) == -1) {
-    p2v_error ("read error on %s at offset %llu: %s", d->path, (unsigned long long) off,
-               errno == ENODATA ? "unexpected end of file (did the source shrink?)"
-                                : strerror (errno));
+  uint64_t at;
+  if (p2v_pread_full (d->fd, buf, n, off, &at) == -1) {
+    p2v_error ("read error on %s at offset %llu: %s", d->path, (unsigned long long) at,
+               errno ? strerror (errno) : "unexpected end of file (did the source shrink?)");
     return -1;
   }
   return 0;
@@ -325,8 +325,9 @@ p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off)
 int
 p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off)
 {
-  if (p2v_pwrite_full (d->fd, buf, n, off) == -1) {
-    p2v_error ("write error on %s at offset %llu: %s", d->path, (unsigned long long) off,
+  uint64_t at;
+  if (p2v_pwrite_full (d->fd, buf, n, off, &at) == -1) {
+    p2v_error ("write error on %s at offset %llu: %s", d->path, (unsigned long long) at,
                strerror (errno));
     return -1;
   }

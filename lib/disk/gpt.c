@@ -72,7 +72,8 @@ struct gpt {
 static int
 io_error (const char *op, const char *path)
 {
-  p2v_error ("cannot %s the GPT of %s: %s", op, path, strerror (errno));
+  p2v_error ("cannot %s the GPT of %s: %s", op, path,
+             errno ? strerror (errno) : "the disk ends early");
   return -1;
 }
 
@@ -107,7 +108,7 @@ gpt_find (int fd, const char *path, struct gpt *g, char *what, size_t what_len)
   for (int i = 0; i < 2 && g->ss == 0; i++) {
     if ((uint64_t) 2 * tries[i] > g->size)
       break;
-    if (p2v_pread_full (fd, sec, tries[i], tries[i]) == -1)
+    if (p2v_pread_full (fd, sec, tries[i], tries[i], NULL) == -1)
       return io_error ("read", path);
     if (memcmp (sec, GPT_SIG, 8) == 0)
       g->ss = tries[i];
@@ -120,7 +121,7 @@ gpt_find (int fd, const char *path, struct gpt *g, char *what, size_t what_len)
    * disk that was GPT once may still carry the old headers, and the
    * stale backup may sit inside its last partition.
    */
-  if (p2v_pread_full (fd, sec, 512, 0) == -1)
+  if (p2v_pread_full (fd, sec, 512, 0, NULL) == -1)
     return io_error ("read", path);
   bool protective = false;
   for (int i = 0; i < 4; i++)
@@ -129,7 +130,7 @@ gpt_find (int fd, const char *path, struct gpt *g, char *what, size_t what_len)
     p2v_part_say (what, what_len, "%s has no GPT (no protective MBR): nothing to move", path);
     return 0;
   }
-  if (p2v_pread_full (fd, sec, g->ss, g->ss) == -1)
+  if (p2v_pread_full (fd, sec, g->ss, g->ss, NULL) == -1)
     return io_error ("read", path);
   if (memcmp (sec, GPT_SIG, 8) != 0) {
     p2v_part_say (what, what_len, "%s has no GPT: nothing to move", path);
@@ -175,7 +176,7 @@ gpt_validate (int fd, const char *path, struct gpt *g, char *what, size_t what_l
   g->entries = xaligned_alloc (g->ent_secs * ss);
   memset (g->entries, 0, g->ent_secs * ss);
   if (ent_lba < 2 || ent_lba + g->ent_secs > first
-      || p2v_pread_full (fd, g->entries, g->ent_bytes, ent_lba * ss) == -1
+      || p2v_pread_full (fd, g->entries, g->ent_bytes, ent_lba * ss, NULL) == -1
       || crc32 (0, g->entries, g->ent_bytes) != le32 (sec + H_ENTCRC)) {
     p2v_error ("%s: the primary GPT partition array is invalid; not moving the backup GPT", path);
     return -1;
@@ -230,9 +231,9 @@ static int
 gpt_write (int fd, const char *path, const struct gpt *g, const uint8_t *backup, bool *wiped)
 {
   unsigned ss = g->ss;
-  if (p2v_pwrite_full (fd, g->entries, g->ent_secs * ss, g->new_ent_lba * ss) == -1
-      || p2v_pwrite_full (fd, backup, ss, g->last * ss) == -1 || p2v_fsync (fd) == -1
-      || p2v_pwrite_full (fd, g->primary, ss, ss) == -1 || p2v_fsync (fd) == -1)
+  if (p2v_pwrite_full (fd, g->entries, g->ent_secs * ss, g->new_ent_lba * ss, NULL) == -1
+      || p2v_pwrite_full (fd, backup, ss, g->last * ss, NULL) == -1 || p2v_fsync (fd) == -1
+      || p2v_pwrite_full (fd, g->primary, ss, ss, NULL) == -1 || p2v_fsync (fd) == -1)
     return io_error ("write", path);
 
   /* The old backup header now lies in free space; left there, it is
@@ -241,13 +242,13 @@ gpt_write (int fd, const char *path, const struct gpt *g, const uint8_t *backup,
   uint8_t *sec = xaligned_alloc (ss);
   int r = -1;
   *wiped = false;
-  if (p2v_pread_full (fd, sec, ss, g->alt * ss) == -1) {
+  if (p2v_pread_full (fd, sec, ss, g->alt * ss, NULL) == -1) {
     io_error ("read", path);
     goto out;
   }
   if (memcmp (sec, GPT_SIG, 8) == 0 && le64 (sec + H_MY) == g->alt) {
     memset (sec, 0, ss);
-    if (p2v_pwrite_full (fd, sec, ss, g->alt * ss) == -1) {
+    if (p2v_pwrite_full (fd, sec, ss, g->alt * ss, NULL) == -1) {
       io_error ("write", path);
       goto out;
     }
@@ -259,7 +260,7 @@ gpt_write (int fd, const char *path, const struct gpt *g, const uint8_t *backup,
    * stretched; a hybrid MBR is someone's deliberate layout.
    */
   static const uint8_t unused[16];
-  if (p2v_pread_full (fd, sec, 512, 0) == -1) {
+  if (p2v_pread_full (fd, sec, 512, 0, NULL) == -1) {
     io_error ("read", path);
     goto out;
   }
@@ -271,7 +272,7 @@ gpt_write (int fd, const char *path, const struct gpt *g, const uint8_t *backup,
   uint32_t want_new = g->last > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t) g->last;
   if (pure && le32 (pe + 12) == want_old && want_old != want_new) {
     put32 (pe + 12, want_new);
-    if (p2v_pwrite_full (fd, sec, 512, 0) == -1) {
+    if (p2v_pwrite_full (fd, sec, 512, 0, NULL) == -1) {
       io_error ("write", path);
       goto out;
     }

@@ -111,11 +111,6 @@ p2v_send_opts_per_disk (const struct p2v_send_opts *o, char *const *sources, uns
                         const char *const *digest_files, bool badmap_each,
                         struct p2v_send_opts *disks, char **badmaps)
 {
-  if (o->badmap && n > 1) {
-    p2v_error ("--ignore-read-errors=MAP names one map; with several disks give it "
-               "without a file: each disk gets SOURCE-NAME.badmap");
-    return -1;
-  }
   for (unsigned i = 0; i < n; i++) {
     disks[i] = *o;
     disks[i].disk = i;

@@ -849,7 +849,6 @@ attempt_reset (struct sender *s)
   p2v_badmap_free (&s->bad_prefix);
   p2v_badmap_init (&s->bad);
   p2v_badmap_init (&s->bad_prefix);
-  s->drop_why[0] = '\0';
 }
 
 /* Connect, handshake, describe the source and wait for ACCEPT, which
@@ -863,6 +862,10 @@ session_open (struct sender *s)
     s->ch.fd = STDOUT_FILENO;
   else if ((s->ch.fd = p2v_connect (o->host, o->port)) == -1)
     return P2V_EXIT_NET;
+  /* Why the last connection dropped is kept until a new one stands: a
+   * retry that cannot even connect still ends saying it.
+   */
+  s->drop_why[0] = '\0';
   /* A peer (or relay) that is alive but silent must not hold us: the
    * handshake has --timeout s in all, every later record as long, and
    * a send blocked on a peer that stopped reading fails as late.
