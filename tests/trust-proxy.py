@@ -43,9 +43,14 @@ import time
 LOCAL = "127.0.0.1"
 
 
-def pump(src, dst, meddle, done):
-    """Copy src to dst; meddle(bytes, offset) -> list of (data, delay)."""
+def pump(src, dst, meddle, done, other):
+    """Copy src to dst; meddle(bytes, offset) -> list of (data, delay).
+    When dst went away (a write failed), the other direction (event
+    other) may still carry its last words, a RESULT sent just before it
+    closed: let that finish (bounded) before hanging up both sides.
+    End of src and a cut hang up at once."""
     off = 0
+    dst_gone = False
     try:
         while True:
             data = src.recv(65536)
@@ -59,11 +64,17 @@ def pump(src, dst, meddle, done):
                     return
                 if delay:
                     time.sleep(delay)
-                dst.sendall(piece)
+                try:
+                    dst.sendall(piece)
+                except OSError:
+                    dst_gone = True
+                    raise
             off += len(data)
     except OSError:
         pass
     finally:
+        if dst_gone:
+            other.wait(2)
         for s in (dst, src):
             try:
                 s.shutdown(socket.SHUT_RDWR)
@@ -209,8 +220,8 @@ def serve(args):
         else:
             meddle = passthrough
         d1, d2 = threading.Event(), threading.Event()
-        threading.Thread(target=pump, args=(c, u, meddle, d1), daemon=True).start()
-        threading.Thread(target=pump, args=(u, c, r2s, d2), daemon=True).start()
+        threading.Thread(target=pump, args=(c, u, meddle, d1, d2), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c, r2s, d2, d1), daemon=True).start()
         d1.wait()
         d2.wait()
         c.close()
