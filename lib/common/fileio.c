@@ -124,6 +124,7 @@ p2v_fsync (int fd)
     return -1;
   return 0;
 }
+
 int
 p2v_replace_file (const char *path, mode_t mode,
                   int (*fill) (FILE *f, const void *arg), const void *arg)

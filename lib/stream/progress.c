@@ -371,3 +371,10 @@ p2v_progress_group_free (struct p2v_progress_group *g)
   pthread_mutex_destroy (&g->lock);
   free (g);
 }
+
+bool
+p2v_progress_has_lines (int mode)
+{
+  return mode == P2V_PROGRESS_PLAIN || mode == P2V_PROGRESS_JSON
+    || (mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
+}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum p2v_progress_mode {
@@ -21,6 +22,11 @@ enum p2v_progress_mode {
 int p2v_progress_mode_from_name (const char *name);
 /* The same for --progress=ARG, printing the error itself. */
 int p2v_opt_progress (const char *arg);
+/* Plain and JSON progress (auto into a file too) have room for lines of
+ * their own beside the bar, such as a delta's; a redrawn TTY line has
+ * not.
+ */
+bool p2v_progress_has_lines (int mode);
 
 struct p2v_progress;
 struct p2v_progress *p2v_progress_new (int mode, const char *label, uint64_t total);

@@ -262,16 +262,6 @@ checkpoint (struct receiver *r)
   return 0;
 }
 
-/* Plain and JSON progress have room for a delta line; a redrawn TTY
- * line has not.
- */
-static bool
-recv_plain_progress (const struct p2v_recv_opts *o)
-{
-  return o->progress_mode == P2V_PROGRESS_PLAIN || o->progress_mode == P2V_PROGRESS_JSON
-    || (o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
-}
-
 static void *
 writer_thread (void *arg)
 {
@@ -279,7 +269,7 @@ writer_thread (void *arg)
   /* Delta progress: this thread's own view, so no counter is shared. */
   uint64_t same = 0, changed = 0;
   double last = p2v_now ();
-  bool plain = recv_plain_progress (r->o);
+  bool plain = p2v_progress_has_lines (r->o->progress_mode);
   for (uint64_t seq = r->start / r->sh.chunk_size; seq < r->nchunks; seq++) {
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
     if (!slot)
@@ -801,7 +791,7 @@ report_verified (struct receiver *r, const char *alg, const char *hex)
   const struct p2v_recv_opts *o = r->o;
   if (r->delta) {
     char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
-    if (recv_plain_progress (o))
+    if (p2v_progress_has_lines (o->progress_mode))
       recv_delta_line (r, r->same_chunks, r->changed_chunks, true);
     p2v_info ("delta: hashed %s of %s in %s; %llu of %llu chunks changed, %llu unchanged",
               p2v_human_size (r->sh.size, h), o->target, p2v_human_duration (r->hash_secs, t),

@@ -73,7 +73,7 @@ send_delta_summary (struct sender *s)
 {
   char h[P2V_HUMAN_LEN], he[P2V_HUMAN_LEN], c[P2V_HUMAN_LEN];
   double hs = atomic_load (&s->hash_end_ns) / 1e9;
-  if (send_plain_progress (s->o))
+  if (p2v_progress_has_lines (s->o->progress_mode))
     send_delta_line (s, true);
   p2v_info ("delta: hashed %s in %s; %llu of %llu chunks changed (%s sent), %llu unchanged; "
             "%llu bytes on the wire", p2v_human_size (s->src.size, h),
@@ -89,7 +89,8 @@ send_delta_progress (struct sender *s, uint64_t seq)
   uint64_t end = (seq + 1) * (uint64_t) s->o->chunk_size;
   p2v_progress_update (s->progress, end < s->src.size ? end : s->src.size);
   double now = p2v_now ();
-  if (send_plain_progress (s->o) && now - (last ? last : s->t0) >= DELTA_LINE_SECONDS) {
+  if (p2v_progress_has_lines (s->o->progress_mode)
+      && now - (last ? last : s->t0) >= DELTA_LINE_SECONDS) {
     last = now;
     send_delta_line (s, false);
   }

@@ -93,7 +93,6 @@ void send_fail_corrupt (struct sender *s, const char *fmt, ...)
 void send_fail_unauthentic (struct sender *s, const char *during);
 int send_peer_verdict (struct sender *s, uint8_t type, const uint8_t *buf, size_t len,
                        struct p2v_result *res);
-bool send_plain_progress (const struct p2v_send_opts *o);
 
 /* send-delta.c: the sender's half of a delta */
 int send_same (struct sender *s, const struct p2v_slot *slot);

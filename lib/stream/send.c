@@ -362,16 +362,6 @@ wait_for_digest (struct sender *s)
   pthread_mutex_unlock (&s->lock);
 }
 
-/* Plain and JSON progress have room for a second line; a redrawn TTY
- * line has not.
- */
-bool
-send_plain_progress (const struct p2v_send_opts *o)
-{
-  return o->progress_mode == P2V_PROGRESS_PLAIN || o->progress_mode == P2V_PROGRESS_JSON
-    || (o->progress_mode == P2V_PROGRESS_AUTO && !isatty (STDERR_FILENO));
-}
-
 /* --compress=auto: account for one chunk (waited for since t_wait,
  * sent since t_send) and, at the end of a window, move the level.
  */
