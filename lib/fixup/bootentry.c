@@ -160,6 +160,101 @@ boot_entry_grub1 (const char *text, struct boot_entry *e)
   return entry_from (text, start, k, i, e, "title");
 }
 
+bool
+grub2_uses_bls (const char *text)
+{
+  size_t pos = 0;
+  const char *line;
+  size_t len;
+  while (next_line (text, &pos, &line, &len)) {
+    if (line_is_comment (line, len))
+      continue;
+    char *w = word (line, len, 0, NULL);
+    bool bls = w && strcmp (w, "blscfg") == 0;
+    free (w);
+    if (bls)
+      return true;
+  }
+  return false;
+}
+
+int
+boot_entry_bls (const char *text, const char *kernelopts, struct boot_entry *e)
+{
+  size_t pos = 0;
+  const char *line;
+  size_t len;
+  memset (e, 0, sizeof *e);
+  while (next_line (text, &pos, &line, &len)) {
+    if (line_is_comment (line, len))
+      continue;
+    const char *rest;
+    char *w0 = word (line, len, 0, &rest);
+    char *w1 = w0 ? word (line, len, 1, NULL) : NULL;
+    if (w1 && strcmp (w0, "linux") == 0 && !e->kernel)
+      e->kernel = xstrdup (w1);
+    else if (w1 && strcmp (w0, "initrd") == 0) {
+      free (e->initrd);
+      e->initrd = last_word (line, len);
+    }
+    else if (w1 && strcmp (w0, "options") == 0 && !e->cmdline)
+      e->cmdline = xstrndup (rest, (size_t) (line + line_body_len (line, len) - rest));
+    free (w0);
+    free (w1);
+  }
+  if (!e->kernel) {
+    boot_entry_free (e);
+    return -1;
+  }
+  if (e->cmdline && kernelopts) {
+    char *k = strstr (e->cmdline, "$kernelopts");
+    if (k) {
+      char *c = xasprintf ("%.*s%s%s", (int) (k - e->cmdline), e->cmdline,
+                           kernelopts, k + strlen ("$kernelopts"));
+      free (e->cmdline);
+      e->cmdline = c;
+    }
+  }
+  set_version (e);
+  return 0;
+}
+
+char *
+grubenv_get (const char *text, const char *name)
+{
+  size_t pos = 0, nl = strlen (name);
+  const char *line;
+  size_t len;
+  while (next_line (text, &pos, &line, &len)) {
+    size_t n = line_body_len (line, len);
+    if (n > nl && memcmp (line, name, nl) == 0 && line[nl] == '=')
+      return xstrndup (line + nl + 1, n - nl - 1);
+  }
+  return NULL;
+}
+
+char *
+grubenv_refit (const char *old, char *new_)
+{
+  size_t want = strlen (old), have = strlen (new_);
+  /* The padding is the run of '#' after the last newline. */
+  const char *nl = strrchr (new_, '\n');
+  size_t body = nl ? (size_t) (nl + 1 - new_) : 0;
+  for (size_t i = body; i < have; i++)
+    if (new_[i] != '#') {
+      free (new_);
+      return NULL;
+    }
+  if (body > want) {
+    free (new_);
+    return NULL;
+  }
+  char *r = xrealloc (new_, want + 1);
+  memset (r + body, '#', want - body);
+  r[want] = '\0';
+  return r;
+}
+
 void
 boot_entry_free (struct boot_entry *e)
 {

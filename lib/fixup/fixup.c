@@ -19,6 +19,7 @@
  * the new name of disk 1; only this record tells them apart.
  */
 #define STATE_FILE "/etc/p2vfixup.disks"
+#define BLS_DIR "/boot/loader/entries"
 
 char *
 run_read (struct run *r, const char *path)
@@ -104,39 +105,134 @@ os_name (struct run *r)
   return xstrdup ("unknown Linux");
 }
 
-static const char *const grub2_cfgs[] = {
-  "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg", NULL
-};
+/* Where GRUB 2 keeps grub.cfg: on the ESP for UEFI RHEL/CentOS 7-8
+ * (/etc/grub2-efi.cfg links there) and SUSE, in /boot elsewhere.
+ * Debian's ESP grub.cfg is a stub that loads /boot/grub's, so a file
+ * without a kernel entry gives way to the next.
+ */
+static void
+grub2_candidates (struct run *r, struct strlist *c)
+{
+  struct strlist efi = { 0 };
+  r->g->ops->list (r->g, "/boot/efi/EFI", &efi);
+  for (size_t i = 0; i < efi.n; i++) {
+    char *p = xasprintf ("/boot/efi/EFI/%s/grub.cfg", efi.v[i]);
+    strlist_add (c, p);
+    free (p);
+  }
+  strlist_free (&efi);
+  strlist_add (c, "/boot/grub/grub.cfg");
+  strlist_add (c, "/boot/grub2/grub.cfg");
+}
+
 static const char *const grub1_cfgs[] = {
   "/boot/grub/grub.conf", "/boot/grub/menu.lst", NULL
 };
 
+/* grubenv beside grub.cfg (on the ESP for RHEL 8 UEFI) or in /boot. */
+static char *
+read_grubenv (struct run *r)
+{
+  char *env = NULL;
+  if (r->grub_file) {
+    const char *slash = strrchr (r->grub_file, '/');
+    char *p = xasprintf ("%.*s/grubenv", (int) (slash - r->grub_file), r->grub_file);
+    env = run_read (r, p);
+    free (p);
+  }
+  if (!env)
+    env = run_read (r, "/boot/grub2/grubenv");
+  return env;
+}
+
+/* RHEL 8+ and Fedora: grub.cfg says "blscfg" and the kernels are
+ * /boot/loader/entries/NAME.conf.  GRUB boots grubenv's saved_entry, else
+ * the newest version.
+ */
+static int
+find_bls_entry (struct run *r)
+{
+  struct strlist names = { 0 };
+  r->g->ops->list (r->g, BLS_DIR, &names);
+  char *env = read_grubenv (r);
+  char *saved = env ? grubenv_get (env, "saved_entry") : NULL;
+  char *kopts = env ? grubenv_get (env, "kernelopts") : NULL;
+  const char *pick = NULL;
+  for (size_t i = 0; i < names.n; i++) {
+    const char *n = names.v[i];
+    size_t l = strlen (n);
+    if (l <= 5 || !str_ends (n, ".conf"))
+      continue;
+    if (saved && strlen (saved) == l - 5 && memcmp (saved, n, l - 5) == 0) {
+      pick = n;
+      break;
+    }
+    if (!pick || strverscmp (n, pick) > 0)
+      pick = n;
+  }
+  int ret = -1;
+  if (pick) {
+    char *p = xasprintf ("%s/%s", BLS_DIR, pick);
+    char *text = run_read (r, p);
+    if (text && boot_entry_bls (text, kopts, &r->boot) == 0) {
+      r->bls_entry = p;
+      p = NULL;
+      ret = 0;
+    }
+    free (text);
+    free (p);
+  }
+  strlist_free (&names);
+  free (env);
+  free (saved);
+  free (kopts);
+  return ret;
+}
+
 static int
 find_bootloader (struct run *r, char **err)
 {
-  char *text = NULL;
-  for (size_t i = 0; !text && grub2_cfgs[i]; i++)
-    if ((text = run_read (r, grub2_cfgs[i])))
-      r->grub_file = xstrdup (grub2_cfgs[i]);
-  for (size_t i = 0; !text && grub1_cfgs[i]; i++)
-    if ((text = run_read (r, grub1_cfgs[i]))) {
-      r->grub_file = xstrdup (grub1_cfgs[i]);
-      r->grub_legacy = true;
-    }
-  if (!text) {
-    *err = xstrdup ("unknown bootloader: no GRUB configuration in /boot/grub or /boot/grub2");
+  struct strlist cands = { 0 };
+  char *found = NULL;
+  bool ok = false;
+  grub2_candidates (r, &cands);
+  for (size_t i = 0; !ok && i < cands.n; i++) {
+    char *text = run_read (r, cands.v[i]);
+    if (!text)
+      continue;
+    if (!found)
+      found = xstrdup (cands.v[i]);
+    free (r->grub_file);
+    r->grub_file = xstrdup (cands.v[i]);
+    ok = boot_entry_grub2 (text, &r->boot) == 0
+      || (grub2_uses_bls (text) && find_bls_entry (r) == 0);
+    free (text);
+  }
+  strlist_free (&cands);
+  for (size_t i = 0; !ok && !found && grub1_cfgs[i]; i++) {
+    char *text = run_read (r, grub1_cfgs[i]);
+    if (!text)
+      continue;
+    found = xstrdup (grub1_cfgs[i]);
+    free (r->grub_file);
+    r->grub_file = xstrdup (grub1_cfgs[i]);
+    r->grub_legacy = true;
+    ok = boot_entry_grub1 (text, &r->boot) == 0;
+    free (text);
+  }
+  if (!ok) {
+    *err = found ? xasprintf ("%s has no kernel entry%s", found,
+                              r->grub_legacy ? "" : " (nor BLS entries it reads)")
+      : xstrdup ("unknown bootloader: no GRUB configuration in /boot/grub, "
+                 "/boot/grub2 or the ESP (/boot/efi/EFI/*/grub.cfg)");
+    free (found);
     return -1;
   }
-  int e = r->grub_legacy ? boot_entry_grub1 (text, &r->boot)
-    : boot_entry_grub2 (text, &r->boot);
-  free (text);
-  if (e == -1) {
-    *err = xasprintf ("%s has no kernel entry", r->grub_file);
-    return -1;
-  }
+  free (found);
+  const char *from = r->bls_entry ? r->bls_entry : r->grub_file;
   if (!r->boot.version) {
     *err = xasprintf ("cannot tell the kernel version from %s in %s",
-                      r->boot.kernel, r->grub_file);
+                      r->boot.kernel, from);
     return -1;
   }
   /* Paths in GRUB are relative to the partition it reads, which is
@@ -222,7 +318,16 @@ choose_drivers (struct run *r, char **err)
 
 /* --- device names --- */
 
-struct devfile { const char *path; bool legacy; };
+/* Add PATH by the name of the file it reaches, once. */
+static void
+add_devfile (struct run *r, struct strlist *files, const char *path)
+{
+  if (!r->g->ops->is_file (r->g, path))
+    return;
+  char *real = r->g->ops->resolve (r->g, path);
+  strlist_add_unique (files, real ? real : path);
+  free (real);
+}
 
 static void
 device_files (struct run *r, struct strlist *files)
@@ -230,22 +335,37 @@ device_files (struct run *r, struct strlist *files)
   static const char *const fixed[] = {
     "/etc/fstab", "/etc/crypttab", "/etc/default/grub",
     "/boot/grub/device.map", "/boot/grub2/device.map",
+    "/boot/grub/grubenv", "/boot/grub2/grubenv",
     "/etc/initramfs-tools/conf.d/resume", "/etc/uswsusp.conf", NULL
   };
-  strlist_add (files, r->grub_file);
-  /* A UEFI guest's GRUB reads the grub.cfg on the ESP. */
+  char *real = r->g->ops->resolve (r->g, r->grub_file);
+  if (real) {
+    free (r->grub_file);
+    r->grub_file = real;
+  }
+  add_devfile (r, files, r->grub_file);
+  /* A UEFI guest's GRUB reads the grub.cfg (and grubenv) on the ESP. */
   struct strlist efi = { 0 };
   r->g->ops->list (r->g, "/boot/efi/EFI", &efi);
-  for (size_t i = 0; i < efi.n; i++) {
-    char *p = xasprintf ("/boot/efi/EFI/%s/grub.cfg", efi.v[i]);
-    if (r->g->ops->is_file (r->g, p))
-      strlist_add_unique (files, p);
-    free (p);
-  }
+  for (size_t i = 0; i < efi.n; i++)
+    for (int k = 0; k < 2; k++) {
+      char *p = xasprintf ("/boot/efi/EFI/%s/%s", efi.v[i], k ? "grubenv" : "grub.cfg");
+      add_devfile (r, files, p);
+      free (p);
+    }
   strlist_free (&efi);
+  /* Every BLS entry, not only the default: the admin may pick another. */
+  struct strlist bls = { 0 };
+  r->g->ops->list (r->g, BLS_DIR, &bls);
+  for (size_t i = 0; i < bls.n; i++)
+    if (str_ends (bls.v[i], ".conf")) {
+      char *p = xasprintf ("%s/%s", BLS_DIR, bls.v[i]);
+      add_devfile (r, files, p);
+      free (p);
+    }
+  strlist_free (&bls);
   for (size_t i = 0; fixed[i]; i++)
-    if (r->g->ops->is_file (r->g, fixed[i]))
-      strlist_add_unique (files, fixed[i]);
+    add_devfile (r, files, fixed[i]);
 }
 
 static const char *
@@ -496,6 +616,14 @@ rewrite_devices (struct run *r, const struct strlist *files)
     for (size_t k = 0; k < warn.n; k++)
       plan_warn (&r->plan, "%s: %s", files->v[i], warn.v[k]);
     strlist_free (&warn);
+    if (str_ends (files->v[i], "/grubenv") && strcmp (cur, n) != 0
+        && !(n = grubenv_refit (cur, n))) {
+      plan_warn (&r->plan, "%s: the new names do not fit its 1024 bytes; "
+                 "left alone (edit it with grub2-editenv)", files->v[i]);
+      strlist_free (&notes);
+      free (cur);
+      continue;
+    }
     run_change (r, files->v[i], cur, n, &notes);
     free (cur);
   }
@@ -561,8 +689,9 @@ fixup_run (const struct fixup_opts *o)
   if (find_bootloader (&r, &err) == -1) { ret = P2V_EXIT_UNRECOGNISED; goto out; }
   read_kernel_mods (&r);
   if (choose_drivers (&r, &err) == -1) { ret = P2V_EXIT_UNRECOGNISED; goto out; }
-  plan_info (&r.plan, "Guest: %s, %s %s, kernel %s; target %s: %s%s%s, %s",
+  plan_info (&r.plan, "Guest: %s, %s %s%s%s, kernel %s; target %s: %s%s%s, %s",
              r.os_name, r.grub_legacy ? "GRUB legacy" : "GRUB 2", r.grub_file,
+             r.bls_entry ? " + " : "", r.bls_entry ? r.bls_entry : "",
              r.boot.version, r.t->name, r.disk_driver,
              r.extra_drivers.n ? " + " : "",
              r.extra_drivers.n ? r.extra_drivers.v[0] : "", r.net_driver);
@@ -576,6 +705,7 @@ fixup_run (const struct fixup_opts *o)
   rewrite_devices (&r, &devfiles);
   write_state (&r);
   rewrite_modprobe (&r);
+  fixup_efi (&r);
   if (fixup_network (&r) == -1)
     goto out;
   if (fixup_agents (&r) == -1)
@@ -618,6 +748,8 @@ fixup_run (const struct fixup_opts *o)
   plan_free (&r.plan);
   free (r.os_name);
   free (r.grub_file);
+  free (r.bls_entry);
+  free (r.efi_vendor);
   free (r.initrd_path);
   boot_entry_free (&r.boot);
   kernel_mods_free (&r.kmods);

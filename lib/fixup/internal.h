@@ -20,6 +20,8 @@ struct run {
   char *os_name;
   char *grub_file;              /* grub.cfg or grub.conf */
   bool grub_legacy;
+  char *bls_entry;              /* the BLS entry GRUB boots, or NULL */
+  char *efi_vendor;             /* the ESP's boot loader dir (EFI/debian), or NULL */
   struct boot_entry boot;
   char *initrd_path;            /* guest path of the default initrd */
   struct kernel_mods kmods;
@@ -39,6 +41,10 @@ void run_change (struct run *r, const char *path, const char *cur, char *new_,
                  struct strlist *notes);
 
 int fixup_network (struct run *r);
+/* A UEFI guest: say so, and plan the removable-media loader a VM with
+ * empty NVRAM looks for.
+ */
+void fixup_efi (struct run *r);
 int fixup_agents (struct run *r);
 void fixup_agents_remove (struct run *r);
 /* Decide whether the initrd must be rebuilt and plan its configuration;

@@ -34,6 +34,11 @@ struct guest_ops {
    * NULL.  Returns the exit status, or -1 if it could not run.
    */
   int (*run) (struct guest *g, char *const *argv, char **out);
+  /* PATH with symlinks followed inside the guest, so that two names of
+   * one file (RHEL's /boot/grub2/grubenv links to the ESP's) are
+   * rewritten once.  NULL if it cannot be resolved.
+   */
+  char *(*resolve) (struct guest *g, const char *path);
   const char *(*error) (struct guest *g);
   /* Returns -1 if the changes could not be flushed to the guest. */
   int (*close) (struct guest *g);

@@ -10,6 +10,7 @@
 #include <guestfs.h>
 
 #include "common/message.h"
+#include "common/fileio.h"
 #include "fixup/ops.h"
 #include "fixup/devname.h"
 
@@ -84,9 +85,44 @@ gfs_read (struct guest *g, const char *path, char **data, size_t *len)
   return r;
 }
 
+/* guestfs_write carries the data in one protocol message, which is
+ * limited to a few MB: a boot loader goes through a local file.
+ */
+static int
+gfs_upload (struct guest *g, const char *path, const char *data, size_t len)
+{
+  char tmpl[] = "/var/tmp/p2vfixup.XXXXXX";
+  int fd = mkstemp (tmpl);
+  if (fd == -1) {
+    snprintf (g->errbuf, sizeof g->errbuf, "%s: local temporary file: %s",
+              path, strerror (errno));
+    return -1;
+  }
+  bool ok = p2v_write_full (fd, data, len) == 0;
+  int e = errno;
+  if (close (fd) == -1 && ok) {
+    ok = false;
+    e = errno;
+  }
+  int r = -1;
+  if (!ok)
+    snprintf (g->errbuf, sizeof g->errbuf, "%s: local temporary file: %s",
+              path, strerror (e));
+  else if (guestfs_upload (GG (g)->h, tmpl, path) == -1) {
+    set_err (g, path);
+    errno = EIO;
+  }
+  else
+    r = 0;
+  unlink (tmpl);
+  return r;
+}
+
 static int
 gfs_write (struct guest *g, const char *path, const char *data, size_t len)
 {
+  if (len > SMALL_FILE)
+    return gfs_upload (g, path, data, len);
   if (guestfs_write (GG (g)->h, path, data, len) == -1) {
     set_err (g, path);
     errno = EIO;
@@ -207,11 +243,20 @@ gfs_close (struct guest *g)
   return r;
 }
 
+static char *
+gfs_resolve (struct guest *g, const char *path)
+{
+  char *r = guestfs_realpath (GG (g)->h, path);
+  if (!r)
+    set_err (g, path);
+  return r;
+}
+
 static const struct guest_ops gfs_ops = {
   .read = gfs_read, .write = gfs_write, .remove = gfs_remove, .mkdir = gfs_mkdir,
   .rmdir = gfs_rmdir, .is_file = gfs_is_file,
   .is_dir = gfs_is_dir, .list = gfs_list, .run = gfs_run,
-  .error = gfs_error, .close = gfs_close,
+  .resolve = gfs_resolve, .error = gfs_error, .close = gfs_close,
 };
 
 static int

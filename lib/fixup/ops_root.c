@@ -600,11 +600,22 @@ root_close (struct guest *g)
   return 0;
 }
 
+static char *
+root_resolve (struct guest *g, const char *path)
+{
+  char *t = final_target (g, path);
+  if (!t)
+    return NULL;
+  char *n = path_normalize (t);
+  free (t);
+  return n;
+}
+
 static const struct guest_ops root_ops = {
   .read = root_read, .write = root_write, .remove = root_remove,
   .mkdir = root_mkdir, .rmdir = root_rmdir, .is_file = root_is_file,
   .is_dir = root_is_dir, .list = root_list, .run = root_run,
-  .error = root_error, .close = root_close,
+  .resolve = root_resolve, .error = root_error, .close = root_close,
 };
 
 struct guest *

@@ -28,7 +28,25 @@ const char *
 plan_text (const struct plan *p, const char *path)
 {
   const struct change *c = find (p, path);
-  return c ? c->new_ : NULL;
+  return c && !c->copy_of ? c->new_ : NULL;
+}
+
+struct change *
+plan_add_copy (struct plan *p, const char *path, const char *from,
+               char *data, size_t len, const char *note)
+{
+  struct strlist notes = { 0 };
+  strlist_add (&notes, note);
+  struct change *c = plan_add (p, path, NULL, data, &notes);
+  c->copy_of = xstrdup (from);
+  c->new_len = len;
+  return c;
+}
+
+static size_t
+new_len (const struct change *c)
+{
+  return c->copy_of ? c->new_len : strlen (c->new_);
 }
 
 struct change *
@@ -101,6 +119,11 @@ void
 plan_print_diff (const struct plan *p)
 {
   for (size_t i = 0; i < p->n; i++) {
+    if (p->c[i].copy_of) {
+      printf ("new file %s: a copy of %s (%zu bytes)\n",
+              p->c[i].path, p->c[i].copy_of, p->c[i].new_len);
+      continue;
+    }
     char *d = unified_diff (p->c[i].path, p->c[i].old, p->c[i].new_);
     fputs (d, stdout);
     free (d);
@@ -165,7 +188,7 @@ plan_apply (struct plan *p, struct guest *g, bool no_backup)
       plan_undo (p, g);
       return -1;
     }
-    if (g->ops->write (g, c->path, c->new_, strlen (c->new_)) == -1) {
+    if (g->ops->write (g, c->path, c->new_, new_len (c)) == -1) {
       p2v_error ("writing %s: %s", c->path, g->ops->error (g));
       plan_undo (p, g);
       return -1;
@@ -236,6 +259,7 @@ plan_free (struct plan *p)
     free (p->c[i].path);
     free (p->c[i].old);
     free (p->c[i].new_);
+    free (p->c[i].copy_of);
     strlist_free (&p->c[i].notes);
     strlist_free (&p->c[i].made_dirs);
   }

@@ -12,6 +12,8 @@ struct change {
   char *path;
   char *old;                    /* NULL: a new file */
   char *new_;
+  size_t new_len;               /* of a copy, which may hold NULs */
+  char *copy_of;                /* a copied binary (a boot loader), or NULL */
   struct strlist notes;
   struct strlist made_dirs;     /* created for a new file, outermost first */
   bool written, backed_up;
@@ -31,8 +33,11 @@ struct plan {
  */
 struct change *plan_add (struct plan *p, const char *path, const char *old,
                          char *new_, struct strlist *notes);
+/* Record a new file PATH holding DATA, a copy of FROM (taken). */
+struct change *plan_add_copy (struct plan *p, const char *path, const char *from,
+                              char *data, size_t len, const char *note);
 const struct change *plan_find (const struct plan *p, const char *path);
-/* The current planned text of PATH, or NULL. */
+/* The current planned text of PATH, or NULL (and for a copy). */
 const char *plan_text (const struct plan *p, const char *path);
 void plan_warn (struct plan *p, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));

@@ -109,5 +109,17 @@ main (void)
   if (system (cmd) != 0)
     test_failures++;
   free (cmd); free (gv); free (guest); free (outside);
+
+  /* Two names of one file compare equal once normalised. */
+  static const char *const norm[][2] = {
+    { "/boot/grub2/../efi/EFI/redhat/grubenv", "/boot/efi/EFI/redhat/grubenv" },
+    { "//etc/./grub2-efi.cfg", "/etc/grub2-efi.cfg" },
+    { "/../../etc", "/etc" }, { "/", "/" }, { "/a/..", "/" },
+  };
+  for (size_t i = 0; i < sizeof norm / sizeof norm[0]; i++) {
+    char *n = path_normalize (norm[i][0]);
+    CHECK_STR (n, norm[i][1]);
+    free (n);
+  }
   return TEST_DONE ();
 }

@@ -93,3 +93,33 @@ strlist_free (struct strlist *l)
   l->v = NULL;
   l->n = 0;
 }
+
+char *
+path_normalize (const char *path)
+{
+  char *out = xmalloc (strlen (path) + 2);
+  size_t o = 0;
+  const char *p = path;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    const char *e = p;
+    while (*e && *e != '/')
+      e++;
+    size_t n = (size_t) (e - p);
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      while (o > 0 && out[--o] != '/')
+        ;
+    }
+    else if (n && !(n == 1 && p[0] == '.')) {
+      out[o++] = '/';
+      memcpy (out + o, p, n);
+      o += n;
+    }
+    p = e;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return out;
+}

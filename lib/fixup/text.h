@@ -27,6 +27,8 @@ bool line_is_comment (const char *line, size_t len);
 const char *skip_blank (const char *p, const char *end);
 
 bool str_starts (const char *s, const char *prefix);
+/* An absolute PATH without "//", "." and ".." (which stops at "/"). */
+char *path_normalize (const char *path);
 bool str_ends (const char *s, const char *suffix);
 
 /* A NULL-terminated list of strings. */
