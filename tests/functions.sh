@@ -52,6 +52,13 @@ requires() {
     done
 }
 
+requires_file() {
+    local f
+    for f in "$@"; do
+        [ -e "$f" ] || { echo "SKIP: $f not found" >&2; exit 77; }
+    done
+}
+
 # loop_lock shared|exclusive: tests that attach loop devices share a
 # lock; one that lists every disk of the machine holds it alone, so no
 # other test's loop device comes or goes while it looks (make -j2 check).

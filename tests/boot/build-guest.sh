@@ -11,6 +11,11 @@
 #   cciss  the same server on an HP Smart Array: /dev/cciss/c0d0p1, p2
 #   eno1   like sda, but the NIC has a predictable name (eno1, as on an
 #          on-board port) and no 70-persistent-net.rules
+#   uefi   the sda server installed on UEFI as Debian's installer leaves
+#          it: GPT, an ESP (/dev/sda1, /boot/efi) holding shim and signed
+#          GRUB under \EFI\debian only, /boot on sda2, / on sda3.  Its
+#          boot entry lived in the old machine's NVRAM: a new VM's empty
+#          NVRAM finds no boot loader on the disk.
 #
 # The server's initramfs holds its own disk drivers only (no virtio), so
 # attached as virtio the copy stops in the initramfs with "Gave up
@@ -50,13 +55,13 @@ guest_facts() {
     done
 }
 
-usage() { echo "usage: $0 sda|cciss|eno1 DEST | --facts | --build" >&2; exit 2; }
+usage() { echo "usage: $0 sda|cciss|eno1|uefi DEST | --facts | --build" >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 case $1 in
     --facts) guest_facts; exit 0 ;;
     --build) variant=; dest= ;;
-    sda|cciss|eno1) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
+    sda|cciss|eno1|uefi) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
     *) usage ;;
 esac
 
@@ -64,7 +69,7 @@ log() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, loop devices, chroot)"
-for c in debootstrap sfdisk mkfs.ext4 partx losetup chroot flock sha256sum; do
+for c in debootstrap sfdisk mkfs.ext4 partx losetup chroot flock sha256sum mkfs.fat mcopy blkid; do
     command -v "$c" >/dev/null 2>&1 || die "$c not found (see scripts/packages/boot.txt)"
 done
 
@@ -99,16 +104,19 @@ umount_image() {
 trap 'umount_image' EXIT
 trap 'exit 130' INT TERM
 
+# BOOT_PART and ROOT_PART: the partitions of /boot and / (1 and 2, or
+# 2 and 3 on the UEFI disk, whose ESP is 1).
+BOOT_PART=1 ROOT_PART=2
 mount_image() {         # mount_image IMAGE [chroot]
     loopdev=$(losetup -f --show "$1")
     partx -a "$loopdev"
     local i
-    for i in $(seq 50); do [ -b "${loopdev}p2" ] && break; sleep 0.1; done
-    [ -b "${loopdev}p2" ] || die "no partition nodes for $loopdev"
+    for i in $(seq 50); do [ -b "${loopdev}p$ROOT_PART" ] && break; sleep 0.1; done
+    [ -b "${loopdev}p$ROOT_PART" ] || die "no partition nodes for $loopdev"
     mnt=$(mktemp -d "${TMPDIR:-/var/tmp}/p2vguest.XXXXXX")
-    mount "${loopdev}p2" "$mnt"
+    mount "${loopdev}p$ROOT_PART" "$mnt"
     mkdir -p "$mnt/boot"
-    mount "${loopdev}p1" "$mnt/boot"
+    mount "${loopdev}p$BOOT_PART" "$mnt/boot"
     if [ "${2:-}" = chroot ]; then
         mount --bind /dev "$mnt/dev"
         mount -t devpts -o newinstance,ptmxmode=0666 devpts "$mnt/dev/pts" 2>/dev/null || :
@@ -345,10 +353,84 @@ check_initrd() {        # check_initrd ROOT DRIVER
     ! printf '%s\n' "$list" | grep -q 'virtio' || die "initrd has virtio: $(printf '%s\n' "$list" | grep virtio | head -3)"
 }
 
+# ---- The UEFI server ---------------------------------------------------
+# The base's two filesystems moved onto a GPT disk behind an ESP, GRUB
+# for BIOS replaced by shim and signed GRUB.  The ESP is FAT, which this
+# host cannot mount: it is made as a file (mkfs.fat) and filled with
+# mtools, with what grub-install --uefi-secure-boot puts there.
+ESP_SECTORS=131072                          # 64 MiB
+build_uefi() {          # build_uefi OUT
+    local out=$1 base="$cache/sda.raw" esp="$cache/esp.img" root_sectors boot_uuid f
+    root_sectors=$(( $(stat -c %s "$base") / 512 - BOOT_START - BOOT_SECTORS ))
+    local boot_at=$((2048 + ESP_SECTORS)) root_at=$((2048 + ESP_SECTORS + BOOT_SECTORS))
+    rm -f "$out"
+    truncate -s $(( (root_at + root_sectors + 2048) * 512 )) "$out"
+    printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI System Partition"\nstart=%d, size=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\nstart=%d, size=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' \
+        $ESP_SECTORS $boot_at $BOOT_SECTORS $root_at "$root_sectors" | sfdisk -q "$out"
+    dd if="$base" of="$out" bs=1M iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc,sparse \
+        skip=$((BOOT_START * 512)) count=$((BOOT_SECTORS * 512)) seek=$((boot_at * 512)) status=none
+    dd if="$base" of="$out" bs=1M iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc,sparse \
+        skip=$(((BOOT_START + BOOT_SECTORS) * 512)) count=$((root_sectors * 512)) seek=$((root_at * 512)) status=none
+
+    BOOT_PART=2 ROOT_PART=3
+    mount_image "$out" chroot
+    printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
+    chmod +x "$mnt/usr/sbin/policy-rc.d"
+    # Purging grub-pc takes /etc/default/grub (the serial console, the
+    # kernel names) with it: the server's own settings go back after.
+    cp "$mnt/etc/default/grub" "$cache/default-grub"
+    in_chroot apt-get purge -y -q grub-pc grub-pc-bin >"$cache/uefi-apt.log" 2>&1 \
+        || { tail -n 30 "$cache/uefi-apt.log" >&2; die "removing grub-pc failed"; }
+    in_chroot apt-get install -y -q --no-install-recommends grub-efi-amd64 \
+        grub-efi-amd64-signed shim-signed dosfstools >>"$cache/uefi-apt.log" 2>&1 \
+        || { tail -n 30 "$cache/uefi-apt.log" >&2; die "installing grub-efi and shim failed"; }
+    in_chroot apt-get clean
+    mv "$cache/default-grub" "$mnt/etc/default/grub"
+    rm -rf "$mnt/boot/grub/i386-pc" "$mnt/boot/grub/device.map"
+    mkdir -p "$mnt/boot/grub/x86_64-efi" "$mnt/boot/efi"
+    cp -a "$mnt"/usr/lib/grub/x86_64-efi/*.mod "$mnt"/usr/lib/grub/x86_64-efi/*.lst "$mnt/boot/grub/x86_64-efi/"
+    printf '%s\n' '# /etc/fstab: static file system information.' '#' \
+        '# <file system>	<mount point>	<type>	<options>		<dump>	<pass>' \
+        '/dev/sda3	/		ext4	errors=remount-ro	0	1' \
+        '/dev/sda2	/boot		ext4	defaults		0	2' \
+        '/dev/sda1	/boot/efi	vfat	umask=0077		0	1' > "$mnt/etc/fstab"
+    in_chroot update-grub >>"$cache/uefi-apt.log" 2>&1 || die "update-grub failed"
+    sed -i "s#${loopdev}p#/dev/sda#g" "$mnt/boot/grub/grub.cfg"
+    grep -q 'root=/dev/sda3 .*console=ttyS0' "$mnt/boot/grub/grub.cfg" \
+        || die "uefi grub.cfg has no root=/dev/sda3 with the serial console"
+    boot_uuid=$(blkid -s UUID -o value "${loopdev}p2")
+    [ -n "$boot_uuid" ] || die "no UUID for /boot"
+
+    # What grub-install --uefi-secure-boot --bootloader-id=debian writes.
+    rm -f "$esp"
+    mkfs.fat -F 32 -s 1 -n ESP -C "$esp" $((ESP_SECTORS / 2)) >/dev/null
+    mmd -i "$esp" ::/EFI ::/EFI/debian
+    local sh=$mnt/usr/lib/shim gs=$mnt/usr/lib/grub/x86_64-efi-signed
+    for f in "$sh/shimx64.efi.signed:shimx64.efi" "$sh/fbx64.efi.signed:fbx64.efi" \
+             "$sh/mmx64.efi.signed:mmx64.efi" "$sh/BOOTX64.CSV:BOOTX64.CSV" \
+             "$gs/grubx64.efi.signed:grubx64.efi"; do
+        [ -s "${f%%:*}" ] || die "${f%%:*} missing (shim-signed, grub-efi-amd64-signed)"
+        mcopy -i "$esp" "${f%%:*}" "::/EFI/debian/${f##*:}"
+    done
+    printf "search.fs_uuid %s root hd0,gpt2 \nset prefix=(\$root)'/grub'\nconfigfile \$prefix/grub.cfg\n" \
+        "$boot_uuid" > "$cache/esp-grub.cfg"
+    mcopy -i "$esp" "$cache/esp-grub.cfg" ::/EFI/debian/grub.cfg
+    rm -f "$mnt/usr/sbin/policy-rc.d"
+    umount_image
+    BOOT_PART=1 ROOT_PART=2
+    dd if="$esp" of="$out" bs=1M oflag=seek_bytes conv=notrunc,sparse seek=$((2048 * 512)) status=none
+    rm -f "$esp" "$cache/esp-grub.cfg"
+}
+
 # ---- Variants, made from a copy of the base -----------------------------
 build_variant() {       # build_variant NAME OUT
     local name=$1 out=$2
     log "making the $name variant"
+    if [ "$name" = uefi ]; then
+        build_uefi "$out.tmp"
+        mv "$out.tmp" "$out"
+        return
+    fi
     cp --sparse=always "$cache/sda.raw" "$out.tmp"
     case $name in
     cciss)

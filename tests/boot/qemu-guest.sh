@@ -8,7 +8,10 @@
 #                              console going to LOG, until the guest has shown
 #                              its login prompt and boot report, or has stopped
 #                              in the initramfs, or SECS have passed;
-#                              BOOT_STATE says which: login|stopped|timeout|exited
+#                              BOOT_STATE says which: login|stopped|timeout|exited,
+#                              or nofirmware: the firmware found nothing to boot.
+#                              BOOT_FIRMWARE=uefi boots on OVMF with a fresh
+#                              NVRAM, as a new VM has (default: bios, SeaBIOS)
 #   log_has LOG REGEX          grep -E on the serial log
 #   show_log LOG               the log's tail on stderr, for a failure
 #
@@ -58,13 +61,23 @@ boot_guest() {
         ide)    drive="-drive file=$img,if=ide,format=raw" ;;
         *) fail "boot_guest: unknown disk bus $disk" ;;
     esac
+    # UEFI: OVMF's code read-only and a copy of its empty variable store.
+    # Shim's fallback resets the machine once it has written the boot
+    # entry, so the machine may reboot (the time bound still holds).
+    local fw="-no-reboot"
+    if [ "${BOOT_FIRMWARE:-bios}" = uefi ]; then
+        requires_file /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd
+        cp /usr/share/OVMF/OVMF_VARS_4M.fd "$img.vars"
+        fw="-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+        fw="$fw -drive if=pflash,format=raw,unit=1,file=$img.vars"
+    fi
     : > "$log"
     start=$SECONDS
     # TCG: /dev/kvm exists here but guests hang under it.  One vCPU, so
     # a guest leaves the second core to the rest of the suite.
     # shellcheck disable=SC2086
     qemu-system-x86_64 -accel tcg -machine pc -m 1024 -smp 1 \
-        -display none -vga none -monitor none -no-reboot \
+        -display none -vga none -monitor none $fw \
         -serial "file:$log" \
         $drive \
         -netdev "user,id=n0,restrict=on,net=$GUEST_NET,host=$GUEST_GW,guestfwd=tcp:$PROBE_ADDR:$PROBE_PORT-cmd:echo $PROBE_REPLY" \
@@ -80,6 +93,11 @@ boot_guest() {
         fi
         if log_has "$log" 'ALERT!|Kernel panic|\(initramfs\)|emergency mode'; then
             sleep 3; BOOT_STATE=stopped; break
+        fi
+        # The virtio disk's entry ("UEFI Misc Device" to OVMF) failing is
+        # the answer; the network entries after it take minutes to fail.
+        if log_has "$log" 'No bootable option|Shell> |failed to load Boot[0-9A-F]+ "UEFI Misc Device"'; then
+            BOOT_STATE=nofirmware; break
         fi
     done
     _stop_qemu
@@ -133,9 +151,10 @@ before_test() {
     echo "PASS: the untouched $1 copy does not boot on virtio"
 }
 
-# after_test VARIANT IFACE: p2vfixup --target kvm --mac OLD=NEW makes the
-# copy boot on virtio with / on /dev/vda2, /boot on /dev/vda1 and IFACE
-# (now the virtio NIC) up at its old address.
+# after_test VARIANT IFACE [ROOT BOOT]: p2vfixup --target kvm --mac
+# OLD=NEW makes the copy boot on virtio with / on ROOT (/dev/vda2), /boot
+# on BOOT (/dev/vda1) and IFACE (now the virtio NIC) up at its old
+# address.
 after_test() {
     local img="$tmp/disk.raw" log="$tmp/serial.log" fixup="$top_builddir/src/p2vfixup" start rc
     if [ ! -e "$fixup" ]; then
@@ -149,9 +168,25 @@ after_test() {
     sed 's/^/p2vfixup: /' "$tmp/fixup.out"
     echo "p2vfixup exited $rc after $((SECONDS - start)) s"
     [ $rc -eq 0 ] || fail "p2vfixup --target kvm --mac $OLD_MAC=$NEW_MAC failed ($rc)"
-    boot_guest "$img" virtio virtio-net-pci "$NEW_MAC" "$log" 300
-    expect_report "$log" "$2" /dev/vda2 /dev/vda1 "$NEW_MAC"
+    boot_guest "$img" virtio virtio-net-pci "$NEW_MAC" "$log" 360
+    expect_report "$log" "$2" "${3:-/dev/vda2}" "${4:-/dev/vda1}" "$NEW_MAC"
     echo "PASS: after p2vfixup the $1 copy boots on virtio with $2 up at $GUEST_ADDR"
+}
+
+# before_uefi_test VARIANT: on a new VM's UEFI firmware (empty NVRAM)
+# the untouched copy is not even found: its boot loader is only under
+# \EFI\debian, which the old machine's NVRAM named, and the firmware
+# looks for \EFI\BOOT\BOOTX64.EFI.  GRUB and the kernel never start.
+before_uefi_test() {
+    local img="$tmp/disk.raw" log="$tmp/serial.log"
+    guest_image "$1" "$img"
+    BOOT_FIRMWARE=uefi boot_guest "$img" virtio virtio-net-pci "$NEW_MAC" "$log" 300
+    if log_has "$log" "Linux version|GNU GRUB|Welcome to GRUB|$GUEST_HOSTNAME login:"; then
+        show_log "$log"; fail "the untouched $1 copy found its boot loader on empty NVRAM"
+    fi
+    [ "$BOOT_STATE" = nofirmware ] || { show_log "$log"; fail "expected the firmware to find nothing to boot ($BOOT_STATE)"; }
+    tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -a -E 'BdsDxe|No bootable|Shell>' | head -n 5 | sed 's/^/firmware: /'
+    echo "PASS: on empty NVRAM the firmware finds no boot loader on the untouched $1 copy"
 }
 
 # before_net_test VARIANT IFACE: the disk is on a controller the server's
