@@ -3,7 +3,8 @@
 # existing vda moves to vdb (no collision), a by-id name resolved by the
 # p2vrecv manifest, GRUB 2 files, the pinned MAC in interfaces and
 # 70-persistent-net.rules; then the predictable-name variant (eno1) that
-# needs a rule so the new NIC keeps the configured name.
+# needs a rule so the new NIC keeps the configured name, and a NIC that
+# systemd-networkd names and configures by its MAC.
 . "$top_srcdir/tests/functions.sh"
 . "$top_srcdir/tests/fixup-trees.sh"
 requires p2vfixup md5sum
@@ -104,4 +105,31 @@ p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out" 2>&1 || fail "predict
 grep -qxF 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="virtio_net", ATTR{type}=="1", NAME="eno1"' \
     "$g/etc/udev/rules.d/70-p2v-net-names.rules" || fail "driver rule"
 grep -q hwaddress "$g/etc/network/interfaces" && fail "hwaddress kept"
+
+# systemd-networkd: the .link that names the NIC and the .network that
+# gives it its address both match the old MAC.  Without --mac they match
+# the new driver (an empty [Match] would take lo too); the name lan0 is
+# the .link's, so no udev rule is written for it; leftovers are skipped.
+g=$tmp/networkd
+make_debian_tree "$g"
+sed -i '/hwaddress/d; s/eth0/lan0/g' "$g/etc/network/interfaces"
+rm -f "$g/etc/udev/rules.d/70-persistent-net.rules"
+mkdir -p "$g/etc/systemd/network"
+printf '[Match]\nMACAddress=%s\n\n[Link]\nName=lan0\n' "$OLD_MAC" > "$g/etc/systemd/network/10-lan0.link"
+printf '[Match]\nMACAddress = %s\n\n[Network]\nAddress=10.1.1.5/24\n' "$OLD_MAC" > "$g/etc/systemd/network/20-lan0.network"
+cp "$g/etc/systemd/network/20-lan0.network" "$g/etc/systemd/network/20-lan0.network.dpkg-old"
+p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out" 2>&1 || fail "networkd: $(cat "$tmp/out")"
+cat "$tmp/out"
+[ "$(cat "$g/etc/systemd/network/10-lan0.link")" = "$(printf '[Match]\nDriver=virtio_net\n\n[Link]\nName=lan0')" ] \
+    || fail "networkd .link: $(cat "$g/etc/systemd/network/10-lan0.link")"
+[ "$(cat "$g/etc/systemd/network/20-lan0.network")" = "$(printf '[Match]\nDriver=virtio_net\n\n[Network]\nAddress=10.1.1.5/24')" ] \
+    || fail "networkd .network: $(cat "$g/etc/systemd/network/20-lan0.network")"
+grep -q "$OLD_MAC" "$g/etc/systemd/network/20-lan0.network.dpkg-old" || fail "a leftover was rewritten"
+grep -q 'Interface lan0: was pinned to MAC' "$tmp/out" || fail "report lacks lan0's pin"
+grep -q 'Interface lan0: named by the guest' "$tmp/out" || fail "report lacks lan0's name"
+grep -q 'Interface ?\|bound to MAC .* alone' "$tmp/out" && fail "the .network's pin reported apart from lan0"
+[ -e "$g/etc/udev/rules.d/70-p2v-net-names.rules" ] && fail "a name rule for lan0, which the .link names"
+sum=$(tree_sum "$g")
+p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out2" 2>&1 || fail "networkd second run"
+[ "$(tree_sum "$g")" = "$sum" ] || fail "networkd second run changed files: $(cat "$tmp/out2")"
 exit 0

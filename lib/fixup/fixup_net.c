@@ -20,7 +20,7 @@ skip_name (const char *n)
     || str_ends (n, ".dpkg-old") || str_ends (n, ".dpkg-dist");
 }
 
-enum netkind { IFCFG, PERSISTENT, INTERFACES, NMKEY, NETPLAN };
+enum netkind { IFCFG, PERSISTENT, INTERFACES, NMKEY, NETPLAN, NETWORKD };
 
 static void
 apply (struct run *r, struct netctx *nc, const char *path, enum netkind k,
@@ -37,6 +37,7 @@ apply (struct run *r, struct netctx *nc, const char *path, enum netkind k,
   case INTERFACES: n = rule_interfaces (cur, nc, &notes); break;
   case NMKEY: n = rule_nm_keyfile (cur, nc, &notes); break;
   case NETPLAN: n = rule_netplan (cur, nc, &notes); break;
+  case NETWORKD: n = rule_networkd (cur, nc, &notes); break;
   }
   run_change (r, path, cur, n, &notes);
   free (cur);
@@ -74,6 +75,17 @@ predictable_names (struct run *r)
     || r->g->ops->is_file (r->g, "/usr/lib/systemd/systemd-udevd");
 }
 
+static bool
+pin_named (const struct strlist *pins, const char *mac)
+{
+  for (size_t i = 0; i < pins->n; i++) {
+    const char *sp = strchr (pins->v[i], ' ');
+    if (!str_starts (pins->v[i], "? ") && strcmp (sp + 1, mac) == 0)
+      return true;
+  }
+  return false;
+}
+
 int
 fixup_network (struct run *r)
 {
@@ -87,9 +99,20 @@ fixup_network (struct run *r)
   apply_dir (r, &nc, "/etc/network/interfaces.d", "", NULL, INTERFACES);
   apply_dir (r, &nc, "/etc/NetworkManager/system-connections", "", NULL, NMKEY);
   apply_dir (r, &nc, "/etc/netplan", "", ".yaml", NETPLAN);
+  apply_dir (r, &nc, "/etc/systemd/network", "", ".link", NETWORKD);
+  apply_dir (r, &nc, "/etc/systemd/network", "", ".network", NETWORKD);
 
   for (size_t i = 0; i < nc.pins.n; i++) {
     const char *sp = strchr (nc.pins.v[i], ' ');
+    /* A file that names no interface (a networkd .network matching the
+     * MAC a .link names) adds nothing when another file named it.
+     */
+    if (str_starts (nc.pins.v[i], "? ")) {
+      if (!pin_named (&nc.pins, sp + 1))
+        plan_info (&r->plan, "Network: a configuration bound to MAC %s alone "
+                   "(it names no interface)", sp + 1);
+      continue;
+    }
     plan_info (&r->plan, "Interface %.*s: was pinned to MAC %s",
                (int) (sp - nc.pins.v[i]), nc.pins.v[i], sp + 1);
   }

@@ -62,6 +62,11 @@ char *rule_nm_keyfile (const char *text, struct netctx *nc,
                        struct strlist *notes);
 char *rule_netplan (const char *text, struct netctx *nc,
                     struct strlist *notes);
+/* systemd-networkd .network and .link: MACs in [Match]; a .link's
+ * [Link] Name= is a rename the guest keeps.
+ */
+char *rule_networkd (const char *text, struct netctx *nc,
+                     struct strlist *notes);
 
 /* udev rules that give the new NIC each old name in NAMES.  MACS maps
  * a name to the new MAC when known; otherwise the NIC is matched by

@@ -140,26 +140,44 @@ find_mac (const char *p, const char *end, char canon[18])
   return NULL;
 }
 
-/* KEY=VALUE shell-style line: returns true with the value's bounds
- * (without quotes).
+/* KEY=VALUE, shell style (no blanks around '=', quotes stripped) or,
+ * INI, as systemd reads unit files (blanks around '=' allowed, '#' and
+ * ';' comments, no quoting): true with the value's bounds.
  */
 static bool
-shell_assign (const char *line, size_t len, const char *key,
-              const char **v, size_t *vl)
+assign (const char *line, size_t len, const char *key, bool ini,
+        const char **v, size_t *vl)
 {
   const char *end = line + line_body_len (line, len);
   const char *p = skip_blank (line, end);
   size_t kl = strlen (key);
-  if ((size_t) (end - p) <= kl || memcmp (p, key, kl) != 0 || p[kl] != '=')
+  if (p == end || (ini && (*p == '#' || *p == ';'))
+      || (size_t) (end - p) <= kl || memcmp (p, key, kl) != 0)
     return false;
-  p += kl + 1;
-  const char *e = end;
-  while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-    e--;
-  if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) { p++; e--; }
+  p += kl;
+  if (ini)
+    p = skip_blank (p, end);
+  if (p == end || *p != '=')
+    return false;
+  p++;
+  if (ini)
+    p = skip_blank (p, end);
+  while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  if (!ini && end - p >= 2 && (*p == '"' || *p == '\'') && end[-1] == *p) {
+    p++;
+    end--;
+  }
   *v = p;
-  *vl = (size_t) (e - p);
+  *vl = (size_t) (end - p);
   return true;
+}
+
+static bool
+shell_assign (const char *line, size_t len, const char *key,
+              const char **v, size_t *vl)
+{
+  return assign (line, len, key, false, v, vl);
 }
 
 /* Emit LINE with the MAC at OFF replaced by NEWMAC. */
@@ -511,6 +529,171 @@ rule_nm_keyfile (const char *text, struct netctx *nc, struct strlist *notes)
     }
   }
   free (name);
+  return sb_steal (&out);
+}
+
+/* systemd unit-style files (networkd's .network and .link): "[Section]"
+ * headers and "Key = value" lines, '#' or ';' comments.  Returns the
+ * section name's bounds, or false when LINE is no header.
+ */
+static bool
+ini_section (const char *line, size_t len, const char **name, size_t *nl)
+{
+  const char *end = line + line_body_len (line, len);
+  const char *p = skip_blank (line, end);
+  while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  if (end - p < 2 || *p != '[' || end[-1] != ']')
+    return false;
+  *name = p + 1;
+  *nl = (size_t) (end - p - 2);
+  return true;
+}
+
+static bool
+ini_assign (const char *line, size_t len, const char *key,
+            const char **v, size_t *vl)
+{
+  return assign (line, len, key, true, v, vl);
+}
+
+static bool
+sect_is (const char *name, size_t nl, const char *want)
+{
+  return nl == strlen (want) && memcmp (name, want, nl) == 0;
+}
+
+/* Any [Match] key other than the MACs: without the MACs the section
+ * still selects some links, not all of them.
+ */
+static bool
+match_has_other_keys (const char *text)
+{
+  size_t pos = 0, len, nl;
+  const char *line, *name;
+  bool in_match = false;
+  while (next_line (text, &pos, &line, &len)) {
+    if (ini_section (line, len, &name, &nl)) {
+      in_match = sect_is (name, nl, "Match");
+      continue;
+    }
+    const char *end = line + line_body_len (line, len);
+    const char *p = skip_blank (line, end);
+    if (!in_match || p == end || *p == '#' || *p == ';' || !memchr (p, '=', (size_t) (end - p)))
+      continue;
+    const char *v;
+    size_t vl;
+    if (!ini_assign (line, len, "MACAddress", &v, &vl)
+        && !ini_assign (line, len, "PermanentMACAddress", &v, &vl))
+      return true;
+  }
+  return false;
+}
+
+char *
+rule_networkd (const char *text, struct netctx *nc, struct strlist *notes)
+{
+  struct sbuf out = { 0 };
+  size_t pos = 0, len, nl, vl;
+  const char *line, *name, *v;
+  char *ifname = NULL;          /* [Link] Name= (.link) or one [Match] Name= */
+  bool in_match = false, in_link = false, renames = false;
+
+  while (next_line (text, &pos, &line, &len)) {
+    if (ini_section (line, len, &name, &nl)) {
+      in_match = sect_is (name, nl, "Match");
+      in_link = sect_is (name, nl, "Link");
+      continue;
+    }
+    if (in_link && ini_assign (line, len, "Name", &v, &vl) && valid_ifname (v, vl)) {
+      free (ifname);
+      ifname = xstrndup (v, vl);
+      renames = true;
+    }
+    else if (in_match && !renames && ini_assign (line, len, "Name", &v, &vl)) {
+      /* Name lists and globs say nothing certain about one NIC. */
+      free (ifname);
+      ifname = valid_ifname (v, vl) ? xstrndup (v, vl) : NULL;
+    }
+  }
+  if (ifname) {
+    strlist_add_unique (&nc->ifaces, ifname);
+    if (renames)
+      strlist_add_unique (&nc->kept, ifname);
+  }
+
+  bool others = match_has_other_keys (text);
+  const char *who = ifname ? ifname : "[Match]";
+  pos = 0;
+  in_match = false;
+  while (next_line (text, &pos, &line, &len)) {
+    if (ini_section (line, len, &name, &nl))
+      in_match = sect_is (name, nl, "Match");
+    const char *key = "MACAddress";
+    if (!in_match
+        || (!ini_assign (line, len, key, &v, &vl)
+            && !ini_assign (line, len, key = "PermanentMACAddress", &v, &vl))
+        || vl == 0) {
+      sb_add (&out, line, len);
+      continue;
+    }
+    /* A space-separated list: each MAC kept, replaced or dropped. */
+    struct sbuf list = { 0 }, gone = { 0 };
+    bool changed = false;
+    const char *p = v, *vend = v + vl;
+    while (p < vend) {
+      const char *t = p;
+      while (p < vend && *p != ' ' && *p != '\t')
+        p++;
+      char mac[18];
+      const char *newmac;
+      if (!p2v_parse_mac (t, (size_t) (p - t), mac)) {
+        if (list.len) sb_addc (&list, ' ');
+        sb_add (&list, t, (size_t) (p - t));
+      }
+      else switch (resolve (nc, ifname, mac, &newmac)) {
+      case KEEP:
+        if (list.len) sb_addc (&list, ' ');
+        sb_add (&list, t, (size_t) (p - t));
+        break;
+      case REPLACE:
+        if (list.len) sb_addc (&list, ' ');
+        add_mac_like (&list, t, newmac);
+        note (notes, "%s: %s %s → %s", who, key, mac, newmac);
+        changed = true;
+        break;
+      case REMOVE:
+        changed = true;
+        sb_printf (&gone, "%s%s", gone.len ? " " : "", mac);
+        break;
+      }
+      p = skip_blank (p, vend);
+    }
+    const char *lend = line + line_body_len (line, len);
+    if (!changed)
+      sb_add (&out, line, len);
+    else if (list.len || others) {
+      if (list.len) {
+        sb_add (&out, line, (size_t) (v - line));
+        sb_add (&out, list.s, list.len);
+        sb_add (&out, v + vl, len - (size_t) (v + vl - line));
+      }
+      if (gone.len)
+        note (notes, "%s: removed %s %s (pinned to the old NIC)", who, key, gone.s);
+    }
+    else {
+      /* An empty [Match] takes every link, loopback included: match
+       * the new hardware's driver instead.
+       */
+      sb_add (&out, line, (size_t) (skip_blank (line, lend) - line));
+      sb_printf (&out, "Driver=%s", nc->driver);
+      sb_add (&out, lend, len - (size_t) (lend - line));
+      note (notes, "%s: match on old MAC %s → match on driver %s", who, gone.s, nc->driver);
+    }
+    sb_free (&list);
+    sb_free (&gone);
+  }
+  free (ifname);
   return sb_steal (&out);
 }
 

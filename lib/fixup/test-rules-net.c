@@ -79,6 +79,32 @@ static const char netplan[] =
   "      macaddress: 00:1b:78:aa:bb:cd\n"
   "      dhcp4: true\n";
 
+static const char networkd_link[] =
+  "# The uplink keeps its name on new hardware.\n"
+  "[Match]\n"
+  "MACAddress=00:1b:78:aa:bb:cc\n"
+  "\n"
+  "[Link]\n"
+  "Name=lan0\n"
+  "MACAddress=00:1b:78:aa:bb:cc\n";
+
+static const char networkd_network[] =
+  "[Match]\n"
+  "MACAddress = 00:1B:78:AA:BB:CC 00:1b:78:aa:bb:cd\n"
+  "; the second port is the backup link\n"
+  "\n"
+  "[Network]\n"
+  "Address=10.9.8.7/24\n"
+  "Gateway=10.9.8.1\n";
+
+static const char networkd_by_name[] =
+  "[Match]\n"
+  "Name=eno1\n"
+  "PermanentMACAddress=00:1b:78:aa:bb:cc\n"
+  "\n"
+  "[Network]\n"
+  "DHCP=yes\n";
+
 int
 main (void)
 {
@@ -198,6 +224,47 @@ main (void)
   free (s); free (s2);
   strlist_free (&notes);
   netctx_free (&nc);
+
+  /* networkd: without --mac a [Match] of MACs only becomes a match on
+   * the driver (empty, it would take every link, lo included); the
+   * [Link] MACAddress= of a .link sets the address, it is no pin.
+   */
+  s = rule_networkd (networkd_link, &nc, &notes);
+  CHECK_STR (s, "# The uplink keeps its name on new hardware.\n"
+             "[Match]\n"
+             "Driver=virtio_net\n"
+             "\n"
+             "[Link]\n"
+             "Name=lan0\n"
+             "MACAddress=00:1b:78:aa:bb:cc\n");
+  CHECK (strlist_has (&nc.kept, "lan0") && strlist_has (&nc.ifaces, "lan0"));
+  CHECK (nc.pins.n == 1 && strcmp (nc.pins.v[0], "lan0 00:1b:78:aa:bb:cc") == 0);
+  s2 = rule_networkd (s, &nc, NULL);
+  CHECK_STR (s2, s);
+  free (s); free (s2);
+  netctx_free (&nc);
+  /* With --mac each MAC of the list maps; case and blanks are kept,
+   * an unmapped one goes.
+   */
+  nc.macs = &mm;
+  s = rule_networkd (networkd_network, &nc, &notes);
+  CHECK (strstr (s, "[Match]\nMACAddress = 52:54:00:AB:CD:EF\n; the second port") == s);
+  CHECK (strstr (s, "[Network]\nAddress=10.9.8.7/24\nGateway=10.9.8.1\n") != NULL);
+  CHECK (nc.ifaces.n == 0);
+  s2 = rule_networkd (s, &nc, NULL);
+  CHECK_STR (s2, s);
+  free (s); free (s2);
+  netctx_free (&nc);
+  nc.macs = &none;
+  /* Name= still selects one NIC: the MAC just goes, and eno1 must
+   * exist on the new hardware.
+   */
+  s = rule_networkd (networkd_by_name, &nc, &notes);
+  CHECK_STR (s, "[Match]\nName=eno1\n\n[Network]\nDHCP=yes\n");
+  CHECK (strlist_has (&nc.ifaces, "eno1") && !strlist_has (&nc.kept, "eno1"));
+  free (s);
+  netctx_free (&nc);
+  strlist_free (&notes);
 
   /* Names the new NIC would not get by itself. */
   struct strlist names = { 0 };
