@@ -11,6 +11,12 @@
 #   cciss  the same server on an HP Smart Array: /dev/cciss/c0d0p1, p2
 #   eno1   like sda, but the NIC has a predictable name (eno1, as on an
 #          on-board port) and no 70-persistent-net.rules
+#   networkd  like sda, but systemd-networkd configures the NIC instead
+#          of ifupdown: a .link names it lan0 and a .network gives it the
+#          address, both matching the old MAC ([Match] MACAddress=)
+#   nm     like sda, but NetworkManager configures the NIC: a keyfile
+#          bound to the old MAC (mac-address=) with a static IPv4; the
+#          NIC keeps its predictable name (no rename rule)
 #   uefi   the sda server installed on UEFI as Debian's installer leaves
 #          it: GPT, an ESP (/dev/sda1, /boot/efi) holding shim and signed
 #          GRUB under \EFI\debian only, /boot on sda2, / on sda3.  Its
@@ -55,13 +61,13 @@ guest_facts() {
     done
 }
 
-usage() { echo "usage: $0 sda|cciss|eno1|uefi DEST | --facts | --build" >&2; exit 2; }
+usage() { echo "usage: $0 sda|cciss|eno1|networkd|nm|uefi DEST | --facts | --build" >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 case $1 in
     --facts) guest_facts; exit 0 ;;
     --build) variant=; dest= ;;
-    sda|cciss|eno1|uefi) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
+    sda|cciss|eno1|networkd|nm|uefi) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
     *) usage ;;
 esac
 
@@ -453,6 +459,35 @@ build_variant() {       # build_variant NAME OUT
         mount_image "$out.tmp"
         sed -i 's/eth0/eno1/g' "$mnt/etc/network/interfaces"
         rm -f "$mnt/etc/udev/rules.d/70-persistent-net.rules"
+        ;;
+    networkd|nm)
+        # ifupdown keeps lo only; the NIC is the other manager's.
+        mount_image "$out.tmp" chroot
+        printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
+        chmod +x "$mnt/usr/sbin/policy-rc.d"
+        sed -i '/^# The primary network interface/,$d' "$mnt/etc/network/interfaces"
+        rm -f "$mnt/etc/udev/rules.d/70-persistent-net.rules"
+        if [ "$name" = networkd ]; then
+            mkdir -p "$mnt/etc/systemd/network"
+            printf '[Match]\nMACAddress=%s\n\n[Link]\nName=lan0\n' "$OLD_MAC" \
+                > "$mnt/etc/systemd/network/10-lan0.link"
+            printf '[Match]\nMACAddress=%s\n\n[Network]\nAddress=%s\nGateway=%s\n' \
+                "$OLD_MAC" "$GUEST_ADDR" "$GUEST_GW" > "$mnt/etc/systemd/network/20-lan0.network"
+            in_chroot systemctl enable systemd-networkd.service >/dev/null 2>&1 \
+                || die "enabling systemd-networkd failed"
+        else
+            in_chroot apt-get install -y -q --no-install-recommends network-manager \
+                >"$cache/nm-apt.log" 2>&1 || { tail -n 30 "$cache/nm-apt.log" >&2; die "installing network-manager failed"; }
+            in_chroot apt-get clean
+            # As nmcli writes it (con add type ethernet mac ... ip4 ...).
+            printf '[connection]\nid=lan\nuuid=0f6d7a4e-2b1c-4c55-9a0e-5d3b8c7e1a20\ntype=ethernet\n\n[ethernet]\nmac-address=%s\n\n[ipv4]\naddress1=%s,%s\nmethod=manual\n\n[ipv6]\naddr-gen-mode=default\nmethod=ignore\n\n[proxy]\n' \
+                "$(echo "$OLD_MAC" | tr a-f A-F)" "$GUEST_ADDR" "$GUEST_GW" \
+                > "$mnt/etc/NetworkManager/system-connections/lan.nmconnection"
+            chmod 600 "$mnt/etc/NetworkManager/system-connections/lan.nmconnection"
+            # Not "Wired connection 1" by DHCP on a NIC no profile matches.
+            printf '[main]\nno-auto-default=*\n' > "$mnt/etc/NetworkManager/conf.d/10-server.conf"
+        fi
+        rm -f "$mnt/usr/sbin/policy-rc.d"
         ;;
     esac
     umount_image
