@@ -3,8 +3,9 @@
 #   guest_image VARIANT FILE   a pristine copy of the cached guest (build-guest.sh)
 #   boot_guest IMAGE DISK NIC MAC LOG SECS
 #                              boots IMAGE under qemu (TCG) with its disk on
-#                              DISK (virtio|ide) and one NIC of model NIC
-#                              (virtio-net-pci|e1000) with MAC, the serial
+#                              DISK (virtio|virtio-scsi|pvscsi|ide) and one
+#                              NIC of model NIC (virtio-net-pci|vmxnet3|
+#                              e1000) with MAC, the serial
 #                              console going to LOG, until the guest has shown
 #                              its login prompt and boot report, or has stopped
 #                              in the initramfs, or SECS have passed;
@@ -59,6 +60,10 @@ boot_guest() {
     case $disk in
         virtio) drive="-drive file=$img,if=virtio,format=raw" ;;
         ide)    drive="-drive file=$img,if=ide,format=raw" ;;
+        virtio-scsi|pvscsi)
+                drive="-device ${disk/#virtio-scsi/virtio-scsi-pci},id=scsi0"
+                drive="$drive -drive file=$img,if=none,id=d0,format=raw"
+                drive="$drive -device scsi-hd,drive=d0,bus=scsi0.0" ;;
         *) fail "boot_guest: unknown disk bus $disk" ;;
     esac
     # UEFI: OVMF's code read-only and a copy of its empty variable store.
@@ -151,26 +156,38 @@ before_test() {
     echo "PASS: the untouched $1 copy does not boot on virtio"
 }
 
-# after_test VARIANT IFACE [ROOT BOOT]: p2vfixup --target kvm --mac
-# OLD=NEW makes the copy boot on virtio with / on ROOT (/dev/vda2), /boot
-# on BOOT (/dev/vda1) and IFACE (now the virtio NIC) up at its old
-# address.
+# after_test VARIANT IFACE [ROOT BOOT]: p2vfixup --target TARGET --mac
+# OLD=NEW makes the copy boot on TARGET's hardware with / on ROOT
+# (/dev/vda2), /boot on BOOT (/dev/vda1) and IFACE (now the new NIC) up
+# at its old address.  TARGET (environment, default kvm) and its VM:
+#   kvm           virtio disk, virtio-net
+#   virtio-scsi   virtio-scsi controller, virtio-net
+#   vmware        pvscsi controller, vmxnet3
+#   ide           IDE disk, e1000
 after_test() {
     local img="$tmp/disk.raw" log="$tmp/serial.log" fixup="$top_builddir/src/p2vfixup" start rc
+    local target=${TARGET:-kvm} disk nic
+    case $target in
+        kvm)         disk=virtio nic=virtio-net-pci ;;
+        virtio-scsi) disk=virtio-scsi nic=virtio-net-pci ;;
+        vmware)      disk=pvscsi nic=vmxnet3 ;;
+        ide)         disk=ide nic=e1000 ;;
+        *) fail "after_test: unknown target $target" ;;
+    esac
     if [ ! -e "$fixup" ]; then
         echo "SKIP: $fixup is not built" >&2; exit 77
     fi
     requires_guestfs
     guest_image "$1" "$img"
     start=$SECONDS
-    timeout 1500 "$fixup" --target kvm --mac "$OLD_MAC=$NEW_MAC" "$img" >"$tmp/fixup.out" 2>&1
+    timeout 1500 "$fixup" --target "$target" --mac "$OLD_MAC=$NEW_MAC" "$img" >"$tmp/fixup.out" 2>&1
     rc=$?
     sed 's/^/p2vfixup: /' "$tmp/fixup.out"
     echo "p2vfixup exited $rc after $((SECONDS - start)) s"
-    [ $rc -eq 0 ] || fail "p2vfixup --target kvm --mac $OLD_MAC=$NEW_MAC failed ($rc)"
-    boot_guest "$img" virtio virtio-net-pci "$NEW_MAC" "$log" 360
+    [ $rc -eq 0 ] || fail "p2vfixup --target $target --mac $OLD_MAC=$NEW_MAC failed ($rc)"
+    boot_guest "$img" "$disk" "$nic" "$NEW_MAC" "$log" 360
     expect_report "$log" "$2" "${3:-/dev/vda2}" "${4:-/dev/vda1}" "$NEW_MAC"
-    echo "PASS: after p2vfixup the $1 copy boots on virtio with $2 up at $GUEST_ADDR"
+    echo "PASS: after p2vfixup --target $target the $1 copy boots on $disk + $nic with $2 up at $GUEST_ADDR"
 }
 
 # before_uefi_test VARIANT: on a new VM's UEFI firmware (empty NVRAM)
