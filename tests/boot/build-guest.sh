@@ -17,6 +17,9 @@
 #   nm     like sda, but NetworkManager configures the NIC: a keyfile
 #          bound to the old MAC (mac-address=) with a static IPv4; the
 #          NIC keeps its predictable name (no rename rule)
+#   dracut like sda, but its initramfs is dracut's (hostonly=yes in its
+#          configuration; the image without any virtio driver),
+#          initramfs-tools gone
 #   uefi   the sda server installed on UEFI as Debian's installer leaves
 #          it: GPT, an ESP (/dev/sda1, /boot/efi) holding shim and signed
 #          GRUB under \EFI\debian only, /boot on sda2, / on sda3.  Its
@@ -61,13 +64,13 @@ guest_facts() {
     done
 }
 
-usage() { echo "usage: $0 sda|cciss|eno1|networkd|nm|uefi DEST | --facts | --build" >&2; exit 2; }
+usage() { echo "usage: $0 sda|cciss|eno1|networkd|nm|dracut|uefi DEST | --facts | --build" >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 case $1 in
     --facts) guest_facts; exit 0 ;;
     --build) variant=; dest= ;;
-    sda|cciss|eno1|networkd|nm|uefi) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
+    sda|cciss|eno1|networkd|nm|dracut|uefi) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
     *) usage ;;
 esac
 
@@ -459,6 +462,35 @@ build_variant() {       # build_variant NAME OUT
         mount_image "$out.tmp"
         sed -i 's/eth0/eno1/g' "$mnt/etc/network/interfaces"
         rm -f "$mnt/etc/udev/rules.d/70-persistent-net.rules"
+        ;;
+    dracut)
+        # dracut instead of initramfs-tools, its configuration host-only
+        # as on a server.  Host-only reads the running kernel's modules,
+        # this build host's (or none: this kernel may have no
+        # /proc/modules), so the image is dracut's generic one with the
+        # server's drivers and every virtio driver left out: like the
+        # server's own, it cannot reach a virtio disk.
+        mount_image "$out.tmp" chroot
+        printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
+        chmod +x "$mnt/usr/sbin/policy-rc.d"
+        in_chroot apt-get install -y -q --no-install-recommends dracut \
+            >"$cache/dracut-apt.log" 2>&1 || { tail -n 30 "$cache/dracut-apt.log" >&2; die "installing dracut failed"; }
+        in_chroot apt-get clean
+        [ -e "$mnt/usr/sbin/update-initramfs" ] && die "initramfs-tools still installed beside dracut"
+        printf 'hostonly="yes"\nhostonly_cmdline="no"\n' > "$mnt/etc/dracut.conf.d/10-server.conf"
+        local kver
+        kver=$(basename "$(ls -d "$mnt"/lib/modules/* | head -n 1)")
+        in_chroot dracut -f --no-hostonly --add-drivers "ata_piix ahci sd_mod ext4" \
+            --omit "virtiofs" --omit-drivers "virtio virtio_ring virtio_pci virtio_pci_legacy_dev
+                virtio_pci_modern_dev virtio_blk virtio_scsi virtio_net virtio_console
+                virtio-rng virtio_mem virtio_pmem nd_virtio virtiofs" \
+            "/boot/initrd.img-$kver" "$kver" >"$cache/dracut.log" 2>&1 \
+            || { tail -n 30 "$cache/dracut.log" >&2; die "dracut failed"; }
+        in_chroot lsinitrd "/boot/initrd.img-$kver" > "$cache/dracut-list.txt" 2>&1 || die "lsinitrd failed"
+        grep -q '/ata_piix.ko' "$cache/dracut-list.txt" || die "dracut initrd lacks ata_piix"
+        ! grep -E -q '/(virtio_blk|virtio_scsi|virtio_pci)\.ko' "$cache/dracut-list.txt" \
+            || die "dracut initrd has a virtio disk driver"
+        rm -f "$mnt/usr/sbin/policy-rc.d" "$cache/dracut-list.txt"
         ;;
     networkd|nm)
         # ifupdown keeps lo only; the NIC is the other manager's.
