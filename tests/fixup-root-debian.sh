@@ -97,6 +97,12 @@ p2vfixup --target kvm --root "$g" --no-initrd --mac "$OLD_MAC=52:54:00:12:34:57"
     || fail "predictable 3"
 grep -qxF 'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="52:54:00:12:34:57", ATTR{type}=="1", NAME="eno1"' \
     "$g/etc/udev/rules.d/70-p2v-net-names.rules" || fail "name rule by old MAC: $(cat "$g"/etc/udev/rules.d/*)"
+# A second run finds only the new MAC in the files, and still ties eno1
+# to it (not to the driver): nothing changes.
+sum=$(tree_sum "$g")
+p2vfixup --target kvm --root "$g" --no-initrd --mac "$OLD_MAC=52:54:00:12:34:57" > "$tmp/out2" 2>&1 \
+    || fail "predictable 3, second run"
+[ "$(tree_sum "$g")" = "$sum" ] || fail "predictable 3, second run changed files: $(cat "$tmp/out2")"
 
 # Without --mac: matched by the virtio_net driver.
 g=$tmp/pred2
@@ -107,9 +113,10 @@ grep -qxF 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="virtio_net", ATTR{type}=="
 grep -q hwaddress "$g/etc/network/interfaces" && fail "hwaddress kept"
 
 # systemd-networkd: the .link that names the NIC and the .network that
-# gives it its address both match the old MAC.  Without --mac they match
-# the new driver (an empty [Match] would take lo too); the name lan0 is
-# the .link's, so no udev rule is written for it; leftovers are skipped.
+# gives it its address both match the old MAC.  Without --mac the .link
+# matches the new driver (an empty [Match] would take lo too) and the
+# .network the name the .link gives; that name is the .link's, so no
+# udev rule is written for it; leftovers are skipped.
 g=$tmp/networkd
 make_debian_tree "$g"
 sed -i '/hwaddress/d; s/eth0/lan0/g' "$g/etc/network/interfaces"
@@ -122,14 +129,25 @@ p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out" 2>&1 || fail "network
 cat "$tmp/out"
 [ "$(cat "$g/etc/systemd/network/10-lan0.link")" = "$(printf '[Match]\nDriver=virtio_net\n\n[Link]\nName=lan0')" ] \
     || fail "networkd .link: $(cat "$g/etc/systemd/network/10-lan0.link")"
-[ "$(cat "$g/etc/systemd/network/20-lan0.network")" = "$(printf '[Match]\nDriver=virtio_net\n\n[Network]\nAddress=10.1.1.5/24')" ] \
+[ "$(cat "$g/etc/systemd/network/20-lan0.network")" = "$(printf '[Match]\nName=lan0\n\n[Network]\nAddress=10.1.1.5/24')" ] \
     || fail "networkd .network: $(cat "$g/etc/systemd/network/20-lan0.network")"
 grep -q "$OLD_MAC" "$g/etc/systemd/network/20-lan0.network.dpkg-old" || fail "a leftover was rewritten"
 grep -q 'Interface lan0: was pinned to MAC' "$tmp/out" || fail "report lacks lan0's pin"
 grep -q 'Interface lan0: named by the guest' "$tmp/out" || fail "report lacks lan0's name"
 grep -q 'Interface ?\|bound to MAC .* alone' "$tmp/out" && fail "the .network's pin reported apart from lan0"
 [ -e "$g/etc/udev/rules.d/70-p2v-net-names.rules" ] && fail "a name rule for lan0, which the .link names"
+grep -q 'warning: .*network configurations matched' "$tmp/out" && fail "a warning about several NICs for one"
 sum=$(tree_sum "$g")
 p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out2" 2>&1 || fail "networkd second run"
 [ "$(tree_sum "$g")" = "$sum" ] || fail "networkd second run changed files: $(cat "$tmp/out2")"
+# Two NICs each named by its MAC: without --mac both .link files can
+# only match the driver, which cannot tell the NICs apart: say so.
+g=$tmp/networkd2
+make_debian_tree "$g"
+mkdir -p "$g/etc/systemd/network"
+printf '[Match]\nMACAddress=%s\n\n[Link]\nName=lan0\n' "$OLD_MAC" > "$g/etc/systemd/network/10-lan0.link"
+printf '[Match]\nMACAddress=00:1b:78:aa:bb:cd\n\n[Link]\nName=lan1\n' > "$g/etc/systemd/network/11-lan1.link"
+p2vfixup --target kvm --root "$g" --no-initrd > "$tmp/out3" 2>&1 || fail "networkd, two NICs"
+grep -q '^warning: 2 network configurations matched their NIC by its old MAC and now match any virtio_net NIC' "$tmp/out3" \
+    || fail "no warning for two NICs matched by driver: $(cat "$tmp/out3")"
 exit 0

@@ -75,17 +75,6 @@ predictable_names (struct run *r)
     || r->g->ops->is_file (r->g, "/usr/lib/systemd/systemd-udevd");
 }
 
-static bool
-pin_named (const struct strlist *pins, const char *mac)
-{
-  for (size_t i = 0; i < pins->n; i++) {
-    const char *sp = strchr (pins->v[i], ' ');
-    if (!str_starts (pins->v[i], "? ") && strcmp (sp + 1, mac) == 0)
-      return true;
-  }
-  return false;
-}
-
 int
 fixup_network (struct run *r)
 {
@@ -108,7 +97,7 @@ fixup_network (struct run *r)
      * MAC a .link names) adds nothing when another file named it.
      */
     if (str_starts (nc.pins.v[i], "? ")) {
-      if (!pin_named (&nc.pins, sp + 1))
+      if (!netctx_pin_name (&nc.pins, sp + 1))
         plan_info (&r->plan, "Network: a configuration bound to MAC %s alone "
                    "(it names no interface)", sp + 1);
       continue;
@@ -138,6 +127,12 @@ fixup_network (struct run *r)
      * was pinned to OLD-MAC: match it exactly rather than by driver.
      */
     struct macmap bynames = { 0 };
+    for (size_t i = 0; i < nc.moved.n; i++) {
+      char *arg = xstrdup (nc.moved.v[i]);
+      *strchr (arg, ' ') = '=';
+      macmap_add (&bynames, arg);
+      free (arg);
+    }
     for (size_t i = 0; i < nc.pins.n; i++) {
       const char *sp = strchr (nc.pins.v[i], ' ');
       const char *nm = macmap_lookup (&r->o->macs, NULL, sp + 1);
@@ -161,6 +156,10 @@ fixup_network (struct run *r)
     run_change (r, NAMES_RULES, cur, text, &notes);
     free (cur);
   }
+  if (nc.by_driver > 1)
+    plan_warn (&r->plan, "%u network configurations matched their NIC by its old MAC "
+               "and now match any %s NIC: with several NICs give --mac OLD=NEW for each",
+               nc.by_driver, r->net_driver);
   if (nc.ifaces.n == 0)
     plan_info (&r->plan, "Network: no interface configuration found");
   strlist_free (&need);

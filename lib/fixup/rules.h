@@ -48,8 +48,12 @@ struct netctx {
   struct strlist ifaces;        /* interface names configured */
   struct strlist kept;          /* names the file itself keeps (rename rules) */
   struct strlist pins;          /* "ifname old-mac" */
+  struct strlist moved;         /* "ifname new-mac": a pin an earlier run moved */
+  unsigned by_driver;           /* MAC matches that became driver matches */
 };
 void netctx_free (struct netctx *nc);
+/* The pin "NAME MAC" a file that names its interface made for MAC. */
+const char *netctx_pin_name (const struct strlist *pins, const char *mac);
 
 /* IFNAME is from the file name (ifcfg-eth0); DEVICE= overrides it. */
 char *rule_ifcfg (const char *text, const char *ifname, struct netctx *nc,

@@ -71,6 +71,8 @@ netctx_free (struct netctx *nc)
   strlist_free (&nc->ifaces);
   strlist_free (&nc->kept);
   strlist_free (&nc->pins);
+  strlist_free (&nc->moved);
+  nc->by_driver = 0;
 }
 
 enum action { KEEP, REPLACE, REMOVE };
@@ -83,8 +85,14 @@ resolve (struct netctx *nc, const char *ifname, const char *mac,
          const char **newmac)
 {
   for (size_t i = 0; nc->macs && i < nc->macs->n; i++)
-    if (strcmp (nc->macs->e[i].mac, mac) == 0)
+    if (strcmp (nc->macs->e[i].mac, mac) == 0) {
+      if (ifname) {
+        char *m = xasprintf ("%s %s", ifname, mac);
+        strlist_add_unique (&nc->moved, m);
+        free (m);
+      }
       return KEEP;
+    }
   char *pin = xasprintf ("%s %s", ifname ? ifname : "?", mac);
   strlist_add_unique (&nc->pins, pin);
   free (pin);
@@ -563,8 +571,26 @@ sect_is (const char *name, size_t nl, const char *want)
   return nl == strlen (want) && memcmp (name, want, nl) == 0;
 }
 
-/* Any [Match] key other than the MACs: without the MACs the section
- * still selects some links, not all of them.
+/* Keys of [Match] that test the machine, not the link: with only these
+ * left the section takes every link.
+ */
+static bool
+machine_condition (const char *line, size_t len)
+{
+  static const char *const keys[] = {
+    "Host", "Virtualization", "KernelCommandLine", "KernelVersion",
+    "Credential", "Architecture", "Firmware", NULL
+  };
+  const char *v;
+  size_t vl;
+  for (size_t i = 0; keys[i]; i++)
+    if (ini_assign (line, len, keys[i], &v, &vl))
+      return true;
+  return false;
+}
+
+/* Any [Match] key other than the MACs that selects links: without the
+ * MACs the section still selects some links, not all of them.
  */
 static bool
 match_has_other_keys (const char *text)
@@ -584,10 +610,22 @@ match_has_other_keys (const char *text)
     const char *v;
     size_t vl;
     if (!ini_assign (line, len, "MACAddress", &v, &vl)
-        && !ini_assign (line, len, "PermanentMACAddress", &v, &vl))
+        && !ini_assign (line, len, "PermanentMACAddress", &v, &vl)
+        && !machine_condition (line, len))
       return true;
   }
   return false;
+}
+
+const char *
+netctx_pin_name (const struct strlist *pins, const char *mac)
+{
+  for (size_t i = 0; i < pins->n; i++) {
+    const char *sp = strchr (pins->v[i], ' ');
+    if (!str_starts (pins->v[i], "? ") && strcmp (sp + 1, mac) == 0)
+      return pins->v[i];
+  }
+  return NULL;
 }
 
 char *
@@ -682,13 +720,23 @@ rule_networkd (const char *text, struct netctx *nc, struct strlist *notes)
         note (notes, "%s: removed %s %s (pinned to the old NIC)", who, key, gone.s);
     }
     else {
-      /* An empty [Match] takes every link, loopback included: match
-       * the new hardware's driver instead.
+      /* An empty [Match] takes every link, loopback included.  Match
+       * the name a .link gave that MAC (it holds on the new NIC), else
+       * the new hardware's driver.
        */
+      const char *named = ifname ? NULL : netctx_pin_name (&nc->pins, gone.s);
       sb_add (&out, line, (size_t) (skip_blank (line, lend) - line));
-      sb_printf (&out, "Driver=%s", nc->driver);
+      if (named) {
+        sb_printf (&out, "Name=%.*s", (int) (strchr (named, ' ') - named), named);
+        note (notes, "%s: match on old MAC %s → match on the name %.*s", who, gone.s,
+              (int) (strchr (named, ' ') - named), named);
+      }
+      else {
+        sb_printf (&out, "Driver=%s", nc->driver);
+        note (notes, "%s: match on old MAC %s → match on driver %s", who, gone.s, nc->driver);
+        nc->by_driver++;
+      }
       sb_add (&out, lend, len - (size_t) (lend - line));
-      note (notes, "%s: match on old MAC %s → match on driver %s", who, gone.s, nc->driver);
     }
     sb_free (&list);
     sb_free (&gone);
@@ -787,6 +835,7 @@ rule_netplan (const char *text, struct netctx *nc, struct strlist *notes)
            */
           sb_add (&out, line, indent);
           sb_printf (&out, "driver: %s", nc->driver);
+          nc->by_driver++;
           sb_add (&out, end, len - (size_t) (end - line));
           note (notes, "%s: match on old MAC %s → match on driver %s",
                 cur->id, mac, nc->driver);

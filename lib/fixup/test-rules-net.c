@@ -242,6 +242,20 @@ main (void)
   s2 = rule_networkd (s, &nc, NULL);
   CHECK_STR (s2, s);
   free (s); free (s2);
+  /* The .network beside it, read after the .link, follows the NIC by
+   * the name the .link gives it: several NICs cannot all take it.
+   */
+  s = rule_networkd ("[Match]\nMACAddress=00:1b:78:aa:bb:cc\n\n[Network]\nDHCP=yes\n", &nc, &notes);
+  CHECK_STR (s, "[Match]\nName=lan0\n\n[Network]\nDHCP=yes\n");
+  CHECK (nc.by_driver == 1);
+  free (s);
+  netctx_free (&nc);
+  /* Host= and the like test the machine: with the MAC gone the section
+   * would take every link.
+   */
+  s = rule_networkd ("[Match]\nHost=db01\nMACAddress=00:1b:78:aa:bb:cc\n", &nc, NULL);
+  CHECK_STR (s, "[Match]\nHost=db01\nDriver=virtio_net\n");
+  free (s);
   netctx_free (&nc);
   /* With --mac each MAC of the list maps; case and blanks are kept,
    * an unmapped one goes.
@@ -253,6 +267,15 @@ main (void)
   CHECK (nc.ifaces.n == 0);
   s2 = rule_networkd (s, &nc, NULL);
   CHECK_STR (s2, s);
+  free (s); free (s2);
+  netctx_free (&nc);
+  /* A second run finds the new MAC: the interface is remembered with
+   * it, so its name can still be tied to that MAC.
+   */
+  s = rule_networkd (networkd_link, &nc, NULL);
+  s2 = rule_networkd (s, &nc, NULL);
+  CHECK_STR (s2, s);
+  CHECK (strlist_has (&nc.moved, "lan0 52:54:00:ab:cd:ef"));
   free (s); free (s2);
   netctx_free (&nc);
   nc.macs = &none;
