@@ -89,12 +89,33 @@ parse_numbered (const char *p, const char *end, const char *lit1,
   return true;
 }
 
+/* by-id names that udev derives from what is on the disk, not from the
+ * hardware (device-mapper and LVM volumes, md arrays): the copy keeps
+ * them, so they are not the old machine's names.  Ubuntu's installer
+ * mounts / by dm-uuid-LVM-….
+ */
+static bool
+is_content_id (const char *p, const char *end)
+{
+  static const char *const prefixes[] = {
+    "dm-name-", "dm-uuid-", "md-name-", "md-uuid-", "lvm-pv-uuid-", NULL
+  };
+  for (size_t i = 0; prefixes[i]; i++) {
+    size_t n = strlen (prefixes[i]);
+    if ((size_t) (end - p) > n && memcmp (p, prefixes[i], n) == 0)
+      return true;
+  }
+  return false;
+}
+
 static bool
 parse_link (const char *p, const char *end, const char *dir,
             enum devfam fam, struct devname *d)
 {
   const char *s = p;
   if (!take_lit (&p, end, dir) || p == end)
+    return false;
+  if (fam == FAM_BYID && is_content_id (p, end))
     return false;
   const char *e = end;
   d->part = 0;

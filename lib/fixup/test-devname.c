@@ -61,6 +61,12 @@ main (void)
   parse_bad ("/dev/md0");
   parse_bad ("/dev/sr0");
   parse_bad ("/dev/disk/by-uuid/1234");
+  /* by-id names of volumes, not of disks: the copy keeps them. */
+  parse_bad ("/dev/disk/by-id/dm-uuid-LVM-Q2nB7xkUyZ3Zl1Kq0dFvJ8m3Rt6YpW4hVn2cD5sE9aG1fH7jK0lM3nP6qR8sT1uV");
+  parse_bad ("/dev/disk/by-id/dm-name-ubuntu--vg-ubuntu--lv");
+  parse_bad ("/dev/disk/by-id/md-uuid-3f2b1a0c:9d8e7f6a:5b4c3d2e:1f0a9b8c-part1");
+  parse_bad ("/dev/disk/by-id/lvm-pv-uuid-Xk2wQp-7Ln3-Rz8v-Jm4t-Hc6y-Bf1s-Ud9gE0");
+  parse_ok ("/dev/disk/by-id/dm-", FAM_BYID, "disk/by-id/dm-", 0);
   parse_bad ("/dev/cciss/c0d0p");
   parse_bad ("/dev/cciss/c0d01");       /* virt-v2v's mistake is not a name */
   parse_bad ("/dev/sda0");
