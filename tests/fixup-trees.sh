@@ -458,3 +458,221 @@ make_debian_uefi_tree() {
         printf '\377\376s\0h\0i\0m\0x\0006\0004\0.\0e\0f\0i\0' > "$e/BOOTX64.CSV"
     fi
 }
+
+# make_ubuntu_tree DIR [cloud-init]: Ubuntu 22.04 as subiquity installs
+# it on LVM: / mounted by its dm-uuid-LVM by-id name (the volume's, not
+# the disk's), /boot by-uuid, a swap file, an admin-added /dev/sdb1;
+# netplan names the on-board NIC eno1 with no MAC.  "cloud-init": the
+# netplan file cloud-init writes instead, matching the MAC, set-name.
+KVER_UBU=5.15.0-91-generic
+UBU_ROOT_ID=dm-uuid-LVM-Q2nB7xkUyZ3Zl1Kq0dFvJ8m3Rt6YpW4hVn2cD5sE9aG1fH7jK0lM3nP6qR8sT1uV
+make_ubuntu_tree() {
+    local d=$1 k=$KVER_UBU
+    mkdir -p "$d"/etc/netplan "$d"/etc/default "$d"/etc/initramfs-tools/conf.d "$d"/boot/grub \
+        "$d/lib/modules/$k" "$d"/lib/systemd "$d"/usr/sbin
+    printf 'PRETTY_NAME="Ubuntu 22.04.3 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION="22.04.3 LTS (Jammy Jellyfish)"\nID=ubuntu\nID_LIKE=debian\n' \
+        > "$d/etc/os-release"
+    echo bookworm/sid > "$d/etc/debian_version"
+    cat > "$d/etc/fstab" <<X
+# /etc/fstab: static file system information.
+#
+# Use 'blkid' to print the universally unique identifier for a
+# device; this may be used with UUID= as a more robust way to name devices
+# that works even if disks are added and removed. See fstab(5).
+#
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+# / was on /dev/ubuntu-vg/ubuntu-lv during curtin installation
+/dev/disk/by-id/$UBU_ROOT_ID / ext4 defaults 0 1
+# /boot was on /dev/sda2 during curtin installation
+/dev/disk/by-uuid/6d2b1c4e-8f3a-4b7e-9c1d-2e5f8a0b3c4d /boot ext4 defaults 0 1
+/swap.img	none	swap	sw	0	0
+/dev/sdb1	/srv/data	xfs	defaults,nofail	0	0
+X
+    cat > "$d/boot/grub/grub.cfg" <<X
+### BEGIN /etc/grub.d/10_linux ###
+menuentry 'Ubuntu' --class ubuntu --class gnu-linux --class gnu --class os \$menuentry_id_option 'gnulinux-simple-4f1e' {
+	recordfail
+	load_video
+	insmod gzio
+	insmod part_gpt
+	insmod ext2
+	search --no-floppy --fs-uuid --set=root 6d2b1c4e-8f3a-4b7e-9c1d-2e5f8a0b3c4d
+	linux	/vmlinuz-$k root=/dev/mapper/ubuntu--vg-ubuntu--lv ro  
+	initrd	/initrd.img-$k
+}
+### END /etc/grub.d/10_linux ###
+X
+    printf 'GRUB_DEFAULT=0\nGRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=0\nGRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nGRUB_CMDLINE_LINUX_DEFAULT=""\nGRUB_CMDLINE_LINUX=""\n' \
+        > "$d/etc/default/grub"
+    if [ "${2:-}" = cloud-init ]; then
+        cat > "$d/etc/netplan/50-cloud-init.yaml" <<X
+# This file is generated from information provided by the datasource.  Changes
+# to it will not persist across an instance reboot.  To disable cloud-init's
+# network configuration capabilities, write a file
+# /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg with the following:
+# network: {config: disabled}
+network:
+    ethernets:
+        eth0:
+            addresses:
+            - 10.1.2.9/24
+            match:
+                macaddress: $OLD_MAC
+            routes:
+            -   to: default
+                via: 10.1.2.1
+            set-name: eth0
+    version: 2
+X
+    else
+        cat > "$d/etc/netplan/00-installer-config.yaml" <<'X'
+# This is the network config written by 'subiquity'
+network:
+  ethernets:
+    eno1:
+      addresses:
+      - 10.1.2.9/24
+      nameservers:
+        addresses:
+        - 10.1.2.1
+        search: []
+      routes:
+      - to: default
+        via: 10.1.2.1
+  version: 2
+X
+    fi
+    chmod 600 "$d"/etc/netplan/*.yaml
+    : > "$d/lib/systemd/systemd-udevd"
+    printf 'CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_BLK=m\nCONFIG_VIRTIO_NET=m\nCONFIG_SCSI_VIRTIO=m\n' > "$d/boot/config-$k"
+    printf 'kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/net/virtio_net.ko: kernel/net/core/failover.ko\nkernel/drivers/scsi/virtio_scsi.ko:\nkernel/drivers/scsi/hpsa.ko:\n' \
+        > "$d/lib/modules/$k/modules.dep"
+    : > "$d/lib/modules/$k/modules.builtin"
+    echo kernel > "$d/boot/vmlinuz-$k"; echo initrd > "$d/boot/initrd.img-$k"
+    printf 'MODULES=most\nBUSYBOX=auto\n' > "$d/etc/initramfs-tools/initramfs.conf"
+    printf '# List of modules that you want to include in your initramfs.\n' > "$d/etc/initramfs-tools/modules"
+}
+
+# make_rhel9_uefi_tree DIR: RHEL 9.3 as anaconda installs it on UEFI:
+# the ESP's grub.cfg a stub loading /boot/grub2/grub.cfg (blscfg), the
+# kernel arguments in BLS entries (no kernelopts), grubenv in
+# /boot/grub2, shim-x64's \EFI\BOOT in place; LVM root, /boot by UUID,
+# an admin-added /dev/sdb1; NetworkManager keyfile pinned by MAC.
+KVER_EL9=5.14.0-362.8.1.el9_3.x86_64
+make_rhel9_uefi_tree() {
+    local d=$1 e="$1/boot/efi/EFI" k=$KVER_EL9 id=8c6a1b2d3e4f40a1b2c3d4e5f6a7b8c9
+    local opts="root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/rhel-swap rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap"
+    mkdir -p "$d"/etc/NetworkManager/system-connections "$d"/etc/default "$d"/boot/grub2 \
+        "$d"/boot/loader/entries "$e/redhat" "$e/BOOT" "$d"/etc/kernel "$d"/etc/dracut.conf.d
+    el_modules "$d" "$k"
+    printf 'NAME="Red Hat Enterprise Linux"\nVERSION="9.3 (Plow)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.3"\nPRETTY_NAME="Red Hat Enterprise Linux 9.3 (Plow)"\n' \
+        > "$d/etc/os-release"
+    echo "Red Hat Enterprise Linux release 9.3 (Plow)" > "$d/etc/redhat-release"
+    cat > "$d/etc/fstab" <<'X'
+#
+# /etc/fstab
+# Created by anaconda on Tue Nov 14 09:12:44 2023
+#
+/dev/mapper/rhel-root   /                       xfs     defaults        0 0
+UUID=5e0c9f6a-0b1d-4a52-8e7c-3f9b2d6a1c84 /boot                   xfs     defaults        0 0
+UUID=7A1B-3C2D          /boot/efi               vfat    umask=0077,shortname=winnt 0 2
+/dev/mapper/rhel-swap   none                    swap    defaults        0 0
+/dev/sdb1               /var/lib/pgsql          xfs     defaults        0 0
+X
+    printf 'search --no-floppy --root-dev-only --fs-uuid --set=dev 5e0c9f6a-0b1d-4a52-8e7c-3f9b2d6a1c84\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n' \
+        > "$e/redhat/grub.cfg"
+    printf '#\n# DO NOT EDIT THIS FILE\n#\n### BEGIN /etc/grub.d/10_linux ###\ninsmod part_gpt\ninsmod xfs\nsearch --no-floppy --fs-uuid --set=root 5e0c9f6a-0b1d-4a52-8e7c-3f9b2d6a1c84\ninsmod blscfg\nblscfg\n### END /etc/grub.d/10_linux ###\n' \
+        > "$d/boot/grub2/grub.cfg"
+    { printf '# GRUB Environment Block\n# WARNING: Do not edit this file by tools other than grub-editenv!!!\nsaved_entry=%s-%s\nmenu_auto_hide=1\nboot_success=0\n' "$id" "$k"
+      printf '%01024d' 0 | tr 0 '#'; } | head -c 1024 > "$d/boot/grub2/grubenv"
+    printf 'GRUB_TIMEOUT=5\nGRUB_DEFAULT=saved\nGRUB_DISABLE_SUBMENU=true\nGRUB_TERMINAL_OUTPUT="console"\nGRUB_CMDLINE_LINUX="%s"\nGRUB_DISABLE_RECOVERY="true"\nGRUB_ENABLE_BLSCFG=true\n' \
+        "${opts#root=/dev/mapper/rhel-root ro }" > "$d/etc/default/grub"
+    cat > "$d/boot/loader/entries/$id-$k.conf" <<X
+title Red Hat Enterprise Linux ($k) 9.3 (Plow)
+version $k
+linux /vmlinuz-$k
+initrd /initramfs-$k.img \$tuned_initrd
+options $opts \$tuned_params
+grub_users \$grub_users
+grub_arg --unrestricted
+grub_class rhel
+X
+    echo "$opts" > "$d/etc/kernel/cmdline"
+    local f
+    for f in shimx64.efi grubx64.efi mmx64.efi; do fake_efi "$e/redhat/$f"; done
+    fake_efi "$e/BOOT/BOOTX64.EFI"; fake_efi "$e/BOOT/fbx64.efi"
+    printf '\377\376s\0h\0i\0m\0x\0006\0004\0.\0e\0f\0i\0' > "$e/redhat/BOOTX64.CSV"
+    cat > "$d/etc/NetworkManager/system-connections/ens1f0.nmconnection" <<X
+[connection]
+id=ens1f0
+uuid=3c9d2e7a-5b1f-4d8e-a6c0-9f2b4e7d1a35
+type=ethernet
+autoconnect-priority=-999
+interface-name=ens1f0
+timestamp=1699953164
+
+[ethernet]
+mac-address=$(echo "$OLD_MAC" | tr a-f A-F)
+
+[ipv4]
+address1=10.1.2.11/24
+dns=10.1.2.1;
+gateway=10.1.2.1
+method=manual
+
+[ipv6]
+addr-gen-mode=eui64
+method=auto
+
+[proxy]
+X
+    chmod 600 "$d"/etc/NetworkManager/system-connections/*
+}
+
+# make_sles12_tree DIR: SLES 12 SP5 as YaST installs it on a ProLiant:
+# every disk name by-id (fstab, root= and resume=, device.map), wicked's
+# ifcfg-eth0 with no MAC and 70-persistent-net.rules pinning eth0 (kept
+# from SLES 11), kernels in /boot/vmlinuz-*, initrd-*.
+KVER_SLES=4.12.14-122.37-default
+SLES_ID=scsi-3600508b1001c7a3e5d2f9b8c4e6a1d30
+make_sles12_tree() {
+    local d=$1 k=$KVER_SLES
+    mkdir -p "$d"/etc/sysconfig/network "$d"/etc/default "$d"/boot/grub2 "$d"/etc/udev/rules.d \
+        "$d/lib/modules/$k" "$d"/etc/dracut.conf.d
+    printf 'NAME="SLES"\nVERSION="12-SP5"\nVERSION_ID="12.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 12 SP5"\nID="sles"\nCPE_NAME="cpe:/o:suse:sles:12:sp5"\n' \
+        > "$d/etc/os-release"
+    cat > "$d/etc/fstab" <<X
+/dev/disk/by-id/$SLES_ID-part1 swap                 swap       defaults              0 0
+/dev/disk/by-id/$SLES_ID-part2 /                    ext4       acl,user_xattr        1 1
+/dev/disk/by-id/$SLES_ID-part3 /srv                 xfs        defaults              1 2
+X
+    cat > "$d/boot/grub2/grub.cfg" <<X
+### BEGIN /etc/grub.d/10_linux ###
+menuentry 'SLES 12-SP5' --class sles --class gnu-linux --class gnu --class os \$menuentry_id_option 'gnulinux-simple-$SLES_ID-part2' {
+	load_video
+	set gfxpayload=keep
+	insmod gzio
+	insmod part_msdos
+	insmod ext2
+	set root='hd0,msdos2'
+	echo	'Loading Linux $k ...'
+	linux	/boot/vmlinuz-$k root=/dev/disk/by-id/$SLES_ID-part2  resume=/dev/disk/by-id/$SLES_ID-part1 splash=silent quiet showopts crashkernel=175M,high
+	echo	'Loading initial ramdisk ...'
+	initrd	/boot/initrd-$k
+}
+### END /etc/grub.d/10_linux ###
+X
+    printf 'GRUB_DISTRIBUTOR=\nGRUB_DEFAULT=saved\nGRUB_HIDDEN_TIMEOUT=0\nGRUB_TIMEOUT=8\nGRUB_CMDLINE_LINUX_DEFAULT=" resume=/dev/disk/by-id/%s-part1 splash=silent quiet showopts crashkernel=175M,high"\nGRUB_CMDLINE_LINUX=""\nGRUB_TERMINAL=gfxterm\n' \
+        "$SLES_ID" > "$d/etc/default/grub"
+    printf '(hd0)\t/dev/disk/by-id/%s\n' "$SLES_ID" > "$d/boot/grub2/device.map"
+    printf "BOOTPROTO='static'\nBROADCAST=''\nETHTOOL_OPTIONS=''\nIPADDR='10.1.2.12/24'\nMTU=''\nNAME='NetXtreme II BCM5709 Gigabit Ethernet'\nSTARTMODE='auto'\n" \
+        > "$d/etc/sysconfig/network/ifcfg-eth0"
+    printf 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="%s", ATTR{type}=="1", KERNEL=="eth*", NAME="eth0"\n' \
+        "$OLD_MAC" > "$d/etc/udev/rules.d/70-persistent-net.rules"
+    printf 'kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/net/virtio_net.ko:\nkernel/drivers/scsi/virtio_scsi.ko:\nkernel/drivers/scsi/hpsa.ko:\n' \
+        > "$d/lib/modules/$k/modules.dep"
+    : > "$d/lib/modules/$k/modules.builtin"
+    printf 'CONFIG_VIRTIO_PCI=m\nCONFIG_VIRTIO_BLK=m\nCONFIG_VIRTIO_NET=m\nCONFIG_SCSI_VIRTIO=m\n' > "$d/boot/config-$k"
+    echo kernel > "$d/boot/vmlinuz-$k"; echo initrd > "$d/boot/initrd-$k"
+    printf 'INITRD_MODULES=""\nMODULES_LOADED_ON_BOOT=""\n' > "$d/etc/sysconfig/kernel"
+}

@@ -336,7 +336,12 @@ device_files (struct run *r, struct strlist *files)
     "/etc/fstab", "/etc/crypttab", "/etc/default/grub",
     "/boot/grub/device.map", "/boot/grub2/device.map",
     "/boot/grub/grubenv", "/boot/grub2/grubenv",
-    "/etc/initramfs-tools/conf.d/resume", "/etc/uswsusp.conf", NULL
+    "/etc/initramfs-tools/conf.d/resume", "/etc/uswsusp.conf",
+    /* What kernel-install (Fedora, RHEL 9) and perl-Bootloader (SUSE)
+     * give the next kernel update's entry: old names there would come
+     * back with it.
+     */
+    "/etc/kernel/cmdline", "/etc/sysconfig/bootloader", NULL
   };
   char *real = r->g->ops->resolve (r->g, r->grub_file);
   if (real) {
