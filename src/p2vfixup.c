@@ -76,7 +76,7 @@ main (int argc, char *argv[])
     switch (c) {
     case 't':
       if (!target_find (optarg)) {
-        r = usage_error ("unknown --target (kvm, virtio-scsi, vmware, xen, ide)", optarg);
+        r = usage_error ("unknown --target (kvm, virtio-scsi, vmware, xen, ide, sata)", optarg);
         goto out;
       }
       o.target = optarg;

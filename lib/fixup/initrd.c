@@ -143,6 +143,7 @@ static const struct { const char *mod, *sym; } symbols[] = {
   { "xen_netfront", "CONFIG_XEN_NETDEV_FRONTEND" },
   { "ata_piix", "CONFIG_ATA_PIIX" },
   { "piix", "CONFIG_BLK_DEV_PIIX" },
+  { "ahci", "CONFIG_SATA_AHCI" },
   { "sd_mod", "CONFIG_BLK_DEV_SD" },
   { "ext4", "CONFIG_EXT4_FS" },
   { "ext3", "CONFIG_EXT3_FS" },

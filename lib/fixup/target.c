@@ -16,6 +16,10 @@ static const struct target targets[] = {
     { "vmxnet3", "e1000" } },
   { "xen", "xvd", { "xen_blkfront" }, { NULL }, { "xen_netfront" } },
   { "ide", NULL, { "ata_piix", "piix" }, { "sd_mod" }, { "e1000" } },
+  /* An AHCI controller, as VirtualBox, Proxmox's sata disks and VMware's
+   * SATA controller present it; e1000 is the NIC all three offer.
+   */
+  { "sata", "sd", { "ahci" }, { "sd_mod" }, { "e1000" } },
 };
 
 const struct target *
@@ -30,7 +34,7 @@ target_find (const char *name)
 const char *
 target_names (void)
 {
-  return "kvm, virtio-scsi, vmware, xen, ide";
+  return "kvm, virtio-scsi, vmware, xen, ide, sata";
 }
 
 const char *
