@@ -42,7 +42,7 @@ usage (FILE *f)
 "       p2vfixup --target TARGET [OPTIONS] --root DIR\n"
 "Make a copied Linux guest boot and reach its network on new virtual hardware.\n"
 "\n"
-"  -t, --target T        kvm, virtio-scsi, vmware, xen or ide\n"
+"  -t, --target T        kvm, virtio-scsi, vmware, xen, ide or sata\n"
 "      --root DIR        the guest is mounted at DIR (no libguestfs)\n"
 "      --root-device DEV which root to convert when the images hold several\n"
 "      --manifest F      p2vrecv manifest for the next IMAGE (default IMAGE.p2v.json)\n"
