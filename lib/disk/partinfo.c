@@ -63,6 +63,18 @@ __lsan_default_suppressions (void)
  * offered, else Cancel (never Retry: an unopenable disk would loop).
  */
 static PedExceptionOption
+refuse (PedException *ex)
+{
+  if (ex->options & PED_EXCEPTION_IGNORE)
+    return PED_EXCEPTION_IGNORE;
+  if (ex->options & PED_EXCEPTION_CANCEL)
+    return PED_EXCEPTION_CANCEL;
+  if (ex->options & PED_EXCEPTION_OK)
+    return PED_EXCEPTION_OK;
+  return PED_EXCEPTION_UNHANDLED;
+}
+
+static PedExceptionOption
 quiet_handler (PedException *ex)
 {
   char *msg = xstrdup (ex->message ? ex->message : "(no message)");
@@ -71,13 +83,17 @@ quiet_handler (PedException *ex)
       *p = ' ';
   p2v_warning ("%s", msg);
   free (msg);
-  if (ex->options & PED_EXCEPTION_IGNORE)
-    return PED_EXCEPTION_IGNORE;
-  if (ex->options & PED_EXCEPTION_CANCEL)
-    return PED_EXCEPTION_CANCEL;
-  if (ex->options & PED_EXCEPTION_OK)
-    return PED_EXCEPTION_OK;
-  return PED_EXCEPTION_UNHANDLED;
+  return refuse (ex);
+}
+
+/* For --list: each disk's line already says what could not be read (a
+ * CD opened read-only, an ISO's hybrid table), so libparted's own
+ * complaints would only bury the list.
+ */
+static PedExceptionOption
+silent_handler (PedException *ex)
+{
+  return refuse (ex);
 }
 
 PedExceptionHandler *
@@ -204,7 +220,6 @@ describe (const char *path, FILE *out)
   fprintf (out, "%s partition table\n", type->name);
   if (!disk) {
     fprintf (out, "  (the %s partition table cannot be read)\n", type->name);
-    p2v_error ("cannot read the %s partition table of %s", type->name, path);
     goto close;
   }
   print_partitions (disk, out);
@@ -419,7 +434,8 @@ describe_unreadable (const char *path, int err, FILE *out)
 int
 p2v_list_disks (FILE *out)
 {
-  PedExceptionHandler *old = p2v_parted_quiet_begin ();
+  PedExceptionHandler *old = ped_exception_get_handler ();
+  ped_exception_set_handler (silent_handler);
   char **paths = NULL;
   size_t n = 0;
   int listed = 0;
