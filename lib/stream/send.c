@@ -402,6 +402,32 @@ report_levels (struct sender *s)
               s->o->source);
 }
 
+/* --progress=json's account of the copy, for scripts: what the summary
+ * lines say in words.
+ */
+static void
+json_summary (struct sender *s, uint64_t sent, double dt)
+{
+  fputs ("{\"label\": ", stderr);
+  p2v_json_string (stderr, s->o->source);
+  fprintf (stderr, ", \"summary\": {\"read\": %llu, \"wire_bytes\": %llu, \"elapsed\": %.2f",
+           (unsigned long long) sent, (unsigned long long) s->ch.tx_bytes, dt);
+  if (s->o->adapt) {
+    fputs (", \"zstd_levels\": {", stderr);
+    bool first = true;
+    for (int l = P2V_ADAPT_MIN; l <= P2V_ADAPT_MAX; l++) {
+      uint64_t n = atomic_load (&s->level_chunks[l]);
+      if (n) {
+        fprintf (stderr, "%s\"%d\": %llu", first ? "" : ", ", l, (unsigned long long) n);
+        first = false;
+      }
+    }
+    fputc ('}', stderr);
+  }
+  fputs ("}}\n", stderr);
+  fflush (stderr);
+}
+
 /* --limit-rate: wait for this record's turn, saying we are alive while
  * a slow rate holds a big chunk back.  0 to send, -1 (a keep-alive
  * failed: reported), or 1 when the pipeline stopped meanwhile.
@@ -987,6 +1013,8 @@ session_report (struct sender *s)
   p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->ch.tx_bytes, w), sent ? 100.0 * s->ch.tx_bytes / sent : 100.0);
+  if (o->progress_mode == P2V_PROGRESS_JSON)
+    json_summary (s, sent, dt);
   if (o->adapt)
     report_levels (s);
   if (o->delta)
