@@ -139,9 +139,7 @@ modules_assignment (const char *line, size_t len, const char **val, size_t *vlen
   if ((size_t) (end - p) < 8 || memcmp (p, "MODULES=", 8) != 0)
     return false;
   p += 8;
-  const char *e = end;
-  while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-    e--;
+  const char *e = trim_blank_end (p, end);
   if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) { p++; e--; }
   *val = p;
   *vlen = (size_t) (e - p);

@@ -170,8 +170,7 @@ assign (const char *line, size_t len, const char *key, bool ini,
   p++;
   if (ini)
     p = skip_blank (p, end);
-  while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-    end--;
+  end = trim_blank_end (p, end);
   if (!ini && end - p >= 2 && (*p == '"' || *p == '\'') && end[-1] == *p) {
     p++;
     end--;
@@ -263,9 +262,7 @@ split_tokens (const char *s, size_t n, const char **tok, size_t *tl, size_t max)
         q = !q;
       p++;
     }
-    const char *e = p;
-    while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
-      e--;
+    const char *e = trim_blank_end (t, p);
     if (e > t) { tok[k] = t; tl[k] = (size_t) (e - t); k++; }
     if (p < end)
       p++;
@@ -549,8 +546,7 @@ ini_section (const char *line, size_t len, const char **name, size_t *nl)
 {
   const char *end = line + line_body_len (line, len);
   const char *p = skip_blank (line, end);
-  while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-    end--;
+  end = trim_blank_end (p, end);
   if (end - p < 2 || *p != '[' || end[-1] != ']')
     return false;
   *name = p + 1;
@@ -685,17 +681,15 @@ rule_networkd (const char *text, struct netctx *nc, struct strlist *notes)
         p++;
       char mac[18];
       const char *newmac;
-      if (!p2v_parse_mac (t, (size_t) (p - t), mac)) {
-        if (list.len) sb_addc (&list, ' ');
-        sb_add (&list, t, (size_t) (p - t));
-      }
-      else switch (resolve (nc, ifname, mac, &newmac)) {
+      enum action act = p2v_parse_mac (t, (size_t) (p - t), mac)
+        ? resolve (nc, ifname, mac, &newmac) : KEEP;
+      if (act != REMOVE && list.len)
+        sb_addc (&list, ' ');
+      switch (act) {
       case KEEP:
-        if (list.len) sb_addc (&list, ' ');
         sb_add (&list, t, (size_t) (p - t));
         break;
       case REPLACE:
-        if (list.len) sb_addc (&list, ' ');
         add_mac_like (&list, t, newmac);
         note (notes, "%s: %s %s → %s", who, key, mac, newmac);
         changed = true;
@@ -777,14 +771,10 @@ rule_netplan (const char *text, struct netctx *nc, struct strlist *notes)
     if (!colon) { sb_add (&out, line, len); continue; }
     char *key = xstrndup (p, (size_t) (colon - p));
     const char *val = skip_blank (colon + 1, end);
-    const char *vend = end;
-    while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
-      vend--;
-    if (vend > val && memchr (val, '#', (size_t) (vend - val))) {
-      vend = memchr (val, '#', (size_t) (vend - val));
-      while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
-        vend--;
-    }
+    const char *vend = trim_blank_end (val, end);
+    const char *hash = memchr (val, '#', (size_t) (vend - val));
+    if (hash)
+      vend = trim_blank_end (val, hash);
     if (vend - val >= 2 && (*val == '"' || *val == '\'') && vend[-1] == *val) {
       val++; vend--;
     }

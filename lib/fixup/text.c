@@ -39,6 +39,14 @@ skip_blank (const char *p, const char *end)
   return p;
 }
 
+const char *
+trim_blank_end (const char *p, const char *end)
+{
+  while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  return end;
+}
+
 bool
 line_is_comment (const char *line, size_t len)
 {

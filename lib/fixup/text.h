@@ -25,6 +25,8 @@ size_t line_body_len (const char *line, size_t len);
 bool line_is_comment (const char *line, size_t len);
 /* Skip spaces and tabs. */
 const char *skip_blank (const char *p, const char *end);
+/* The end of [P, END) without its trailing blanks (spaces, tabs). */
+const char *trim_blank_end (const char *p, const char *end);
 
 bool str_starts (const char *s, const char *prefix);
 /* An absolute PATH without "//", "." and ".." (which stops at "/"). */
