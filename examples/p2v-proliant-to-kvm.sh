@@ -14,9 +14,22 @@ name=web01
 #    (cciss/c0d0), its by-id/by-path aliases and the host's NICs.
 #      p2vrecv --listen=5000 $images/$name-disk0.img &
 #      p2vrecv --listen=5001 $images/$name-disk1.img &
-# 2. On the ProLiant (booted from a LiveCD, or quiesced):
-#      p2vsend /dev/cciss/c0d0 kvmhost:5000
-#      p2vsend /dev/cciss/c0d1 kvmhost:5001
+# 2. On the ProLiant, booted from the p2vstream medium (make livecd;
+#    burn p2vstream-livecd.iso or dd it to a USB stick).  Its banner
+#    lists the disks and addresses.  Its kernel drives the Smart Array
+#    with hpsa, so c0d0 and c0d1 are /dev/sda and /dev/sdb there (check
+#    the sizes and models in the banner); type:
+#      p2vsend /dev/sda kvmhost:5000
+#      p2vsend /dev/sdb kvmhost:5001
+#    (on the old system's own kernel, or another LiveCD with cciss, the
+#    names are /dev/cciss/c0d0 and c0d1).  Or unattended, with no
+#    keyboard at the server: a second stick (mkfs.vfat -n P2VCONF)
+#    holding p2v.conf, one setting per line, for one p2vrecv started
+#    with both targets (p2vrecv disk0.img disk1.img):
+#      p2v.server=kvmhost:5000
+#      p2v.key=KEY-THAT-P2VRECV-PRINTED
+#      p2v.disks=sda,sdb
+#      p2v.poweroff
 #    (see p2vsend(1) and p2vrecv(1) for compression and digests.)
 #    Less downtime (a warm migration): do 1 and 2 while the ProLiant
 #    still serves (p2vsend --force: its root is mounted; the copy is

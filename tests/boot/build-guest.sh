@@ -20,6 +20,19 @@
 #   dracut like sda, but its initramfs is dracut's (hostonly=yes in its
 #          configuration; the image without any virtio driver),
 #          initramfs-tools gone
+#   netplan  like networkd, but written as Ubuntu's netplan (networkd
+#          renderer): match: macaddress and set-name: lan0, a static
+#          address; netplan's generator writes the networkd files at boot
+#   nvme   the sda server on an NVMe disk: /dev/nvme0n1p1, p2; its
+#          initramfs holds nvme, not the ATA drivers
+#   byid   the sda server naming its disk by-id only, as SUSE installs
+#          do: /dev/disk/by-id/ata-QEMU_HARDDISK_QM00001-part1, -part2
+#          (what udev calls the first disk of qemu's IDE controller,
+#          which plays the old server's hardware)
+#   lvm    the sda server with / on LVM (/dev/vg00/root, the volume
+#          group on /dev/sda2), /boot on /dev/sda1, lvm2 in its
+#          initramfs.  This host has no device-mapper: the volume group
+#          is made and filled inside a libguestfs appliance (guestfish).
 #   uefi   the sda server installed on UEFI as Debian's installer leaves
 #          it: GPT, an ESP (/dev/sda1, /boot/efi) holding shim and signed
 #          GRUB under \EFI\debian only, /boot on sda2, / on sda3.  Its
@@ -55,23 +68,25 @@ PROBE_PORT=7777
 PROBE_REPLY=P2VNETOK
 GUEST_HOSTNAME=p2vguest
 ROOT_PASSWORD=p2v
+BYID_DISK=ata-QEMU_HARDDISK_QM00001  # the byid server's disk, by-id
 
 guest_facts() {
     local v
     for v in OLD_MAC NEW_MAC GUEST_NET GUEST_ADDR GUEST_GW PROBE_ADDR PROBE_PORT \
-             PROBE_REPLY GUEST_HOSTNAME ROOT_PASSWORD; do
+             PROBE_REPLY GUEST_HOSTNAME ROOT_PASSWORD BYID_DISK; do
         printf '%s=%s\n' "$v" "${!v}"
     done
 }
 
-usage() { echo "usage: $0 sda|cciss|eno1|networkd|nm|dracut|uefi DEST | --facts | --build" >&2; exit 2; }
+variants='sda|cciss|eno1|networkd|netplan|nm|dracut|lvm|nvme|byid|uefi'
+usage() { echo "usage: $0 $variants DEST | --facts | --build" >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 case $1 in
     --facts) guest_facts; exit 0 ;;
     --build) variant=; dest= ;;
-    sda|cciss|eno1|networkd|nm|dracut|uefi) [ $# -eq 2 ] || usage; variant=$1; dest=$2 ;;
-    *) usage ;;
+    -*) usage ;;
+    *) [ $# -eq 2 ] && [[ "|$variants|" == *"|$1|"* ]] || usage; variant=$1; dest=$2 ;;
 esac
 
 log() { printf 'build-guest: %s\n' "$*" >&2; }
@@ -431,6 +446,75 @@ build_uefi() {          # build_uefi OUT
     rm -f "$esp" "$cache/esp-grub.cfg"
 }
 
+# ---- The LVM server -----------------------------------------------------
+# lvm2 goes into the base's root while it is still a plain filesystem,
+# its initramfs is built with device-mapper and the LVM tools, then the
+# root is packed, partition 2 becomes a physical volume and the packed
+# root is unpacked onto vg00/root, all inside the appliance.
+build_lvm() {           # build_lvm IMAGE (a copy of the base)
+    local img=$1 tar="$cache/lvm-root.tar" off len list
+    command -v guestfish >/dev/null || die "guestfish not found (libguestfs-tools)"
+    mount_image "$img" chroot
+    printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
+    chmod +x "$mnt/usr/sbin/policy-rc.d"
+    in_chroot apt-get install -y -q --no-install-recommends lvm2 \
+        >"$cache/lvm-apt.log" 2>&1 || { tail -n 30 "$cache/lvm-apt.log" >&2; die "installing lvm2 failed"; }
+    in_chroot apt-get clean
+    # As Debian's installer writes them for a root on LVM.
+    sed -i 's#^/dev/sda2\t#/dev/mapper/vg00-root\t#' "$mnt/etc/fstab"
+    sed -i 's#root=/dev/sda2#root=/dev/mapper/vg00-root#g' "$mnt/boot/grub/grub.cfg"
+    grep -q '^/dev/mapper/vg00-root' "$mnt/etc/fstab" || die "lvm fstab"
+    grep -q 'root=/dev/mapper/vg00-root' "$mnt/boot/grub/grub.cfg" || die "lvm grub.cfg"
+    echo dm_mod >> "$mnt/etc/initramfs-tools/modules"
+    sed -i 's/^MODULES=.*/MODULES=list/' "$mnt/etc/initramfs-tools/initramfs.conf"
+    in_chroot update-initramfs -u -k all >/dev/null 2>&1 || die "update-initramfs failed"
+    sed -i 's/^MODULES=.*/MODULES=dep/' "$mnt/etc/initramfs-tools/initramfs.conf"
+    list=$(in_chroot sh -c 'lsinitramfs /boot/initrd.img-*')
+    printf '%s\n' "$list" | grep -q '/dm-mod.ko' || die "lvm initrd lacks dm-mod"
+    printf '%s\n' "$list" | grep -q 'sbin/lvm$' || die "lvm initrd lacks the lvm tool"
+    check_initrd "$mnt" ata_piix
+    rm -f "$mnt/usr/sbin/policy-rc.d"
+    umount "$mnt/dev/pts" "$mnt/dev" "$mnt/proc" "$mnt/sys" 2>/dev/null || :
+    tar -C "$mnt" --one-file-system --numeric-owner --xattrs --acls -cpf "$tar" . \
+        || die "packing the root failed"
+    umount_image
+    # Partition 2 emptied (a hole) and typed as LVM.
+    off=$(( (BOOT_START + BOOT_SECTORS) * 512 ))
+    len=$(( $(stat -c %s "$img") - off ))
+    fallocate -p -o "$off" -l "$len" "$img"
+    sfdisk -q --part-type "$img" 2 8e
+    LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg} timeout 900 \
+        guestfish --rw -a "$img" >"$cache/lvm-guestfish.log" 2>&1 <<EOF || { tail -n 20 "$cache/lvm-guestfish.log" >&2; die "making the volume group failed"; }
+run
+pvcreate /dev/sda2
+vgcreate vg00 /dev/sda2
+lvcreate-free root vg00 100
+mkfs ext4 /dev/vg00/root label:root
+mount /dev/vg00/root /
+tar-in $tar / xattrs:true acls:true
+ls /etc/lvm
+umount-all
+EOF
+    rm -f "$tar"
+}
+
+# other_disk IMAGE DISK DRIVER: the same server on other hardware: its
+# names say /dev/DISK (partitions DISKp1, p2) and its initramfs holds
+# DRIVER instead of the ATA drivers.
+other_disk() {
+    local img=$1 disk=$2 driver=$3
+    mount_image "$img" chroot
+    sed -i "s#/dev/sda\([0-9]\)#/dev/${disk}p\1#g" "$mnt/etc/fstab" "$mnt/boot/grub/grub.cfg"
+    printf '(hd0)\t/dev/%s\n' "$disk" > "$mnt/boot/grub/device.map"
+    echo "grub-pc grub-pc/install_devices multiselect /dev/$disk" | in_chroot debconf-set-selections
+    sed -i -e "s/^ata_piix\$/$driver/" -e '/^ahci$/d' "$mnt/etc/initramfs-tools/modules"
+    sed -i 's/^MODULES=.*/MODULES=list/' "$mnt/etc/initramfs-tools/initramfs.conf"
+    in_chroot update-initramfs -u -k all >/dev/null 2>&1 || die "update-initramfs failed"
+    sed -i 's/^MODULES=.*/MODULES=dep/' "$mnt/etc/initramfs-tools/initramfs.conf"
+    grep -q "root=/dev/${disk}p2" "$mnt/boot/grub/grub.cfg" || die "$disk grub.cfg"
+    check_initrd "$mnt" "$driver"
+}
+
 # ---- Variants, made from a copy of the base -----------------------------
 build_variant() {       # build_variant NAME OUT
     local name=$1 out=$2
@@ -444,18 +528,25 @@ build_variant() {       # build_variant NAME OUT
     case $name in
     cciss)
         # The same server on an HP Smart Array (cciss names; the driver
-        # is hpsa nowadays): names and initramfs say so.
+        # is hpsa nowadays).
+        other_disk "$out.tmp" cciss/c0d0 hpsa
+        ;;
+    nvme)
+        other_disk "$out.tmp" nvme0n1 nvme
+        ;;
+    lvm)
+        build_lvm "$out.tmp"
+        ;;
+    byid)
+        # Every name by-id, as YaST writes them: fstab, the kernel
+        # command line, device.map and grub-pc's install device.
         mount_image "$out.tmp" chroot
-        sed -i 's#/dev/sda\([0-9]\)#/dev/cciss/c0d0p\1#g' \
+        sed -i "s#/dev/sda\([0-9]\)#/dev/disk/by-id/$BYID_DISK-part\1#g" \
             "$mnt/etc/fstab" "$mnt/boot/grub/grub.cfg"
-        printf '(hd0)\t/dev/cciss/c0d0\n' > "$mnt/boot/grub/device.map"
-        echo "grub-pc grub-pc/install_devices multiselect /dev/cciss/c0d0" | in_chroot debconf-set-selections
-        sed -i -e 's/^ata_piix$/hpsa/' -e '/^ahci$/d' "$mnt/etc/initramfs-tools/modules"
-        sed -i 's/^MODULES=.*/MODULES=list/' "$mnt/etc/initramfs-tools/initramfs.conf"
-        in_chroot update-initramfs -u -k all >/dev/null 2>&1 || die "update-initramfs failed"
-        sed -i 's/^MODULES=.*/MODULES=dep/' "$mnt/etc/initramfs-tools/initramfs.conf"
-        grep -q 'root=/dev/cciss/c0d0p2' "$mnt/boot/grub/grub.cfg" || die "cciss grub.cfg"
-        check_initrd "$mnt" hpsa
+        printf '(hd0)\t/dev/disk/by-id/%s\n' "$BYID_DISK" > "$mnt/boot/grub/device.map"
+        echo "grub-pc grub-pc/install_devices multiselect /dev/disk/by-id/$BYID_DISK" | in_chroot debconf-set-selections
+        grep -q "root=/dev/disk/by-id/$BYID_DISK-part2" "$mnt/boot/grub/grub.cfg" || die "byid grub.cfg"
+        ! grep -q '/dev/sda' "$mnt/etc/fstab" "$mnt/boot/grub/grub.cfg" || die "byid: a kernel name is left"
         ;;
     eno1)
         # A predictable on-board name: nothing renames the new NIC to it.
@@ -492,7 +583,7 @@ build_variant() {       # build_variant NAME OUT
             || die "dracut initrd has a virtio disk driver"
         rm -f "$mnt/usr/sbin/policy-rc.d" "$cache/dracut-list.txt"
         ;;
-    networkd|nm)
+    networkd|netplan|nm)
         # ifupdown keeps lo only; the NIC is the other manager's.
         mount_image "$out.tmp" chroot
         printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
@@ -507,6 +598,18 @@ build_variant() {       # build_variant NAME OUT
                 "$OLD_MAC" "$GUEST_ADDR" "$GUEST_GW" > "$mnt/etc/systemd/network/20-lan0.network"
             in_chroot systemctl enable systemd-networkd.service >/dev/null 2>&1 \
                 || die "enabling systemd-networkd failed"
+        elif [ "$name" = netplan ]; then
+            in_chroot apt-get install -y -q --no-install-recommends netplan.io \
+                >"$cache/netplan-apt.log" 2>&1 || { tail -n 30 "$cache/netplan-apt.log" >&2; die "installing netplan.io failed"; }
+            in_chroot apt-get clean
+            # As Ubuntu's server installer writes it, with the NIC renamed.
+            mkdir -p "$mnt/etc/netplan"
+            printf 'network:\n  version: 2\n  renderer: networkd\n  ethernets:\n    lan0:\n      match:\n        macaddress: %s\n      set-name: lan0\n      addresses:\n        - %s\n      routes:\n        - to: default\n          via: %s\n' \
+                "$OLD_MAC" "$GUEST_ADDR" "$GUEST_GW" > "$mnt/etc/netplan/50-cloud-init.yaml"
+            chmod 600 "$mnt/etc/netplan/50-cloud-init.yaml"
+            in_chroot systemctl enable systemd-networkd.service >/dev/null 2>&1 \
+                || die "enabling systemd-networkd failed"
+            in_chroot netplan generate >/dev/null 2>&1 || die "netplan generate rejects the configuration"
         else
             in_chroot apt-get install -y -q --no-install-recommends network-manager \
                 >"$cache/nm-apt.log" 2>&1 || { tail -n 30 "$cache/nm-apt.log" >&2; die "installing network-manager failed"; }
