@@ -91,6 +91,14 @@ d = [l for l in lines if "delta" in l and l["done"]]
 assert len(d) == 1 and d[0]["delta"]["unchanged_chunks"] == int(sys.argv[2]), d
 assert d[0]["delta"]["changed_chunks"] == 0 and d[0]["delta"]["hashed"] == d[0]["delta"]["total"], d
 PY
+# A script may stop reading at "done": on both ends it is the last line.
+for end in send recv; do
+    python3 - "$tmp/longer.$end" <<'PY' || fail "p2v$end: the last JSON line is not the progress's done"
+import json, sys
+last = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
+assert last.get("done") and "bytes" in last and "delta" not in last, last
+PY
+done
 
 # A shorter one is refused on both ends and left as it was.
 truncate -s $((100 << 20)) "$tgt"

@@ -791,8 +791,6 @@ report_verified (struct receiver *r, const char *alg, const char *hex)
   const struct p2v_recv_opts *o = r->o;
   if (r->delta) {
     char h[P2V_HUMAN_LEN], t[P2V_HUMAN_LEN];
-    if (p2v_progress_has_lines (o->progress_mode))
-      recv_delta_line (r, r->same_chunks, r->changed_chunks, true);
     p2v_info ("delta: hashed %s of %s in %s; %llu of %llu chunks changed, %llu unchanged",
               p2v_human_size (r->sh.size, h), o->target, p2v_human_duration (r->hash_secs, t),
               (unsigned long long) r->changed_chunks, (unsigned long long) r->nchunks,
@@ -838,10 +836,14 @@ transfer_verdict (struct receiver *r, int rc, const struct p2v_end *end)
   size_t dlen = p2v_digest_size (r->sh.digest_id);
   p2v_digest_final (r->digest, mine);
   if (rc == 0 && r->status == 0) {
-    /* The digest's JSON line first: scripts take the last line, "done". */
+    /* The digest's and the delta's lines first: scripts stop reading
+     * at the last line, "done".
+     */
     char hex[P2V_DIGEST_HEX_MAX];
     p2v_hex (mine, dlen, hex);
     p2v_progress_digest (o->progress_mode, o->target, p2v_digest_name (r->sh.digest_id), hex);
+    if (r->delta && p2v_progress_has_lines (o->progress_mode))
+      recv_delta_line (r, r->same_chunks, r->changed_chunks, true);
     p2v_progress_finish (r->progress, r->written);
     if (p2v_dev_finish (&r->dst) == -1)
       io_fail (r, "cannot make %s durable", o->target);

@@ -997,9 +997,11 @@ session_report (struct sender *s)
   p2v_digest_final (s->digest, e.digest);
   char hex[P2V_DIGEST_HEX_MAX];
   p2v_hex (e.digest, e.digest_len, hex);
-  /* The digest's JSON line first: scripts take the last line, "done". */
+  /* The digest's and the summary's JSON lines before "done": scripts
+   * stop reading at it.  The summary counts END's bytes, so it follows
+   * END; a failed END therefore never reports "done".
+   */
   p2v_progress_digest (o->progress_mode, o->source, p2v_digest_name (o->digest_id), hex);
-  p2v_progress_finish (s->progress, s->src.size);
   uint8_t buf[P2V_END_FIXED_LEN + P2V_DIGEST_MAX];
   size_t n = p2v_pack_end (buf, &e);
   if (p2v_chan_send (&s->ch, P2V_REC_END, buf, n, NULL, NULL, 0) == -1) {
@@ -1010,15 +1012,16 @@ session_report (struct sender *s)
   double dt = p2v_now () - s->t0;
   char sz[P2V_HUMAN_LEN], w[P2V_HUMAN_LEN], el[P2V_HUMAN_LEN];
   uint64_t sent = s->src.size - s->start_seq * o->chunk_size;
+  if (o->progress_mode == P2V_PROGRESS_JSON)
+    json_summary (s, sent, dt);
+  if (o->delta)
+    send_delta_summary (s);
+  p2v_progress_finish (s->progress, s->src.size);
   p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->ch.tx_bytes, w), sent ? 100.0 * s->ch.tx_bytes / sent : 100.0);
-  if (o->progress_mode == P2V_PROGRESS_JSON)
-    json_summary (s, sent, dt);
   if (o->adapt)
     report_levels (s);
-  if (o->delta)
-    send_delta_summary (s);
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
   if (o->badmap && report_bad_sectors (s) == -1)
     status = P2V_EXIT_IO;
