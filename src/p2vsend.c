@@ -49,6 +49,8 @@ usage (FILE *f)
 "      --resume                  fail unless the receiver can resume\n"
 "      --delta                   the target holds an earlier copy: compare\n"
 "                                chunk hashes, send only what changed\n"
+"      --skip-free               send the blocks the filesystems do not use\n"
+"                                (ext2/3/4, swap) as zeros\n"
 "      --ignore-read-errors[=MAP] send unreadable sectors as zeros, list them\n"
 "                                in MAP (default: SOURCE-NAME.badmap here)\n"
 "      --force                   send a disk holding the running root\n"
@@ -64,7 +66,7 @@ main (int argc, char **argv)
 {
   enum { OPT_DIGEST = 256, OPT_DIGEST_FILE, OPT_STDOUT, OPT_PROGRESS, OPT_KEY_FILE,
          OPT_NO_ENCRYPT, OPT_RETRY, OPT_RESUME, OPT_IGNORE_READ_ERRORS, OPT_FORCE,
-         OPT_LIST, OPT_DELTA, OPT_LIMIT_RATE, OPT_TIMEOUT };
+         OPT_LIST, OPT_DELTA, OPT_LIMIT_RATE, OPT_TIMEOUT, OPT_SKIP_FREE };
   static const struct option long_opts[] = {
     { "compress", required_argument, NULL, 'c' },
     { "threads", required_argument, NULL, 'j' },
@@ -81,6 +83,7 @@ main (int argc, char **argv)
     { "limit-rate", required_argument, NULL, OPT_LIMIT_RATE },
     { "resume", no_argument, NULL, OPT_RESUME },
     { "delta", no_argument, NULL, OPT_DELTA },
+    { "skip-free", no_argument, NULL, OPT_SKIP_FREE },
     { "ignore-read-errors", optional_argument, NULL, OPT_IGNORE_READ_ERRORS },
     { "force", no_argument, NULL, OPT_FORCE },
     { "list", no_argument, NULL, OPT_LIST },
@@ -139,6 +142,7 @@ main (int argc, char **argv)
     case OPT_NO_ENCRYPT: o.encrypt = false; break;
     case OPT_RESUME: o.resume = true; break;
     case OPT_DELTA: o.delta = true; break;
+    case OPT_SKIP_FREE: o.skip_free = true; break;
     case OPT_IGNORE_READ_ERRORS:
       ignore_read_errors = true;
       if (optarg)

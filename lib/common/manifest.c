@@ -51,6 +51,8 @@ manifest_fill (FILE *f, const void *arg)
   string_array (f, m->by_id, m->n_by_id);
   fputs (",\n    \"by_path\": ", f);
   string_array (f, m->by_path, m->n_by_path);
+  fputs (",\n    \"skipped_free\": ", f);
+  p2v_json_string (f, m->skipped_free);
   fputs ("\n  },\n  \"host\": {\n    \"hostname\": ", f);
   p2v_json_string (f, m->hostname);
   fputs (",\n    \"nics\": [", f);
@@ -218,6 +220,8 @@ p2v_manifest_parse (const char *text, size_t len, struct p2v_manifest *m, char *
       || str_array (json_get (src, "by_id"), "source.by_id", &m->by_id, &m->n_by_id, err) == -1
       || str_array (json_get (src, "by_path"), "source.by_path", &m->by_path, &m->n_by_path,
                     err) == -1
+      || opt_str (json_get (src, "skipped_free"), "source.skipped_free", &m->skipped_free,
+                  err) == -1
       || opt_str (json_get (host, "hostname"), "host.hostname", &m->hostname, err) == -1
       || parse_nics (json_get (host, "nics"), m, err) == -1
       || opt_str (json_get (root, "target"), "target", &m->target, err) == -1
@@ -290,6 +294,7 @@ p2v_manifest_free (struct p2v_manifest *m)
   free_strings (m->by_id, m->n_by_id);
   free_strings (m->by_path, m->n_by_path);
   free (m->hostname);
+  free (m->skipped_free);
   for (size_t i = 0; i < m->n_nics; i++) {
     free (m->nics[i].name);
     free (m->nics[i].mac);

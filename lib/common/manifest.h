@@ -34,6 +34,10 @@ struct p2v_manifest {
   char **by_id;   size_t n_by_id;       /* /dev/disk/by-id/... */
   char **by_path; size_t n_by_path;     /* /dev/disk/by-path/... */
   char *hostname;
+  /* p2vsend --skip-free: the free bytes sent as zeros, per partition
+   * ("1 ext4 851443712, 2 swap 535822336"); NULL: a bit-identical copy.
+   */
+  char *skipped_free;
   struct p2v_nic *nics; size_t n_nics;
   char *target;                 /* where p2vrecv wrote the copy */
   char *digest_algorithm, *digest_value;

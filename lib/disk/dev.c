@@ -126,6 +126,8 @@ p2v_source_open (const char *path, struct p2v_dev *d)
 bool
 p2v_source_is_hole (struct p2v_dev *d, uint64_t off, size_t n)
 {
+  if (n && d->free && p2v_freemap_covers (d->free, off, n))
+    return true;
   if (d->ops != &file_ops || n == 0)
     return false;
   if (off < d->hole_from || off >= d->hole_end) {
@@ -310,26 +312,64 @@ p2v_target_open (const char *path, uint64_t need, bool force, bool may_shorten,
   return -1;
 }
 
+/* Free runs shorter than this are read and masked: one read of a chunk
+ * costs less than many small ones around them.
+ */
+#define SKIP_READ_MIN (128u << 10)
+
 int
 p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off)
 {
-  uint64_t at;
-  if (p2v_pread_full (d->fd, buf, n, off, &at) == -1) {
-    p2v_error ("read error on %s at offset %llu: %s", d->path, (unsigned long long) at,
-               errno ? strerror (errno) : "unexpected end of file (did the source shrink?)");
-    return -1;
+  uint64_t at, pos = off, end = off + n, a, b;
+  while (pos < end) {
+    if (!d->free || !p2v_freemap_next (d->free, pos, end, SKIP_READ_MIN, &a, &b))
+      a = b = end;
+    if (a > pos && p2v_pread_full (d->fd, (char *) buf + (pos - off), a - pos, pos, &at) == -1) {
+      p2v_error ("read error on %s at offset %llu: %s", d->path, (unsigned long long) at,
+                 errno ? strerror (errno) : "unexpected end of file (did the source shrink?)");
+      return -1;
+    }
+    pos = b;
   }
+  if (d->free)
+    p2v_freemap_mask (d->free, buf, n, off);
   return 0;
+}
+
+/* On a target that already reads zeros, zero blocks are not written:
+ * a new image keeps the source's zeros (and --skip-free's free blocks)
+ * as holes, and a pre-zeroed disk is spared the writes.
+ */
+#define SPARSE_BLOCK 4096u
+
+static bool
+block_is_zero (const char *p, size_t n)
+{
+  return n == 0 || (p[0] == 0 && memcmp (p, p + 1, n - 1) == 0);
 }
 
 int
 p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off)
 {
+  const char *p = buf;
   uint64_t at;
-  if (p2v_pwrite_full (d->fd, buf, n, off, &at) == -1) {
-    p2v_error ("write error on %s at offset %llu: %s", d->path, (unsigned long long) at,
-               strerror (errno));
-    return -1;
+  size_t i = 0;
+  while (i < n) {
+    size_t from = i;
+    if (d->reads_zero) {
+      while (i < n && block_is_zero (p + i, n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK))
+        i += n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK;
+      from = i;
+      while (i < n && !block_is_zero (p + i, n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK))
+        i += n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK;
+    }
+    else
+      i = n;
+    if (i > from && p2v_pwrite_full (d->fd, p + from, i - from, off + from, &at) == -1) {
+      p2v_error ("write error on %s at offset %llu: %s", d->path, (unsigned long long) at,
+                 strerror (errno));
+      return -1;
+    }
   }
   return 0;
 }

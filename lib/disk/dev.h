@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "disk/freemap.h"
+
 struct p2v_dev;
 
 struct p2v_dev_ops {
@@ -28,6 +30,10 @@ struct p2v_dev {
   bool created;         /* we created this file */
   bool is_file;         /* a regular file (resume state lives beside it) */
   uint64_t hole_from, hole_end; /* source file: [from, end) known to be a hole */
+  /* Source: ranges its filesystems leave free (--skip-free), which read
+   * as zeros; NULL: none.  Not owned.
+   */
+  const struct p2v_freemap *free;
 };
 
 /* Opens a source for reading.  Returns 0 or -1 (error printed). */
@@ -36,8 +42,9 @@ int p2v_source_open (const char *path, struct p2v_dev *d);
 /* Is [off, off+n) of a source file a hole, which reads back as zeros
  * without being read?  From SEEK_DATA, remembered for the calls that
  * follow in order, so a 64 GiB sparse image costs a few lseeks, not a
- * 64 GiB read.  Always false for a block device (it has no holes the
- * kernel knows of) or where the filesystem cannot say.  One caller.
+ * 64 GiB read.  Also true when the range is all free (--skip-free).
+ * Otherwise false for a block device (it has no holes the kernel knows
+ * of) or where the filesystem cannot say.
  */
 bool p2v_source_is_hole (struct p2v_dev *d, uint64_t off, size_t n);
 
@@ -67,7 +74,9 @@ int p2v_target_open (const char *path, uint64_t need, bool force, bool may_short
  */
 int p2v_check_distinct (char *const *paths, unsigned n);
 
-/* Whole reads and writes at an offset; -1 with the error printed. */
+/* Whole reads and writes at an offset; -1 with the error printed.  A
+ * source's free ranges read as zeros (the longer ones are not read).
+ */
 int p2v_dev_pread (struct p2v_dev *d, void *buf, size_t n, uint64_t off);
 int p2v_dev_pwrite (struct p2v_dev *d, const void *buf, size_t n, uint64_t off);
 /* Zeros, skipped when the target already reads back zeros there. */

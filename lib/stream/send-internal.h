@@ -5,6 +5,7 @@
 #ifndef P2V_SEND_INTERNAL_H
 #define P2V_SEND_INTERNAL_H
 
+#include "disk/fsfree.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -35,6 +36,7 @@ struct sender {
    * owns src's hole cache.
    */
   struct p2v_dev prefix_src;
+  struct p2v_fsfree fsfree;     /* --skip-free: src.free points into it */
   struct p2v_keys keys;
   char fingerprint[2 * 32 + 1];
   struct p2v_chan ch;

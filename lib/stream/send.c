@@ -412,6 +412,8 @@ json_summary (struct sender *s, uint64_t sent, double dt)
   p2v_json_string (stderr, s->o->source);
   fprintf (stderr, ", \"summary\": {\"read\": %llu, \"wire_bytes\": %llu, \"elapsed\": %.2f",
            (unsigned long long) sent, (unsigned long long) s->ch.tx_bytes, dt);
+  if (s->o->skip_free)
+    fprintf (stderr, ", \"skipped_free\": %llu", (unsigned long long) s->fsfree.skipped);
   if (s->o->adapt) {
     fputs (", \"zstd_levels\": {", stderr);
     bool first = true;
@@ -530,6 +532,8 @@ read_chunk (struct sender *s, struct p2v_salvage *salvage, void *buf, size_t n, 
       p2v_warning ("%lld unreadable bytes in the %zu at offset %llu of %s: sent as zeros",
                    (long long) lost, n, (unsigned long long) off, s->o->source);
     r = lost < 0 ? -1 : 0;
+    if (r == 0 && s->src.free)
+      p2v_freemap_mask (s->src.free, buf, n, off);
   }
   /* Read once, never again: on a server still running, the whole disk
    * passing through the page cache would evict what its services need.
@@ -621,7 +625,7 @@ read_source (struct sender *s)
     h->offset = seq * cs;
     h->raw_len = chunk_len (s->src.size, cs, seq);
     /* A hole of a sparse image reads as zeros: no need to read it. */
-    bool zero = !salvage && p2v_source_is_hole (&s->src, h->offset, h->raw_len);
+    bool zero = (!salvage || s->src.free) && p2v_source_is_hole (&s->src, h->offset, h->raw_len);
     if (!zero && read_chunk (s, salvage, slot->raw, h->raw_len, h->offset) == -1) {
       send_fail (s, P2V_EXIT_IO);
       break;
@@ -649,6 +653,8 @@ send_header (struct sender *s)
   struct p2v_source_desc desc;
   p2v_desc_probe (s->o->source, s->src.fd, s->src.size, &desc);
   desc.fingerprint = xstrdup (s->fingerprint);
+  if (s->o->skip_free)
+    desc.skipped_free = p2v_fsfree_summary (&s->fsfree);
   size_t tlen;
   char *text = p2v_desc_encode (&desc, &tlen);
   p2v_desc_free (&desc);
@@ -1020,6 +1026,9 @@ session_report (struct sender *s)
   p2v_info ("read %s in %s; %s on the wire (%.1f%% of what was sent)",
             p2v_human_size (sent, sz), p2v_human_duration (dt, el),
             p2v_human_size (s->ch.tx_bytes, w), sent ? 100.0 * s->ch.tx_bytes / sent : 100.0);
+  if (o->skip_free)
+    p2v_info ("--skip-free: %s free in the filesystems of %s sent as zeros, not read",
+              p2v_human_size (s->fsfree.skipped, sz), o->source);
   if (o->adapt)
     report_levels (s);
   p2v_info ("%s %s  %s", p2v_digest_name (o->digest_id), hex, o->source);
@@ -1103,6 +1112,22 @@ fingerprint (struct sender *s)
   return r;
 }
 
+/* --skip-free: what the filesystems leave free reads as zeros from now
+ * on, for the reader, the digests and a resume's prefix alike.  One
+ * disk at a time: libparted is not thread-safe.
+ */
+static void
+skip_free_scan (struct sender *s)
+{
+  static pthread_mutex_t parted_lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock (&parted_lock);
+  p2v_fsfree_scan (s->o->source, s->src.fd, s->src.size, &s->fsfree);
+  p2v_fsfree_report (&s->fsfree, s->o->source);
+  pthread_mutex_unlock (&parted_lock);
+  if (s->fsfree.skipped)
+    s->src.free = &s->fsfree.map;
+}
+
 static int
 send_disk (const struct p2v_send_opts *o)
 {
@@ -1136,6 +1161,8 @@ send_disk (const struct p2v_send_opts *o)
     p2v_dev_close (&s.src);
     return P2V_EXIT_IO;
   }
+  if (o->skip_free)
+    skip_free_scan (&s);
   s.nchunks = (s.src.size + o->chunk_size - 1) / o->chunk_size;
   s.zeros = xcalloc (1, o->chunk_size);
   s.zero_crc_full = p2v_crc32 (s.zeros, o->chunk_size);
@@ -1176,6 +1203,7 @@ send_disk (const struct p2v_send_opts *o)
   }
 
   free (s.zeros);
+  p2v_fsfree_free (&s.fsfree);
   p2v_badmap_free (&s.bad);
   p2v_badmap_free (&s.bad_prefix);
   p2v_dev_close (&s.src);

@@ -41,6 +41,7 @@ p2v_desc_encode (const struct p2v_source_desc *d, size_t *len)
   append (&buf, &n, &cap, "model", d->model);
   append (&buf, &n, &cap, "serial", d->serial);
   append (&buf, &n, &cap, "hostname", d->hostname);
+  append (&buf, &n, &cap, "skipped_free", d->skipped_free);
   append (&buf, &n, &cap, "fingerprint", d->fingerprint);
   for (size_t i = 0; i < d->n_by_id; i++)
     append (&buf, &n, &cap, "by_id", d->by_id[i]);
@@ -111,6 +112,7 @@ p2v_desc_decode (const char *text, size_t len, struct p2v_source_desc *d)
     else if (strcmp (key, "serial") == 0) slot = &d->serial;
     else if (strcmp (key, "hostname") == 0) slot = &d->hostname;
     else if (strcmp (key, "fingerprint") == 0) slot = &d->fingerprint;
+    else if (strcmp (key, "skipped_free") == 0) slot = &d->skipped_free;
     if (slot) {
       free (*slot);
       *slot = value;
@@ -147,6 +149,7 @@ p2v_desc_free (struct p2v_source_desc *d)
   free (d->model);
   free (d->serial);
   free (d->hostname);
+  free (d->skipped_free);
   free (d->fingerprint);
   for (size_t i = 0; i < d->n_by_id; i++)
     free (d->by_id[i]);
@@ -176,6 +179,7 @@ p2v_desc_to_manifest (const struct p2v_source_desc *d, struct p2v_manifest *m)
   m->by_path = d->by_path;
   m->n_by_path = d->n_by_path;
   m->hostname = d->hostname;
+  m->skipped_free = d->skipped_free;
   m->nics = d->nics;
   m->n_nics = d->n_nics;
 }

@@ -17,6 +17,7 @@ struct p2v_source_desc {
   char *model, *serial;     /* NULL when unknown */
   char *hostname;
   char *fingerprint;        /* SHA-256 of the first chunk: which disk this is */
+  char *skipped_free;       /* --skip-free: "1 ext4 851443712, 2 swap ..."; NULL */
   uint64_t size;
   char **by_id;  size_t n_by_id;
   char **by_path; size_t n_by_path;

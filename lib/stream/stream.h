@@ -19,6 +19,7 @@ struct p2v_send_opts {
   unsigned timeout;             /* seconds a silent receiver is waited for; 0: none */
   bool resume;                  /* --resume: insist on continuing */
   bool delta;                   /* --delta: send only chunks the target lacks */
+  bool skip_free;               /* --skip-free: blocks no filesystem uses as zeros */
   const char *badmap;           /* --ignore-read-errors: map file, else NULL */
   bool force;                   /* send a disk whose filesystems are in use */
   unsigned threads;             /* compression workers */

@@ -1,0 +1,373 @@
+#include <config.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ext2fs/ext2fs.h>
+#include <et/com_err.h>
+#include <parted/parted.h>
+
+#include "common/alloc.h"
+#include "common/fileio.h"
+#include "common/humanize.h"
+#include "common/message.h"
+#include "disk/fsfree.h"
+#include "disk/partinfo.h"
+
+static void
+say (char *why, size_t len, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (why, len, fmt, ap);
+  va_end (ap);
+}
+
+struct walk {
+  ext2_filsys fs;
+  blk64_t bad;              /* a used block the bitmap calls free; 0: none */
+  ext2_ino_t ino;
+};
+
+static int
+check_block (ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
+             int ref_offset, void *priv)
+{
+  (void) blockcnt; (void) ref_blk; (void) ref_offset;
+  struct walk *w = priv;
+  blk64_t b = *blocknr;
+  if (b < fs->super->s_first_data_block || b >= ext2fs_blocks_count (fs->super)
+      || !ext2fs_test_block_bitmap2 (fs->block_map, b)) {
+    w->bad = b ? b : 1;
+    return BLOCK_ABORT;
+  }
+  return 0;
+}
+
+/* Every block the filesystem's own structures and its files use must
+ * be marked used: a bitmap that says otherwise would have us send a
+ * file's data as zeros.  0, or -1 with why.
+ */
+static int
+bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
+{
+  errcode_t err;
+  ext2fs_block_bitmap meta;
+  if ((err = ext2fs_allocate_block_bitmap (fs, "metadata", &meta))) {
+    say (why, len, "cannot allocate a bitmap: %s", error_message (err));
+    return -1;
+  }
+  for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+    ext2fs_reserve_super_and_bgd (fs, g, meta);
+    ext2fs_mark_block_bitmap2 (meta, ext2fs_block_bitmap_loc (fs, g));
+    ext2fs_mark_block_bitmap2 (meta, ext2fs_inode_bitmap_loc (fs, g));
+    ext2fs_mark_block_bitmap_range2 (meta, ext2fs_inode_table_loc (fs, g),
+                                     fs->inode_blocks_per_group);
+  }
+  blk64_t b = fs->super->s_first_data_block, end = ext2fs_blocks_count (fs->super) - 1, found;
+  while (b <= end && ext2fs_find_first_set_block_bitmap2 (meta, b, end, &found) == 0) {
+    if (!ext2fs_test_block_bitmap2 (fs->block_map, found)) {
+      say (why, len, "its bitmap calls metadata block %llu free", (unsigned long long) found);
+      ext2fs_free_block_bitmap (meta);
+      return -1;
+    }
+    b = found + 1;
+  }
+  ext2fs_free_block_bitmap (meta);
+
+  ext2_inode_scan scan;
+  if ((err = ext2fs_open_inode_scan (fs, 0, &scan))) {
+    say (why, len, "cannot read its inodes: %s", error_message (err));
+    return -1;
+  }
+  size_t isz = EXT2_INODE_SIZE (fs->super);
+  struct ext2_inode *inode = xmalloc (isz < sizeof (struct ext2_inode_large)
+                                      ? sizeof (struct ext2_inode_large) : isz);
+  struct walk w = { .fs = fs };
+  ext2_ino_t ino;
+  int rc = 0;
+  for (;;) {
+    err = ext2fs_get_next_inode_full (scan, &ino, inode, (int) isz);
+    if (err) {
+      say (why, len, "cannot read its inodes: %s", error_message (err));
+      rc = -1;
+      break;
+    }
+    if (ino == 0)
+      break;
+    /* An inode the bitmap calls free may be a deleted file's old copy,
+     * its block list stale: only the inodes in use claim blocks.
+     */
+    if (!ext2fs_test_inode_bitmap2 (fs->inode_map, ino))
+      continue;
+    blk64_t acl = ext2fs_file_acl_block (fs, inode);
+    if (acl && (acl >= ext2fs_blocks_count (fs->super)
+                || !ext2fs_test_block_bitmap2 (fs->block_map, acl))) {
+      say (why, len, "its bitmap calls block %llu of inode %u free",
+           (unsigned long long) acl, ino);
+      rc = -1;
+      break;
+    }
+    if (!ext2fs_inode_has_valid_blocks2 (fs, inode))
+      continue;
+    w.ino = ino;
+    err = ext2fs_block_iterate3 (fs, ino, BLOCK_FLAG_READ_ONLY, NULL, check_block, &w);
+    if (err) {
+      say (why, len, "cannot read the blocks of inode %u: %s", ino, error_message (err));
+      rc = -1;
+      break;
+    }
+    if (w.bad) {
+      say (why, len, "its bitmap calls block %llu of inode %u free",
+           (unsigned long long) w.bad, ino);
+      rc = -1;
+      break;
+    }
+  }
+  free (inode);
+  ext2fs_close_inode_scan (scan);
+  return rc;
+}
+
+/* The next run of free blocks [*z, *u) at or after *b, which moves
+ * past it.  false when there is none.
+ */
+static bool
+next_free_run (ext2_filsys fs, blk64_t *b, blk64_t *z, blk64_t *u)
+{
+  blk64_t end = ext2fs_blocks_count (fs->super) - 1;
+  if (*b > end || ext2fs_find_first_zero_block_bitmap2 (fs->block_map, *b, end, z) != 0)
+    return false;
+  if (ext2fs_find_first_set_block_bitmap2 (fs->block_map, *z, end, u) != 0)
+    *u = end + 1;
+  *b = *u;
+  return true;
+}
+
+/* Each group's free count, which the kernel keeps beside its bitmap,
+ * must agree with it.  0, or -1 with why.
+ */
+static int
+check_group_counts (ext2_filsys fs, char *why, size_t len)
+{
+  uint64_t *nfree = xcalloc (fs->group_desc_count, sizeof *nfree);
+  blk64_t first = fs->super->s_first_data_block, b = first, z, u;
+  uint64_t per = fs->super->s_blocks_per_group;
+  while (next_free_run (fs, &b, &z, &u))
+    while (z < u) {
+      dgrp_t g = (dgrp_t) ((z - first) / per);
+      blk64_t gend = first + (g + 1) * per;
+      blk64_t e = u < gend ? u : gend;
+      nfree[g] += e - z;
+      z = e;
+    }
+  int rc = 0;
+  for (dgrp_t g = 0; g < fs->group_desc_count; g++)
+    if (nfree[g] != ext2fs_bg_free_blocks_count (fs, g)) {
+      say (why, len, "group %u's bitmap disagrees with its free count (%llu, not %u)", g,
+           (unsigned long long) nfree[g], ext2fs_bg_free_blocks_count (fs, g));
+      rc = -1;
+      break;
+    }
+  free (nfree);
+  return rc;
+}
+
+int64_t
+p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap *map,
+                char *why, size_t why_len)
+{
+  char opts[64];
+  snprintf (opts, sizeof opts, "offset=%" PRIu64, off);
+  ext2_filsys fs;
+  /* Read-only, and checksums verified (a bad one fails the open). */
+  errcode_t err = ext2fs_open2 (path, opts, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
+  if (err) {
+    say (why, why_len, "cannot open it: %s", error_message (err));
+    return -1;
+  }
+  struct ext2_super_block *sb = fs->super;
+  uint64_t bs = fs->blocksize, nblocks = ext2fs_blocks_count (sb);
+  int64_t rc = -1;
+  if (!(sb->s_state & EXT2_VALID_FS))
+    say (why, why_len, "mounted read-write, or not cleanly unmounted");
+  else if (sb->s_state & EXT2_ERROR_FS)
+    say (why, why_len, "it recorded errors (e2fsck it first)");
+  else if (ext2fs_has_feature_journal_needs_recovery (sb))
+    say (why, why_len, "its journal needs recovery (mounted, or not cleanly unmounted)");
+  else if (ext2fs_has_feature_bigalloc (sb))
+    say (why, why_len, "bigalloc clusters are not read");
+  else if (nblocks > len / bs)
+    say (why, why_len, "it is larger than its partition");
+  else if ((err = ext2fs_read_bitmaps (fs)))
+    say (why, why_len, "cannot read its bitmaps: %s", error_message (err));
+  else if (check_group_counts (fs, why, why_len) == 0 && bitmap_covers_use (fs, why, why_len) == 0) {
+    rc = 0;
+    blk64_t b = sb->s_first_data_block, z, u;
+    while (next_free_run (fs, &b, &z, &u)) {
+      p2v_freemap_add (map, off + z * bs, (u - z) * bs);
+      rc += (int64_t) ((u - z) * bs);
+    }
+  }
+  ext2fs_close_free (&fs);
+  return rc;
+}
+
+/* Linux swap: "SWAPSPACE2" ends the first page, of whatever size the
+ * source's kernel used.  The header (with the UUID and label) is kept;
+ * the rest holds only stale pages.
+ */
+static uint64_t
+swap_page (int fd, uint64_t off, uint64_t len)
+{
+  static const unsigned pages[] = { 4096, 8192, 16384, 65536 };
+  for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+    char sig[10];
+    if (pages[i] < len && p2v_pread_full (fd, sig, 10, off + pages[i] - 10, NULL) == 0
+        && (memcmp (sig, "SWAPSPACE2", 10) == 0 || memcmp (sig, "SWAP-SPACE", 10) == 0))
+      return pages[i];
+  }
+  return 0;
+}
+
+/* What lies at [off, off + len): a name for the report, "" if unknown. */
+static void
+identify (int fd, uint64_t off, uint64_t len, char *fs, size_t fslen, uint64_t *page)
+{
+  uint8_t b[4096];
+  *page = 0;
+  fs[0] = '\0';
+  if (len < sizeof b || p2v_pread_full (fd, b, sizeof b, off, NULL) == -1)
+    return;
+  if (b[1080] == 0x53 && b[1081] == 0xef) {
+    uint32_t compat = b[1116] | b[1117] << 8 | b[1118] << 16 | (uint32_t) b[1119] << 24;
+    uint32_t incompat = b[1120] | b[1121] << 8;
+    snprintf (fs, fslen, "%s", incompat & 0x2c0 ? "ext4" : compat & 4 ? "ext3" : "ext2");
+  }
+  else if ((*page = swap_page (fd, off, len)))
+    snprintf (fs, fslen, "swap");
+  else if (memcmp (b, "XFSB", 4) == 0)
+    snprintf (fs, fslen, "xfs");
+  else if (memcmp (b + 512, "LABELONE", 8) == 0)
+    snprintf (fs, fslen, "LVM2 PV");
+  else if (memcmp (b, "LUKS\xba\xbe", 6) == 0)
+    snprintf (fs, fslen, "LUKS");
+  else if (memcmp (b + 4086, "S1SUSPEND", 9) == 0 || memcmp (b + 4086, "ULSUSPEND", 9) == 0
+           || memcmp (b + 4086, "LINHIB0001", 10) == 0)
+    snprintf (fs, fslen, "hibernation");
+}
+
+static void
+scan_part (const char *path, int fd, struct p2v_fsfree *f, struct p2v_fsfree_part *p)
+{
+  uint64_t page;
+  identify (fd, p->off, p->len, p->fs, sizeof p->fs, &page);
+  int64_t n = -1;
+  if (strncmp (p->fs, "ext", 3) == 0)
+    n = p2v_fsfree_ext (path, p->off, p->len, &f->map, p->why, sizeof p->why);
+  else if (page) {
+    p2v_freemap_add (&f->map, p->off + page, p->len - page);
+    n = (int64_t) (p->len - page);
+  }
+  else if (strcmp (p->fs, "hibernation") == 0)
+    say (p->why, sizeof p->why, "a swap area holding a hibernation image");
+  else if (p->fs[0])
+    say (p->why, sizeof p->why, "%s is not read for free space", p->fs);
+  else
+    say (p->why, sizeof p->why, "no filesystem that --skip-free reads");
+  p->skipped = n > 0 ? (uint64_t) n : 0;
+  f->skipped += p->skipped;
+}
+
+int
+p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
+{
+  memset (f, 0, sizeof *f);
+  PedExceptionHandler *old = p2v_parted_quiet_begin ();
+  PedDevice *dev = ped_device_get (path);
+  PedDisk *disk = NULL;
+  const PedDiskType *type = NULL;
+  /* libparted calls a filesystem on the whole disk a "loop" table. */
+  if (dev && ped_device_open (dev) && (type = ped_disk_probe (dev))
+      && strcmp (type->name, "loop") != 0)
+    disk = ped_disk_new (dev);
+  if (disk) {
+    for (PedPartition *pp = ped_disk_next_partition (disk, NULL); pp;
+         pp = ped_disk_next_partition (disk, pp)) {
+      if (pp->num <= 0 || (pp->type & PED_PARTITION_EXTENDED))
+        continue;
+      f->parts = xrealloc (f->parts, (f->n + 1) * sizeof *f->parts);
+      struct p2v_fsfree_part *p = &f->parts[f->n++];
+      memset (p, 0, sizeof *p);
+      p->number = (unsigned) pp->num;
+      p->off = (uint64_t) pp->geom.start * (uint64_t) dev->sector_size;
+      p->len = (uint64_t) pp->geom.length * (uint64_t) dev->sector_size;
+      if (p->off >= size || p->len > size - p->off)
+        p->len = p->off >= size ? 0 : size - p->off;
+    }
+    ped_disk_destroy (disk);
+  }
+  if (dev) {
+    ped_device_close (dev);
+    ped_device_destroy (dev);
+  }
+  p2v_parted_quiet_end (old);
+  if (!disk) {
+    /* No table: a filesystem may fill the disk (a partition's image). */
+    f->parts = xcalloc (1, sizeof *f->parts);
+    f->n = 1;
+    f->parts[0].len = size;
+  }
+  for (size_t i = 0; i < f->n; i++)
+    if (f->parts[i].len)
+      scan_part (path, fd, f, &f->parts[i]);
+  p2v_freemap_seal (&f->map);
+  return 0;
+}
+
+void
+p2v_fsfree_report (const struct p2v_fsfree *f, const char *source)
+{
+  char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN], where[32];
+  for (size_t i = 0; i < f->n; i++) {
+    const struct p2v_fsfree_part *p = &f->parts[i];
+    if (p->number)
+      snprintf (where, sizeof where, " partition %u", p->number);
+    else
+      where[0] = '\0';
+    if (p->skipped)
+      p2v_info ("--skip-free: %s%s (%s): %s of %s free, sent as zeros", source, where, p->fs,
+                p2v_human_size (p->skipped, a), p2v_human_size (p->len, b));
+    else
+      p2v_info ("--skip-free: %s%s%s%s%s: sent whole: %s", source, where, p->fs[0] ? " (" : "",
+                p->fs, p->fs[0] ? ")" : "", p->why[0] ? p->why : "nothing free");
+  }
+}
+
+char *
+p2v_fsfree_summary (const struct p2v_fsfree *f)
+{
+  char *s = xstrdup ("");
+  for (size_t i = 0; i < f->n; i++) {
+    if (!f->parts[i].skipped)
+      continue;
+    char *t = xasprintf ("%s%s%u %s %" PRIu64, s, *s ? ", " : "", f->parts[i].number,
+                         f->parts[i].fs, f->parts[i].skipped);
+    free (s);
+    s = t;
+  }
+  return s;
+}
+
+void
+p2v_fsfree_free (struct p2v_fsfree *f)
+{
+  p2v_freemap_free (&f->map);
+  free (f->parts);
+  memset (f, 0, sizeof *f);
+}

@@ -1,0 +1,63 @@
+/* p2vsend --skip-free: what the filesystems of a source leave unused,
+ * found without mounting and without writing a byte:
+ *
+ *   ext2/3/4   the block bitmaps (libext2fs), trusted only when the
+ *              filesystem is clean (not mounted read-write, no journal
+ *              to replay, no errors recorded), its checksums verify,
+ *              each group's free count matches its bitmap, and every
+ *              block a file or the filesystem's own metadata uses is
+ *              marked used: an inode walk, as e2fsck's first pass;
+ *   swap       everything after the header page (a hibernation image
+ *              has another signature and is sent whole);
+ *
+ * Anything else (XFS, LVM, LUKS, other filesystems, space outside the
+ * partitions, a filesystem that fails any check) is sent whole, and
+ * the report says so and why.
+ */
+#ifndef P2V_FSFREE_H
+#define P2V_FSFREE_H
+
+#include <stdint.h>
+
+#include "disk/freemap.h"
+
+struct p2v_fsfree_part {
+  unsigned number;          /* partition number; 0: a filesystem on the whole disk */
+  uint64_t off, len;
+  char fs[16];              /* "ext4", "swap", "xfs", "LVM2 PV", "" */
+  uint64_t skipped;         /* free bytes that will read as zeros */
+  char why[200];            /* sent whole: why */
+};
+
+struct p2v_fsfree {
+  struct p2v_freemap map;   /* sealed */
+  struct p2v_fsfree_part *parts;
+  size_t n;
+  uint64_t skipped;         /* bytes, in map */
+};
+
+/* Looks at every partition of the source at path (fd open on it, size
+ * bytes).  0, with what was found in f, or -1 when the partition
+ * table cannot be read at all (printed).  A partition that cannot be
+ * read is no error: it is sent whole.
+ */
+int p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f);
+
+/* One line per partition on stderr ("p2vsend: --skip-free: /dev/sda
+ * partition 1 (ext4): 812.0 MiB of 1.0 GiB free, sent as zeros").
+ */
+void p2v_fsfree_report (const struct p2v_fsfree *f, const char *source);
+
+/* "1 ext4 851443712, 2 swap 535822336": what the manifest keeps. */
+char *p2v_fsfree_summary (const struct p2v_fsfree *f);
+
+void p2v_fsfree_free (struct p2v_fsfree *f);
+
+/* ext2/3/4 at [off, off + len) of path: adds its free blocks to map
+ * and returns the bytes added, or -1 with why filled (nothing added).
+ * For fsfree.c and its tests.
+ */
+int64_t p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len,
+                        struct p2v_freemap *map, char *why, size_t why_len);
+
+#endif
