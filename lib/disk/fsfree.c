@@ -270,6 +270,8 @@ scan_part (const char *path, int fd, struct p2v_fsfree *f, struct p2v_fsfree_par
   int64_t n = -1;
   if (strncmp (p->fs, "ext", 3) == 0)
     n = p2v_fsfree_ext (path, p->off, p->len, &f->map, p->why, sizeof p->why);
+  else if (strcmp (p->fs, "xfs") == 0)
+    n = p2v_fsfree_fsmap (path, p->off, p->len, "xfs", &f->map, p->why, sizeof p->why);
   else if (page) {
     p2v_freemap_add (&f->map, p->off + page, p->len - page);
     n = (int64_t) (p->len - page);

@@ -9,8 +9,11 @@
  *              marked used: an inode walk, as e2fsck's first pass;
  *   swap       everything after the header page (a hibernation image
  *              has another signature and is sent whole);
+ *   XFS        GETFSMAP's free space, mounted read-only through a
+ *              read-only loop device (fsmap.c): a log that needs replay
+ *              fails that mount, and the partition is sent whole.
  *
- * Anything else (XFS, LVM, LUKS, other filesystems, space outside the
+ * Anything else (LVM, LUKS, other filesystems, space outside the
  * partitions, a filesystem that fails any check) is sent whole, and
  * the report says so and why.
  */
@@ -52,6 +55,13 @@ void p2v_fsfree_report (const struct p2v_fsfree *f, const char *source);
 char *p2v_fsfree_summary (const struct p2v_fsfree *f);
 
 void p2v_fsfree_free (struct p2v_fsfree *f);
+
+/* A filesystem the kernel reads (fstype "xfs") at [off, off + len) of
+ * path, through a read-only loop device and mount and GETFSMAP (needs
+ * root): as p2v_fsfree_ext.  fsmap.c.
+ */
+int64_t p2v_fsfree_fsmap (const char *path, uint64_t off, uint64_t len, const char *fstype,
+                          struct p2v_freemap *map, char *why, size_t why_len);
 
 /* ext2/3/4 at [off, off + len) of path: adds its free blocks to map
  * and returns the bytes added, or -1 with why filled (nothing added).
