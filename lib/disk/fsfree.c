@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ext2fs/ext2fs.h>
 #include <et/com_err.h>
@@ -178,6 +179,35 @@ check_group_counts (ext2_filsys fs, char *why, size_t len)
   return rc;
 }
 
+/* The walk trusts the inode bitmap, and the scan skips each group's
+ * never-used tail (itable_unused): each group's bitmap must agree with
+ * its free-inode count, and mark nothing in that tail.  0, or -1 with
+ * why.
+ */
+static int
+check_inode_groups (ext2_filsys fs, char *why, size_t len)
+{
+  uint32_t per = fs->super->s_inodes_per_group;
+  bool tails = ext2fs_has_group_desc_csum (fs);
+  for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+    uint32_t used = 0, last = 0;
+    for (uint32_t i = 1; i <= per; i++)
+      if (ext2fs_fast_test_inode_bitmap2 (fs->inode_map, (ext2_ino_t) (g * per + i))) {
+        used++;
+        last = i;
+      }
+    if (per - used != ext2fs_bg_free_inodes_count (fs, g)) {
+      say (why, len, "group %u's inode bitmap disagrees with its free count", g);
+      return -1;
+    }
+    if (tails && last > per - ext2fs_bg_itable_unused (fs, g)) {
+      say (why, len, "group %u uses inode %u past its initialised table", g, last);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int64_t
 p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap *map,
                 char *why, size_t why_len)
@@ -186,7 +216,14 @@ p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap
   snprintf (opts, sizeof opts, "offset=%" PRIu64, off);
   ext2_filsys fs;
   /* Read-only, and checksums verified (a bad one fails the open). */
-  errcode_t err = ext2fs_open2 (path, opts, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
+  /* On a disk, past the page cache: the whole disk's cache is not the
+   * partition's, and may hold a superblock older than the one on disk.
+   */
+  struct stat st;
+  int flags = EXT2_FLAG_64BITS;
+  if (stat (path, &st) == 0 && S_ISBLK (st.st_mode))
+    flags |= EXT2_FLAG_DIRECT_IO;
+  errcode_t err = ext2fs_open2 (path, opts, flags, 0, 0, unix_io_manager, &fs);
   if (err) {
     say (why, why_len, "cannot open it: %s", error_message (err));
     return -1;
@@ -200,13 +237,16 @@ p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap
     say (why, why_len, "it recorded errors (e2fsck it first)");
   else if (ext2fs_has_feature_journal_needs_recovery (sb))
     say (why, why_len, "its journal needs recovery (mounted, or not cleanly unmounted)");
+  else if (sb->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP)
+    say (why, why_len, "it has features this libext2fs does not know");
   else if (ext2fs_has_feature_bigalloc (sb))
     say (why, why_len, "bigalloc clusters are not read");
   else if (nblocks > len / bs)
     say (why, why_len, "it is larger than its partition");
   else if ((err = ext2fs_read_bitmaps (fs)))
     say (why, why_len, "cannot read its bitmaps: %s", error_message (err));
-  else if (check_group_counts (fs, why, why_len) == 0 && bitmap_covers_use (fs, why, why_len) == 0) {
+  else if (check_group_counts (fs, why, why_len) == 0 && check_inode_groups (fs, why, why_len) == 0
+           && bitmap_covers_use (fs, why, why_len) == 0) {
     rc = 0;
     blk64_t b = sb->s_first_data_block, z, u;
     while (next_free_run (fs, &b, &z, &u)) {
@@ -218,63 +258,110 @@ p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap
   return rc;
 }
 
+static uint32_t
+le32 (const uint8_t *p)
+{
+  return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
 /* Linux swap: "SWAPSPACE2" ends the first page, of whatever size the
- * source's kernel used.  The header (with the UUID and label) is kept;
- * the rest holds only stale pages.
+ * source's kernel used, and the header says where the area ends (it
+ * may be smaller than its partition).  The header page (UUID, label)
+ * is kept; [page, *end) holds only stale pages.  0 when this is no
+ * version-1 swap area of ours (another byte order, a header that does
+ * not fit the partition): sent whole.
  */
 static uint64_t
-swap_page (int fd, uint64_t off, uint64_t len)
+swap_area (int fd, uint64_t off, uint64_t len, uint64_t *end)
 {
   static const unsigned pages[] = { 4096, 8192, 16384, 65536 };
   for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
     char sig[10];
-    if (pages[i] < len && p2v_pread_full (fd, sig, 10, off + pages[i] - 10, NULL) == 0
-        && (memcmp (sig, "SWAPSPACE2", 10) == 0 || memcmp (sig, "SWAP-SPACE", 10) == 0))
-      return pages[i];
+    uint8_t h[8];
+    if (pages[i] >= len || p2v_pread_full (fd, sig, 10, off + pages[i] - 10, NULL) == -1
+        || memcmp (sig, "SWAPSPACE2", 10) != 0)
+      continue;
+    if (p2v_pread_full (fd, h, 8, off + 1024, NULL) == -1 || le32 (h) != 1)
+      return 0;
+    uint64_t last = le32 (h + 4);
+    if (last == 0 || (last + 1) * pages[i] > len)
+      return 0;
+    *end = (last + 1) * pages[i];
+    return pages[i];
   }
   return 0;
 }
 
-/* What lies at [off, off + len): a name for the report, "" if unknown. */
+/* An md RAID member: its superblock at the start (1.1), 4 KiB in (1.2)
+ * or near the end (0.90, 1.0).
+ */
+static bool
+md_member (int fd, uint64_t off, uint64_t len)
+{
+  uint64_t at[4] = { 0, 4096, 0, 0 };
+  int n = 2;
+  if (len >= 65536 * 2)
+    at[n++] = (len / 65536 - 1) * 65536;
+  if (len >= 8192 * 2)
+    at[n++] = (len - 8192) & ~(uint64_t) 4095;
+  for (int i = 0; i < n; i++) {
+    uint8_t m[4];
+    if (p2v_pread_full (fd, m, 4, off + at[i], NULL) == 0 && le32 (m) == 0xa92b4efc)
+      return true;
+  }
+  return false;
+}
+
+/* What lies at [off, off + len): a name for the report, "" if unknown.
+ * The formats whose signature is strong and whose tools wipe the old
+ * ones come first; swap, whose old signature at 4 KiB outlives pvcreate
+ * and mdadm, last, so an LVM PV or RAID member that once was swap is
+ * not taken for swap.
+ */
 static void
-identify (int fd, uint64_t off, uint64_t len, char *fs, size_t fslen, uint64_t *page)
+identify (int fd, uint64_t off, uint64_t len, char *fs, size_t fslen, uint64_t *page,
+          uint64_t *swap_end)
 {
   uint8_t b[4096];
   *page = 0;
   fs[0] = '\0';
   if (len < sizeof b || p2v_pread_full (fd, b, sizeof b, off, NULL) == -1)
     return;
-  if (b[1080] == 0x53 && b[1081] == 0xef) {
-    uint32_t compat = b[1116] | b[1117] << 8 | b[1118] << 16 | (uint32_t) b[1119] << 24;
-    uint32_t incompat = b[1120] | b[1121] << 8;
-    snprintf (fs, fslen, "%s", incompat & 0x2c0 ? "ext4" : compat & 4 ? "ext3" : "ext2");
-  }
-  else if ((*page = swap_page (fd, off, len)))
-    snprintf (fs, fslen, "swap");
-  else if (memcmp (b, "XFSB", 4) == 0)
-    snprintf (fs, fslen, "xfs");
-  else if (memcmp (b + 512, "LABELONE", 8) == 0)
+  bool lvm = false;
+  for (int k = 0; k < 4; k++)
+    lvm = lvm || memcmp (b + 512 * k, "LABELONE", 8) == 0;
+  if (lvm)
     snprintf (fs, fslen, "LVM2 PV");
+  else if (md_member (fd, off, len))
+    snprintf (fs, fslen, "md member");
   else if (memcmp (b, "LUKS\xba\xbe", 6) == 0)
     snprintf (fs, fslen, "LUKS");
+  else if (memcmp (b, "XFSB", 4) == 0)
+    snprintf (fs, fslen, "xfs");
+  else if (b[1080] == 0x53 && b[1081] == 0xef) {
+    uint32_t compat = le32 (b + 1116), incompat = le32 (b + 1120);
+    snprintf (fs, fslen, "%s", incompat & 0x2c0 ? "ext4" : compat & 4 ? "ext3" : "ext2");
+  }
   else if (memcmp (b + 4086, "S1SUSPEND", 9) == 0 || memcmp (b + 4086, "ULSUSPEND", 9) == 0
            || memcmp (b + 4086, "LINHIB0001", 10) == 0)
     snprintf (fs, fslen, "hibernation");
+  else if ((*page = swap_area (fd, off, len, swap_end)))
+    snprintf (fs, fslen, "swap");
 }
 
 static void
 scan_part (const char *path, int fd, struct p2v_fsfree *f, struct p2v_fsfree_part *p)
 {
-  uint64_t page;
-  identify (fd, p->off, p->len, p->fs, sizeof p->fs, &page);
+  uint64_t page, swap_end = 0;
+  identify (fd, p->off, p->len, p->fs, sizeof p->fs, &page, &swap_end);
   int64_t n = -1;
   if (strncmp (p->fs, "ext", 3) == 0)
     n = p2v_fsfree_ext (path, p->off, p->len, &f->map, p->why, sizeof p->why);
   else if (strcmp (p->fs, "xfs") == 0)
     n = p2v_fsfree_fsmap (path, p->off, p->len, "xfs", &f->map, p->why, sizeof p->why);
   else if (page) {
-    p2v_freemap_add (&f->map, p->off + page, p->len - page);
-    n = (int64_t) (p->len - page);
+    p2v_freemap_add (&f->map, p->off + page, swap_end - page);
+    n = (int64_t) (swap_end - page);
   }
   else if (strcmp (p->fs, "hibernation") == 0)
     say (p->why, sizeof p->why, "a swap area holding a hibernation image");
@@ -282,8 +369,8 @@ scan_part (const char *path, int fd, struct p2v_fsfree *f, struct p2v_fsfree_par
     say (p->why, sizeof p->why, "%s is not read for free space", p->fs);
   else
     say (p->why, sizeof p->why, "no filesystem that --skip-free reads");
-  p->skipped = n > 0 ? (uint64_t) n : 0;
-  f->skipped += p->skipped;
+  /* The count comes from the sealed map (it may drop short runs). */
+  p->skipped = n > 0 ? 1 : 0;
 }
 
 int
@@ -329,6 +416,12 @@ p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
     if (f->parts[i].len)
       scan_part (path, fd, f, &f->parts[i]);
   p2v_freemap_seal (&f->map);
+  for (size_t i = 0; i < f->n; i++) {
+    struct p2v_fsfree_part *p = &f->parts[i];
+    if (p->skipped)
+      p->skipped = p2v_freemap_bytes (&f->map, p->off, p->len);
+    f->skipped += p->skipped;
+  }
   return 0;
 }
 

@@ -13,7 +13,7 @@
  *              read-only loop device (fsmap.c): a log that needs replay
  *              fails that mount, and the partition is sent whole.
  *
- * Anything else (LVM, LUKS, other filesystems, space outside the
+ * Anything else (LVM, md members, LUKS, other filesystems, space outside the
  * partitions, a filesystem that fails any check) is sent whole, and
  * the report says so and why.
  */

@@ -28,6 +28,7 @@ struct receiver {
   char *state_path;             /* NULL on a pipe: nothing to resume */
   struct p2v_resume_state state;
   uint64_t start;               /* resume offset of this session */
+  bool had_state;               /* an earlier session wrote to the target */
   char peer[300];
   struct p2v_source_hdr sh;
   struct p2v_source_desc desc;

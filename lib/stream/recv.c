@@ -599,6 +599,7 @@ resume_point (struct receiver *r)
 {
   char why[1024];
   r->start = 0;
+  r->had_state = false;
   if (!r->state_path)
     return 0;
   p2v_state_free (&r->state);
@@ -620,6 +621,7 @@ resume_point (struct receiver *r)
       return p2v_recv_refuse (r, P2V_EXIT_REFUSED, why);
     }
     r->start = r->state.durable;
+    r->had_state = true;
     return 0;
   }
   memcpy (r->state.key, r->key, sizeof r->key);
@@ -671,7 +673,10 @@ accept_source (struct receiver *r)
   /* A fresh thin-provisioned or just-discarded disk reads back zeros:
    * writing zeros to it again would only cost time (and thin space).
    */
-  if (r->o->target_is_zero && !r->delta)
+  /* Not after an earlier session: it may have written past its last
+   * checkpoint, and zero blocks would then keep what it wrote.
+   */
+  if (r->o->target_is_zero && !r->delta && !r->had_state)
     r->dst.reads_zero = true;
   /* An existing target holds old data: zeros must be written. */
   if (r->delta)

@@ -1104,6 +1104,11 @@ fingerprint (struct sender *s)
   if (r == 0) {
     struct p2v_digest *d = p2v_digest_new (P2V_DIGEST_SHA256);
     p2v_digest_update (d, buf, n);
+    /* A copy made with free blocks as zeros is another copy: a resume
+     * must not continue one with the other.
+     */
+    if (s->o->skip_free)
+      p2v_digest_update (d, "p2vsend --skip-free", 19);
     p2v_digest_final (d, md);
     p2v_digest_free (d);
     p2v_hex (md, 32, s->fingerprint);
