@@ -44,6 +44,7 @@ copy() {
     local rc=0
     start_recv "$3"
     timeout 300 p2vsend --progress=json --skip-free "$2" "127.0.0.1:$port" 2> "$tmp/$1.send" || rc=$?
+    [ "$rc" -eq 0 ] || { sleep 1; kill "$recv_pid" 2> /dev/null; }
     wait_recv
     [ "$rc" -eq 0 ] && [ "$recv_rc" -eq 0 ] \
         || { cat "$tmp/$1.send" "$tmp/recv.err" >&2; fail "$1: sender $rc, receiver $recv_rc"; }

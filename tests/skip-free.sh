@@ -76,6 +76,8 @@ copy() {
     local name=$1 target=$2 rc=0; shift 2
     start_recv --manifest "$tmp/$name.json" "$target"
     timeout 300 p2vsend --progress=json "$@" "127.0.0.1:$port" 2> "$tmp/$name.send" || rc=$?
+    # A sender that died before connecting leaves p2vrecv listening.
+    [ "$rc" -eq 0 ] || { sleep 1; kill "$recv_pid" 2> /dev/null; }
     wait_recv
     cp "$tmp/recv.err" "$tmp/$name.recv"
     [ "$rc" -eq 0 ] && [ "$recv_rc" -eq 0 ] \
@@ -233,6 +235,7 @@ start_recv "$tmp/m0.img" "$tmp/m1.img"
 rc=0
 timeout 300 p2vsend --progress=plain --skip-free "$src" "$tmp/bare.img" "127.0.0.1:$port" \
     2> "$tmp/multi.send" || rc=$?
+[ "$rc" -eq 0 ] || { sleep 1; kill "$recv_pid" 2> /dev/null; }
 wait_recv
 [ "$rc" -eq 0 ] && [ "$recv_rc" -eq 0 ] || { cat "$tmp/multi.send" "$tmp/recv.err" >&2; fail "two disks: sender $rc, receiver $recv_rc"; }
 expect_line "$tmp/multi.send" "--skip-free: $tmp/bare.img \(ext4\): [0-9.]+ MiB of 24.0 MiB free, sent as zeros"

@@ -19,7 +19,8 @@ by_offset (const void *a, const void *b)
 static void
 compact (struct p2v_freemap *m)
 {
-  qsort (m->v, m->n, sizeof *m->v, by_offset);
+  if (m->n > 1)       /* an empty map has no array: qsort must not see NULL */
+    qsort (m->v, m->n, sizeof *m->v, by_offset);
   size_t k = 0;
   for (size_t i = 0; i < m->n; i++) {
     if (k && m->v[k - 1].off + m->v[k - 1].len >= m->v[i].off) {

@@ -62,5 +62,12 @@ main (void)
   CHECK (!p2v_freemap_covers (&big, 16384, 4096));   /* a short run dropped: sent */
   CHECK (p2v_freemap_bytes (&big, 12288, 4096) == 0); /* used stays used */
   p2v_freemap_free (&big);
+
+  /* Nothing free anywhere (every partition sent whole): an empty map. */
+  struct p2v_freemap none = { 0 };
+  p2v_freemap_seal (&none);
+  CHECK (none.n == 0 && !p2v_freemap_covers (&none, 0, 4096));
+  CHECK (!p2v_freemap_next (&none, 0, 4096, 0, &a, &b));
+  p2v_freemap_free (&none);
   return TEST_DONE ();
 }
