@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +19,6 @@
 #include "disk/fsfree.h"
 #include "disk/partinfo.h"
 
-static void
-say (char *why, size_t len, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (why, len, fmt, ap);
-  va_end (ap);
-}
 
 struct walk {
   ext2_filsys fs;
@@ -60,7 +51,7 @@ bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
   errcode_t err;
   ext2fs_block_bitmap meta;
   if ((err = ext2fs_allocate_block_bitmap (fs, "metadata", &meta))) {
-    say (why, len, "cannot allocate a bitmap: %s", error_message (err));
+    p2v_part_say (why, len, "cannot allocate a bitmap: %s", error_message (err));
     return -1;
   }
   for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
@@ -73,7 +64,7 @@ bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
   blk64_t b = fs->super->s_first_data_block, end = ext2fs_blocks_count (fs->super) - 1, found;
   while (b <= end && ext2fs_find_first_set_block_bitmap2 (meta, b, end, &found) == 0) {
     if (!ext2fs_test_block_bitmap2 (fs->block_map, found)) {
-      say (why, len, "its bitmap calls metadata block %llu free", (unsigned long long) found);
+      p2v_part_say (why, len, "its bitmap calls metadata block %llu free", (unsigned long long) found);
       ext2fs_free_block_bitmap (meta);
       return -1;
     }
@@ -83,7 +74,7 @@ bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
 
   ext2_inode_scan scan;
   if ((err = ext2fs_open_inode_scan (fs, 0, &scan))) {
-    say (why, len, "cannot read its inodes: %s", error_message (err));
+    p2v_part_say (why, len, "cannot read its inodes: %s", error_message (err));
     return -1;
   }
   size_t isz = EXT2_INODE_SIZE (fs->super);
@@ -95,7 +86,7 @@ bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
   for (;;) {
     err = ext2fs_get_next_inode_full (scan, &ino, inode, (int) isz);
     if (err) {
-      say (why, len, "cannot read its inodes: %s", error_message (err));
+      p2v_part_say (why, len, "cannot read its inodes: %s", error_message (err));
       rc = -1;
       break;
     }
@@ -109,7 +100,7 @@ bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
     blk64_t acl = ext2fs_file_acl_block (fs, inode);
     if (acl && (acl >= ext2fs_blocks_count (fs->super)
                 || !ext2fs_test_block_bitmap2 (fs->block_map, acl))) {
-      say (why, len, "its bitmap calls block %llu of inode %u free",
+      p2v_part_say (why, len, "its bitmap calls block %llu of inode %u free",
            (unsigned long long) acl, ino);
       rc = -1;
       break;
@@ -119,12 +110,12 @@ bitmap_covers_use (ext2_filsys fs, char *why, size_t len)
     w.ino = ino;
     err = ext2fs_block_iterate3 (fs, ino, BLOCK_FLAG_READ_ONLY, NULL, check_block, &w);
     if (err) {
-      say (why, len, "cannot read the blocks of inode %u: %s", ino, error_message (err));
+      p2v_part_say (why, len, "cannot read the blocks of inode %u: %s", ino, error_message (err));
       rc = -1;
       break;
     }
     if (w.bad) {
-      say (why, len, "its bitmap calls block %llu of inode %u free",
+      p2v_part_say (why, len, "its bitmap calls block %llu of inode %u free",
            (unsigned long long) w.bad, ino);
       rc = -1;
       break;
@@ -170,7 +161,7 @@ check_group_counts (ext2_filsys fs, char *why, size_t len)
   int rc = 0;
   for (dgrp_t g = 0; g < fs->group_desc_count; g++)
     if (nfree[g] != ext2fs_bg_free_blocks_count (fs, g)) {
-      say (why, len, "group %u's bitmap disagrees with its free count (%llu, not %u)", g,
+      p2v_part_say (why, len, "group %u's bitmap disagrees with its free count (%llu, not %u)", g,
            (unsigned long long) nfree[g], ext2fs_bg_free_blocks_count (fs, g));
       rc = -1;
       break;
@@ -197,11 +188,11 @@ check_inode_groups (ext2_filsys fs, char *why, size_t len)
         last = i;
       }
     if (per - used != ext2fs_bg_free_inodes_count (fs, g)) {
-      say (why, len, "group %u's inode bitmap disagrees with its free count", g);
+      p2v_part_say (why, len, "group %u's inode bitmap disagrees with its free count", g);
       return -1;
     }
     if (tails && last > per - ext2fs_bg_itable_unused (fs, g)) {
-      say (why, len, "group %u uses inode %u past its initialised table", g, last);
+      p2v_part_say (why, len, "group %u uses inode %u past its initialised table", g, last);
       return -1;
     }
   }
@@ -225,26 +216,26 @@ p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap
     flags |= EXT2_FLAG_DIRECT_IO;
   errcode_t err = ext2fs_open2 (path, opts, flags, 0, 0, unix_io_manager, &fs);
   if (err) {
-    say (why, why_len, "cannot open it: %s", error_message (err));
+    p2v_part_say (why, why_len, "cannot open it: %s", error_message (err));
     return -1;
   }
   struct ext2_super_block *sb = fs->super;
   uint64_t bs = fs->blocksize, nblocks = ext2fs_blocks_count (sb);
   int64_t rc = -1;
   if (!(sb->s_state & EXT2_VALID_FS))
-    say (why, why_len, "mounted read-write, or not cleanly unmounted");
+    p2v_part_say (why, why_len, "mounted read-write, or not cleanly unmounted");
   else if (sb->s_state & EXT2_ERROR_FS)
-    say (why, why_len, "it recorded errors (e2fsck it first)");
+    p2v_part_say (why, why_len, "it recorded errors (e2fsck it first)");
   else if (ext2fs_has_feature_journal_needs_recovery (sb))
-    say (why, why_len, "its journal needs recovery (mounted, or not cleanly unmounted)");
+    p2v_part_say (why, why_len, "its journal needs recovery (mounted, or not cleanly unmounted)");
   else if (sb->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP)
-    say (why, why_len, "it has features this libext2fs does not know");
+    p2v_part_say (why, why_len, "it has features this libext2fs does not know");
   else if (ext2fs_has_feature_bigalloc (sb))
-    say (why, why_len, "bigalloc clusters are not read");
+    p2v_part_say (why, why_len, "bigalloc clusters are not read");
   else if (nblocks > len / bs)
-    say (why, why_len, "it is larger than its partition");
+    p2v_part_say (why, why_len, "it is larger than its partition");
   else if ((err = ext2fs_read_bitmaps (fs)))
-    say (why, why_len, "cannot read its bitmaps: %s", error_message (err));
+    p2v_part_say (why, why_len, "cannot read its bitmaps: %s", error_message (err));
   else if (check_group_counts (fs, why, why_len) == 0 && check_inode_groups (fs, why, why_len) == 0
            && bitmap_covers_use (fs, why, why_len) == 0) {
     rc = 0;
@@ -364,11 +355,11 @@ scan_part (const char *path, int fd, struct p2v_fsfree *f, struct p2v_fsfree_par
     n = (int64_t) (swap_end - page);
   }
   else if (strcmp (p->fs, "hibernation") == 0)
-    say (p->why, sizeof p->why, "a swap area holding a hibernation image");
+    p2v_part_say (p->why, sizeof p->why, "a swap area holding a hibernation image");
   else if (p->fs[0])
-    say (p->why, sizeof p->why, "%s is not read for free space", p->fs);
+    p2v_part_say (p->why, sizeof p->why, "%s is not read for free space", p->fs);
   else
-    say (p->why, sizeof p->why, "no filesystem that --skip-free reads");
+    p2v_part_say (p->why, sizeof p->why, "no filesystem that --skip-free reads");
   /* The count comes from the sealed map (it may drop short runs). */
   p->skipped = n > 0 ? 1 : 0;
 }
