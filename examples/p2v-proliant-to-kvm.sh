@@ -31,6 +31,10 @@ name=web01
 #      p2v.disks=sda,sdb
 #      p2v.poweroff
 #    (see p2vsend(1) and p2vrecv(1) for compression and digests.)
+#    An old server's disks hold years of deleted files: from the LiveCD,
+#    p2vsend --skip-free /dev/sda kvmhost:5000 sends the blocks its
+#    ext2/3/4 and XFS filesystems and swap do not use as zeros, unread
+#    (p2v.args=--skip-free unattended); the copy then holds zeros there.
 #    Less downtime (a warm migration): do 1 and 2 while the ProLiant
 #    still serves (p2vsend --force: its root is mounted; the copy is
 #    inconsistent but almost all right), then boot it from the LiveCD,
