@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <ext2fs/ext2fs.h>
 #include <et/com_err.h>
@@ -18,6 +22,7 @@
 #include "common/message.h"
 #include "disk/fsfree.h"
 #include "disk/partinfo.h"
+#include "disk/pieces.h"
 
 
 struct walk {
@@ -200,11 +205,12 @@ check_inode_groups (ext2_filsys fs, char *why, size_t len)
 }
 
 int64_t
-p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap *map,
+p2v_fsfree_ext (const char *path, const struct p2v_run *v, size_t n, struct p2v_freemap *map,
                 char *why, size_t why_len)
 {
   char opts[64];
-  snprintf (opts, sizeof opts, "offset=%" PRIu64, off);
+  uint64_t len = p2v_pieces_len (v, n);
+  snprintf (opts, sizeof opts, "offset=%" PRIu64, v[0].off);
   ext2_filsys fs;
   /* Read-only, and checksums verified (a bad one fails the open). */
   /* On a disk, past the page cache: the whole disk's cache is not the
@@ -214,7 +220,8 @@ p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap
   int flags = EXT2_FLAG_64BITS;
   if (stat (path, &st) == 0 && S_ISBLK (st.st_mode))
     flags |= EXT2_FLAG_DIRECT_IO;
-  errcode_t err = ext2fs_open2 (path, opts, flags, 0, 0, unix_io_manager, &fs);
+  errcode_t err = n == 1 ? ext2fs_open2 (path, opts, flags, 0, 0, unix_io_manager, &fs)
+                         : ext2fs_open2 (path, NULL, flags, 0, 0, p2v_pieces_io (path, v, n), &fs);
   if (err) {
     p2v_part_say (why, why_len, "cannot open it: %s", error_message (err));
     return -1;
@@ -241,7 +248,7 @@ p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len, struct p2v_freemap
     rc = 0;
     blk64_t b = sb->s_first_data_block, z, u;
     while (next_free_run (fs, &b, &z, &u)) {
-      p2v_freemap_add (map, off + z * bs, (u - z) * bs);
+      p2v_pieces_add (map, v, n, z * bs, (u - z) * bs);
       rc += (int64_t) ((u - z) * bs);
     }
   }
@@ -263,16 +270,16 @@ le32 (const uint8_t *p)
  * not fit the partition): sent whole.
  */
 static uint64_t
-swap_area (int fd, uint64_t off, uint64_t len, uint64_t *end)
+swap_area (int fd, const struct p2v_run *v, size_t nv, uint64_t len, uint64_t *end)
 {
   static const unsigned pages[] = { 4096, 8192, 16384, 65536 };
   for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
     char sig[10];
     uint8_t h[8];
-    if (pages[i] >= len || p2v_pread_full (fd, sig, 10, off + pages[i] - 10, NULL) == -1
+    if (pages[i] >= len || p2v_pieces_pread (fd, v, nv, sig, 10, pages[i] - 10) == -1
         || memcmp (sig, "SWAPSPACE2", 10) != 0)
       continue;
-    if (p2v_pread_full (fd, h, 8, off + 1024, NULL) == -1 || le32 (h) != 1)
+    if (p2v_pieces_pread (fd, v, nv, h, 8, 1024) == -1 || le32 (h) != 1)
       return 0;
     uint64_t last = le32 (h + 4);
     if (last == 0 || (last + 1) * pages[i] > len)
@@ -287,7 +294,7 @@ swap_area (int fd, uint64_t off, uint64_t len, uint64_t *end)
  * or near the end (0.90, 1.0).
  */
 static bool
-md_member (int fd, uint64_t off, uint64_t len)
+md_member (int fd, const struct p2v_run *v, size_t nv, uint64_t len)
 {
   uint64_t at[4] = { 0, 4096, 0, 0 };
   int n = 2;
@@ -297,7 +304,7 @@ md_member (int fd, uint64_t off, uint64_t len)
     at[n++] = (len - 8192) & ~(uint64_t) 4095;
   for (int i = 0; i < n; i++) {
     uint8_t m[4];
-    if (p2v_pread_full (fd, m, 4, off + at[i], NULL) == 0 && le32 (m) == 0xa92b4efc)
+    if (p2v_pieces_pread (fd, v, nv, m, 4, at[i]) == 0 && le32 (m) == 0xa92b4efc)
       return true;
   }
   return false;
@@ -310,20 +317,21 @@ md_member (int fd, uint64_t off, uint64_t len)
  * not taken for swap.
  */
 static void
-identify (int fd, uint64_t off, uint64_t len, char *fs, size_t fslen, uint64_t *page,
+identify (int fd, const struct p2v_run *v, size_t nv, char *fs, size_t fslen, uint64_t *page,
           uint64_t *swap_end)
 {
   uint8_t b[4096];
+  uint64_t len = p2v_pieces_len (v, nv);
   *page = 0;
   fs[0] = '\0';
-  if (len < sizeof b || p2v_pread_full (fd, b, sizeof b, off, NULL) == -1)
+  if (len < sizeof b || p2v_pieces_pread (fd, v, nv, b, sizeof b, 0) == -1)
     return;
   bool lvm = false;
   for (int k = 0; k < 4; k++)
     lvm = lvm || memcmp (b + 512 * k, "LABELONE", 8) == 0;
   if (lvm)
     snprintf (fs, fslen, "LVM2 PV");
-  else if (md_member (fd, off, len))
+  else if (md_member (fd, v, nv, len))
     snprintf (fs, fslen, "md member");
   else if (memcmp (b, "LUKS\xba\xbe", 6) == 0)
     snprintf (fs, fslen, "LUKS");
@@ -336,28 +344,150 @@ identify (int fd, uint64_t off, uint64_t len, char *fs, size_t fslen, uint64_t *
   else if (memcmp (b + 4086, "S1SUSPEND", 9) == 0 || memcmp (b + 4086, "ULSUSPEND", 9) == 0
            || memcmp (b + 4086, "LINHIB0001", 10) == 0)
     snprintf (fs, fslen, "hibernation");
-  else if ((*page = swap_area (fd, off, len, swap_end)))
+  else if ((*page = swap_area (fd, v, nv, len, swap_end)))
     snprintf (fs, fslen, "swap");
 }
 
-static void
-scan_part (const char *path, int fd, struct p2v_fsfree *f, struct p2v_fsfree_part *p)
+static bool
+has_holders (int dfd, const char *sub)
 {
+  int hfd = openat (dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *h = hfd == -1 ? NULL : fdopendir (hfd);
+  bool held = false;
+  for (struct dirent *x; h && (x = readdir (h));)
+    held = held || x->d_name[0] != '.';
+  if (h)
+    closedir (h);
+  else if (hfd != -1)
+    close (hfd);
+  return held;
+}
+
+/* Whether the kernel here has something built on this partition of
+ * the disk fd (0: on the disk): a device-mapper table, that is, the
+ * volume group is active on this machine.
+ */
+static bool
+held_here (int fd, unsigned number)
+{
+  struct stat st;
+  char dir[64];
+  if (fstat (fd, &st) == -1 || !S_ISBLK (st.st_mode))
+    return false;
+  snprintf (dir, sizeof dir, "/sys/dev/block/%u:%u", major (st.st_rdev), minor (st.st_rdev));
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd == -1)
+    return false;
+  bool held = number == 0 && has_holders (dfd, "holders");
+  int dup_fd = number ? dup (dfd) : -1;
+  DIR *d = dup_fd == -1 ? NULL : fdopendir (dup_fd);
+  for (struct dirent *e; d && (e = readdir (d));) {
+    char path[300], num[16];
+    snprintf (path, sizeof path, "%s/partition", e->d_name);
+    int pfd = e->d_name[0] != '.' ? openat (dfd, path, O_RDONLY | O_CLOEXEC) : -1;
+    ssize_t r = pfd == -1 ? -1 : read (pfd, num, sizeof num - 1);
+    if (pfd != -1)
+      close (pfd);
+    if (r > 0 && (num[r] = '\0', strtoul (num, NULL, 10) == number)) {
+      snprintf (path, sizeof path, "%s/holders", e->d_name);
+      held = held || has_holders (dfd, path);
+    }
+  }
+  if (d)
+    closedir (d);
+  else if (dup_fd != -1)
+    close (dup_fd);
+  close (dfd);
+  return held;
+}
+
+/* Part i is an LVM PV: its free extents into the map, and each of its
+ * LVs appended as a part of its own, scanned after it.
+ */
+static void
+scan_pv (int fd, struct p2v_fsfree *f, size_t i)
+{
+  struct p2v_fsfree_part *p = &f->parts[i];
+  struct p2v_lvm_pv pv;
+  if (p2v_lvm_read (fd, p->off, p->len, &pv, p->why, sizeof p->why) == -1)
+    return;
+  p->pv = true;
+  snprintf (p->lv, sizeof p->lv, "%s", pv.vg);
+  if (pv.free_bytes == 0)
+    p2v_part_say (p->why, sizeof p->why, "every extent belongs to an LV");
+  else if (held_here (fd, p->number))
+    p2v_part_say (p->why, sizeof p->why,
+                  "its volume group is active on this machine: free extents sent whole");
+  else {
+    for (size_t k = 0; k < pv.n_free; k++)
+      p2v_freemap_add (&f->map, p->off + pv.free[k].off, pv.free[k].len);
+    p->skipped = 1;
+  }
+  uint64_t base = p->off;
+  unsigned number = p->number;
+  for (size_t k = 0; k < pv.n_lvs; k++) {
+    f->parts = xrealloc (f->parts, (f->n + 1) * sizeof *f->parts);
+    struct p2v_fsfree_part *q = &f->parts[f->n++];
+    memset (q, 0, sizeof *q);
+    q->number = number;
+    snprintf (q->lv, sizeof q->lv, "%s", pv.lvs[k].name);
+    snprintf (q->why, sizeof q->why, "%s", pv.lvs[k].why);
+    if (pv.lvs[k].n_pieces) {
+      q->pieces = pv.lvs[k].pieces;
+      q->n_pieces = pv.lvs[k].n_pieces;
+      pv.lvs[k].pieces = NULL;
+      for (size_t j = 0; j < q->n_pieces; j++)
+        q->pieces[j].off += base;
+      q->off = q->pieces[0].off;
+      q->len = p2v_pieces_len (q->pieces, q->n_pieces);
+    }
+  }
+  p2v_lvm_free (&pv);
+}
+
+/* Where part p lies: an LV's pieces, or its one range in *one. */
+static size_t
+view (const struct p2v_fsfree_part *p, const struct p2v_run **v, struct p2v_run *one)
+{
+  if (p->n_pieces) {
+    *v = p->pieces;
+    return p->n_pieces;
+  }
+  *one = (struct p2v_run) { p->off, p->len };
+  *v = one;
+  return 1;
+}
+
+static void
+scan_part (const char *path, int fd, struct p2v_fsfree *f, size_t i)
+{
+  struct p2v_fsfree_part *p = &f->parts[i];
+  const struct p2v_run *v;
+  struct p2v_run one;
+  size_t nv = view (p, &v, &one);
   uint64_t page, swap_end = 0;
-  identify (fd, p->off, p->len, p->fs, sizeof p->fs, &page, &swap_end);
+  identify (fd, v, nv, p->fs, sizeof p->fs, &page, &swap_end);
   int64_t n = -1;
   if (strncmp (p->fs, "ext", 3) == 0)
-    n = p2v_fsfree_ext (path, p->off, p->len, &f->map, p->why, sizeof p->why);
+    n = p2v_fsfree_ext (path, v, nv, &f->map, p->why, sizeof p->why);
+  else if (strcmp (p->fs, "xfs") == 0 && nv > 1)
+    p2v_part_say (p->why, sizeof p->why, "XFS is read only from an LV in one piece (it is in %zu)",
+                  nv);
   else if (strcmp (p->fs, "xfs") == 0)
     n = p2v_fsfree_fsmap (path, p->off, p->len, "xfs", &f->map, p->why, sizeof p->why);
   else if (page) {
-    p2v_freemap_add (&f->map, p->off + page, swap_end - page);
+    p2v_pieces_add (&f->map, v, nv, page, swap_end - page);
     n = (int64_t) (swap_end - page);
+  }
+  else if (strcmp (p->fs, "LVM2 PV") == 0 && !p->lv[0]) {
+    scan_pv (fd, f, i);
+    return;
   }
   else if (strcmp (p->fs, "hibernation") == 0)
     p2v_part_say (p->why, sizeof p->why, "a swap area holding a hibernation image");
   else if (p->fs[0])
-    p2v_part_say (p->why, sizeof p->why, "%s is not read for free space", p->fs);
+    p2v_part_say (p->why, sizeof p->why, "%s is not read for free space%s", p->fs,
+                  p->lv[0] ? " inside an LV" : "");
   else
     p2v_part_say (p->why, sizeof p->why, "no filesystem that --skip-free reads");
   /* The count comes from the sealed map (it may drop short runs). */
@@ -403,35 +533,51 @@ p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
     f->n = 1;
     f->parts[0].len = size;
   }
+  /* A PV appends its LVs: they are scanned in turn. */
   for (size_t i = 0; i < f->n; i++)
     if (f->parts[i].len)
-      scan_part (path, fd, f, &f->parts[i]);
+      scan_part (path, fd, f, i);
   p2v_freemap_seal (&f->map);
-  for (size_t i = 0; i < f->n; i++) {
-    struct p2v_fsfree_part *p = &f->parts[i];
-    if (p->skipped)
-      p->skipped = p2v_freemap_bytes (&f->map, p->off, p->len);
-    f->skipped += p->skipped;
-  }
+  /* A PV's own count is what its LVs leave: its free extents. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < f->n; i++) {
+      struct p2v_fsfree_part *p = &f->parts[i];
+      if (p->pv != (pass == 1) || !p->skipped)
+        continue;
+      const struct p2v_run *v;
+      struct p2v_run one;
+      size_t nv = view (p, &v, &one);
+      p->skipped = p2v_pieces_bytes (&f->map, v, nv);
+      for (size_t k = 0; pass == 1 && k < f->n; k++)
+        if (!f->parts[k].pv && f->parts[k].lv[0] && f->parts[k].number == p->number)
+          p->skipped -= f->parts[k].skipped;
+    }
+  for (size_t i = 0; i < f->n; i++)
+    f->skipped += f->parts[i].skipped;
   return 0;
 }
 
 void
 p2v_fsfree_report (const struct p2v_fsfree *f, const char *source)
 {
-  char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN], where[32];
+  char a[P2V_HUMAN_LEN], b[P2V_HUMAN_LEN], where[32 + P2V_LVM_NAME_LEN], fs[32 + P2V_LVM_NAME_LEN];
   for (size_t i = 0; i < f->n; i++) {
     const struct p2v_fsfree_part *p = &f->parts[i];
-    if (p->number)
-      snprintf (where, sizeof where, " partition %u", p->number);
+    int w = p->number ? snprintf (where, sizeof where, " partition %u", p->number) : 0;
+    where[w] = '\0';
+    if (p->lv[0] && !p->pv)
+      snprintf (where + w, sizeof where - (size_t) w, " LV %s", p->lv);
+    if (p->pv)
+      snprintf (fs, sizeof fs, " (LVM2 PV of %s)", p->lv);
     else
-      where[0] = '\0';
+      snprintf (fs, sizeof fs, "%s%s%s", p->fs[0] ? " (" : "", p->fs, p->fs[0] ? ")" : "");
     if (p->skipped)
-      p2v_info ("--skip-free: %s%s (%s): %s of %s free, sent as zeros", source, where, p->fs,
-                p2v_human_size (p->skipped, a), p2v_human_size (p->len, b));
+      p2v_info ("--skip-free: %s%s%s: %s of %s %s, sent as zeros", source, where, fs,
+                p2v_human_size (p->skipped, a), p2v_human_size (p->len, b),
+                p->pv ? "in no LV" : "free");
     else
-      p2v_info ("--skip-free: %s%s%s%s%s: sent whole: %s", source, where, p->fs[0] ? " (" : "",
-                p->fs, p->fs[0] ? ")" : "", p->why[0] ? p->why : "nothing free");
+      p2v_info ("--skip-free: %s%s%s: %s%s", source, where, fs, p->pv ? "" : "sent whole: ",
+                p->why[0] ? p->why : "nothing free");
   }
 }
 
@@ -440,10 +586,11 @@ p2v_fsfree_summary (const struct p2v_fsfree *f)
 {
   char *s = xstrdup ("");
   for (size_t i = 0; i < f->n; i++) {
-    if (!f->parts[i].skipped)
+    const struct p2v_fsfree_part *p = &f->parts[i];
+    if (!p->skipped)
       continue;
-    char *t = xasprintf ("%s%s%u %s %" PRIu64, s, *s ? ", " : "", f->parts[i].number,
-                         f->parts[i].fs, f->parts[i].skipped);
+    char *t = xasprintf ("%s%s%u %s%s%s %" PRIu64, s, *s ? ", " : "", p->number, p->lv,
+                         p->lv[0] ? " " : "", p->pv ? "free-extents" : p->fs, p->skipped);
     free (s);
     s = t;
   }
@@ -454,6 +601,8 @@ void
 p2v_fsfree_free (struct p2v_fsfree *f)
 {
   p2v_freemap_free (&f->map);
+  for (size_t i = 0; i < f->n; i++)
+    free (f->parts[i].pieces);
   free (f->parts);
   memset (f, 0, sizeof *f);
 }

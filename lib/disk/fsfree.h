@@ -13,20 +13,33 @@
  *              read-only loop device (fsmap.c): a log that needs replay
  *              fails that mount, and the partition is sent whole.
  *
- * Anything else (LVM, md members, LUKS, other filesystems, space outside the
+ *   LVM2 PV    the extents no LV uses, and each plain linear LV lying
+ *              wholly on the PV read as above, in however many pieces
+ *              (lvm.c reads the group's metadata without device-mapper,
+ *              pieces.c reads an LV's pieces as one device; XFS only in
+ *              one piece); not the free extents of a group active on
+ *              this machine (an LV may grow meanwhile).
+ *
+ * Anything else (md members, LUKS, other filesystems, space outside the
  * partitions, a filesystem that fails any check) is sent whole, and
  * the report says so and why.
  */
 #ifndef P2V_FSFREE_H
 #define P2V_FSFREE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "disk/freemap.h"
+#include "disk/lvm.h"
 
 struct p2v_fsfree_part {
   unsigned number;          /* partition number; 0: a filesystem on the whole disk */
-  uint64_t off, len;
+  char lv[P2V_LVM_NAME_LEN];  /* a PV's group ("vg00"), an LV in it ("vg00/root"), or "" */
+  bool pv;                  /* an LVM PV: its LVs follow as parts of their own */
+  uint64_t off, len;        /* where it starts on the disk, its size; len 0: an LV not read */
+  struct p2v_run *pieces;   /* an LV: where its bytes lie, in order; NULL: [off, off + len) */
+  size_t n_pieces;
   char fs[16];              /* "ext4", "swap", "xfs", "LVM2 PV", "" */
   uint64_t skipped;         /* free bytes that will read as zeros */
   char why[200];            /* sent whole: why */
@@ -58,16 +71,16 @@ void p2v_fsfree_free (struct p2v_fsfree *f);
 
 /* A filesystem the kernel reads (fstype "xfs") at [off, off + len) of
  * path, through a read-only loop device and mount and GETFSMAP (needs
- * root): as p2v_fsfree_ext.  fsmap.c.
+ * root): as p2v_fsfree_ext, in one piece.  fsmap.c.
  */
 int64_t p2v_fsfree_fsmap (const char *path, uint64_t off, uint64_t len, const char *fstype,
                           struct p2v_freemap *map, char *why, size_t why_len);
 
-/* ext2/3/4 at [off, off + len) of path: adds its free blocks to map
- * and returns the bytes added, or -1 with why filled (nothing added).
- * For fsfree.c and its tests.
+/* ext2/3/4 in the pieces v[0..n) of path (a partition is one piece):
+ * adds its free blocks to map and returns the bytes added, or -1 with
+ * why filled (nothing added).  For fsfree.c and its tests.
  */
-int64_t p2v_fsfree_ext (const char *path, uint64_t off, uint64_t len,
+int64_t p2v_fsfree_ext (const char *path, const struct p2v_run *v, size_t n,
                         struct p2v_freemap *map, char *why, size_t why_len);
 
 #endif
