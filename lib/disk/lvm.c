@@ -11,7 +11,6 @@
 #include "common/alloc.h"
 #include "common/fileio.h"
 #include "disk/lvm.h"
-#include "disk/partinfo.h"
 
 /* Everything here comes from the source disk: bounded before it is
  * believed.  LVM's own limits are far below these.
@@ -422,7 +421,7 @@ referred (const struct walk *w, const char *name)
 static int
 fail (char *why, size_t why_len, const char *msg)
 {
-  p2v_part_say (why, why_len, "%s", msg);
+  snprintf (why, why_len, "%s", msg);
   return -1;
 }
 
@@ -489,7 +488,7 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
   }
   int rc = -1;
   if (w.err) {
-    p2v_part_say (why, why_len, "%s", w.err);
+    snprintf (why, why_len, "%s", w.err);
     goto out;
   }
 
@@ -503,14 +502,14 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
     memset (out, 0, sizeof *out);
     snprintf (out->name, sizeof out->name, "%.127s/%.127s", pv->vg, name);
     if (referred (&w, name))
-      p2v_part_say (out->why, sizeof out->why,
+      snprintf (out->why, sizeof out->why,
                     "its blocks belong to another LV too (snapshot, RAID, mirror, thin or cache)");
     else if (info[j].elsewhere)
-      p2v_part_say (out->why, sizeof out->why, "it spans other PVs");
+      snprintf (out->why, sizeof out->why, "it spans other PVs");
     else if (!info[j].linear)
-      p2v_part_say (out->why, sizeof out->why, "it is not a plain linear LV");
+      snprintf (out->why, sizeof out->why, "it is not a plain linear LV");
     else if (!info[j].ordered)
-      p2v_part_say (out->why, sizeof out->why, "its segments are not in order");
+      snprintf (out->why, sizeof out->why, "its segments are not in order");
     else {
       out->pieces = info[j].pieces;
       out->n_pieces = info[j].n_pieces;
@@ -562,7 +561,7 @@ p2v_lvm_parse (const char *text, size_t n, const char *uuid, uint64_t pv_len,
   if (items (&ps, root, 0))
     rc = read_group (&ps, uuid, pv_len, pv, seqno, why, why_len);
   else
-    p2v_part_say (why, why_len, "its metadata does not parse (%s at byte %zu)", ps.err,
+    snprintf (why, why_len, "its metadata does not parse (%s at byte %zu)", ps.err,
                   (size_t) (ps.p - copy));
   if (rc == -1)
     p2v_lvm_free (pv);
