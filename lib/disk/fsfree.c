@@ -206,7 +206,7 @@ check_inode_groups (ext2_filsys fs, char *why, size_t len)
 
 int64_t
 p2v_fsfree_ext (const char *path, const struct p2v_run *v, size_t n, struct p2v_freemap *map,
-                char *why, size_t why_len)
+                char *why, size_t why_len, bool walk)
 {
   char opts[64];
   uint64_t len = p2v_pieces_len (v, n);
@@ -244,7 +244,7 @@ p2v_fsfree_ext (const char *path, const struct p2v_run *v, size_t n, struct p2v_
   else if ((err = ext2fs_read_bitmaps (fs)))
     p2v_part_say (why, why_len, "cannot read its bitmaps: %s", error_message (err));
   else if (check_group_counts (fs, why, why_len) == 0 && check_inode_groups (fs, why, why_len) == 0
-           && bitmap_covers_use (fs, why, why_len) == 0) {
+           && (!walk || bitmap_covers_use (fs, why, why_len) == 0)) {
     rc = 0;
     blk64_t b = sb->s_first_data_block, z, u;
     while (next_free_run (fs, &b, &z, &u)) {
@@ -459,7 +459,7 @@ view (const struct p2v_fsfree_part *p, const struct p2v_run **v, struct p2v_run 
 }
 
 static void
-scan_part (const char *path, int fd, struct p2v_fsfree *f, size_t i)
+scan_part (const char *path, int fd, struct p2v_fsfree *f, size_t i, bool walk)
 {
   struct p2v_fsfree_part *p = &f->parts[i];
   const struct p2v_run *v;
@@ -469,7 +469,7 @@ scan_part (const char *path, int fd, struct p2v_fsfree *f, size_t i)
   identify (fd, v, nv, p->fs, sizeof p->fs, &page, &swap_end);
   int64_t n = -1;
   if (strncmp (p->fs, "ext", 3) == 0)
-    n = p2v_fsfree_ext (path, v, nv, &f->map, p->why, sizeof p->why);
+    n = p2v_fsfree_ext (path, v, nv, &f->map, p->why, sizeof p->why, walk);
   else if (strcmp (p->fs, "xfs") == 0 && nv > 1)
     p2v_part_say (p->why, sizeof p->why, "XFS is read only from an LV in one piece (it is in %zu)",
                   nv);
@@ -494,10 +494,14 @@ scan_part (const char *path, int fd, struct p2v_fsfree *f, size_t i)
   p->skipped = n > 0 ? 1 : 0;
 }
 
-int
-p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
+static int
+scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f, bool walk)
 {
   memset (f, 0, sizeof *f);
+  /* What was written through another node of the same disk (/dev/sda1,
+   * an LV) is not in this one's page cache: read the disk itself.
+   */
+  posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED);
   PedExceptionHandler *old = p2v_parted_quiet_begin ();
   PedDevice *dev = ped_device_get (path);
   PedDisk *disk = NULL;
@@ -536,7 +540,7 @@ p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
   /* A PV appends its LVs: they are scanned in turn. */
   for (size_t i = 0; i < f->n; i++)
     if (f->parts[i].len)
-      scan_part (path, fd, f, i);
+      scan_part (path, fd, f, i, walk);
   p2v_freemap_seal (&f->map);
   /* A PV's own count is what its LVs leave: its free extents. */
   for (int pass = 0; pass < 2; pass++)
@@ -555,6 +559,77 @@ p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
   for (size_t i = 0; i < f->n; i++)
     f->skipped += f->parts[i].skipped;
   return 0;
+}
+
+int
+p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f)
+{
+  return scan (path, fd, size, f, true);
+}
+
+/* "partition 2 LV vg00/root (ext4)", "partition 2 (LVM2 PV of vg00)". */
+static void
+name_part (const struct p2v_fsfree_part *p, char *out, size_t len)
+{
+  int w = p->number ? snprintf (out, len, "partition %u", p->number) : snprintf (out, len, "the disk");
+  if (w < 0 || (size_t) w >= len)
+    return;
+  if (p->pv)
+    snprintf (out + w, len - (size_t) w, " (LVM2 PV of %s)", p->lv);
+  else
+    snprintf (out + w, len - (size_t) w, "%s%s%s%s%s", p->lv[0] ? " LV " : "", p->lv,
+              p->fs[0] ? " (" : "", p->fs, p->fs[0] ? ")" : "");
+}
+
+/* The part of f that holds disk byte at: an LV or partition, else the
+ * PV around it.
+ */
+static const struct p2v_fsfree_part *
+part_at (const struct p2v_fsfree *f, uint64_t at)
+{
+  const struct p2v_fsfree_part *outer = NULL;
+  for (size_t i = 0; i < f->n; i++) {
+    const struct p2v_fsfree_part *p = &f->parts[i];
+    const struct p2v_run *v;
+    struct p2v_run one;
+    size_t nv = view (p, &v, &one);
+    for (size_t k = 0; k < nv; k++)
+      if (at >= v[k].off && at - v[k].off < v[k].len) {
+        if (!p->pv)
+          return p;
+        outer = p;
+      }
+  }
+  return outer;
+}
+
+int
+p2v_fsfree_recheck (const char *path, int fd, uint64_t size, const struct p2v_fsfree *f,
+                    char *what, size_t len)
+{
+  struct p2v_fsfree now;
+  scan (path, fd, size, &now, false);
+  int rc = 0;
+  for (size_t i = 0; i < f->map.n && rc == 0; i++) {
+    const struct p2v_extent *e = &f->map.v[i];
+    if (p2v_freemap_covers (&now.map, e->off, e->len))
+      continue;
+    /* Where, and what the scan says of it now. */
+    uint64_t at = e->off, a, b;
+    while (p2v_freemap_next (&now.map, at, e->off + e->len, 0, &a, &b) && a == at)
+      at = b;
+    const struct p2v_fsfree_part *was = part_at (f, at), *is = part_at (&now, at);
+    char name[64 + P2V_LVM_NAME_LEN];
+    if (was)
+      name_part (was, name, sizeof name);
+    else
+      snprintf (name, sizeof name, "byte %" PRIu64, at);
+    snprintf (what, len, "%s: %s", name,
+              is && !is->skipped && is->why[0] ? is->why : "blocks sent as zeros are in use now");
+    rc = -1;
+  }
+  p2v_fsfree_free (&now);
+  return rc;
 }
 
 void

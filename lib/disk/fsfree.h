@@ -59,6 +59,18 @@ struct p2v_fsfree {
  */
 int p2v_fsfree_scan (const char *path, int fd, uint64_t size, struct p2v_fsfree *f);
 
+/* After the copy: whether all that was sent as zeros is free still.  A
+ * filesystem mounted or written meanwhile (through any device node:
+ * the page cache is dropped first) would have used some, and the copy
+ * would hold zeros where data now is.  The same scan again, without
+ * the inode walk (the bitmaps were proven then; what changed since is
+ * in them, or the filesystem is not clean).  0, or -1 with what
+ * changed and how in what ("partition 1 (ext4): mounted read-write,
+ * or not cleanly unmounted").
+ */
+int p2v_fsfree_recheck (const char *path, int fd, uint64_t size, const struct p2v_fsfree *f,
+                        char *what, size_t len);
+
 /* One line per partition on stderr ("p2vsend: --skip-free: /dev/sda
  * partition 1 (ext4): 812.0 MiB of 1.0 GiB free, sent as zeros").
  */
@@ -81,6 +93,6 @@ int64_t p2v_fsfree_fsmap (const char *path, uint64_t off, uint64_t len, const ch
  * why filled (nothing added).  For fsfree.c and its tests.
  */
 int64_t p2v_fsfree_ext (const char *path, const struct p2v_run *v, size_t n,
-                        struct p2v_freemap *map, char *why, size_t why_len);
+                        struct p2v_freemap *map, char *why, size_t why_len, bool walk);
 
 #endif

@@ -990,6 +990,45 @@ pipeline_run (struct sender *s)
   return s->status;
 }
 
+/* --skip-free: what the filesystems leave free reads as zeros from now
+ * on, for the reader, the digests and a resume's prefix alike.  One
+ * disk at a time: libparted is not thread-safe.
+ */
+static pthread_mutex_t parted_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+skip_free_scan (struct sender *s)
+{
+  pthread_mutex_lock (&parted_lock);
+  p2v_fsfree_scan (s->o->source, s->src.fd, s->src.size, &s->fsfree);
+  p2v_fsfree_report (&s->fsfree, s->o->source);
+  pthread_mutex_unlock (&parted_lock);
+  if (s->fsfree.skipped)
+    s->src.free = &s->fsfree.map;
+}
+
+/* Before END: a filesystem mounted or written during the copy may have
+ * put data where zeros were sent.  Then the copy must not be called
+ * good: no END, an error, exit status 2.
+ */
+static int
+skip_free_recheck (struct sender *s)
+{
+  if (!s->fsfree.skipped)
+    return 0;
+  char what[512];
+  pthread_mutex_lock (&parted_lock);
+  int r = p2v_fsfree_recheck (s->o->source, s->src.fd, s->src.size, &s->fsfree, what,
+                              sizeof what);
+  pthread_mutex_unlock (&parted_lock);
+  if (r == 0)
+    return 0;
+  p2v_error ("--skip-free: %s changed during the copy (%s); the copy is not good and was not "
+             "finished: unmount it and run both commands again (p2vrecv asks for its resume "
+             "state to be removed first)", s->o->source, what);
+  return P2V_EXIT_IO;
+}
+
 /* END with our digest, the summary, the files asked for, and the
  * receiver's verdict.  An exit status.
  */
@@ -997,7 +1036,9 @@ static int
 session_report (struct sender *s)
 {
   const struct p2v_send_opts *o = s->o;
-  int status = P2V_EXIT_OK;
+  int status = o->skip_free ? skip_free_recheck (s) : P2V_EXIT_OK;
+  if (status)
+    return status;
   struct p2v_end e = { .disk = o->disk, .total = s->src.size,
                        .digest_len = (uint8_t) p2v_digest_size (o->digest_id) };
   p2v_digest_final (s->digest, e.digest);
@@ -1107,30 +1148,24 @@ fingerprint (struct sender *s)
     /* A copy made with free blocks as zeros is another copy: a resume
      * must not continue one with the other.
      */
-    if (s->o->skip_free)
+    if (s->o->skip_free) {
       p2v_digest_update (d, "p2vsend --skip-free", 19);
+      /* ...and one whose filesystems changed between two runs. */
+      for (size_t i = 0; i < s->fsfree.map.n; i++) {
+        uint8_t le[16];
+        for (int k = 0; k < 8; k++) {
+          le[k] = (uint8_t) (s->fsfree.map.v[i].off >> (8 * k));
+          le[8 + k] = (uint8_t) (s->fsfree.map.v[i].len >> (8 * k));
+        }
+        p2v_digest_update (d, le, sizeof le);
+      }
+    }
     p2v_digest_final (d, md);
     p2v_digest_free (d);
     p2v_hex (md, 32, s->fingerprint);
   }
   free (buf);
   return r;
-}
-
-/* --skip-free: what the filesystems leave free reads as zeros from now
- * on, for the reader, the digests and a resume's prefix alike.  One
- * disk at a time: libparted is not thread-safe.
- */
-static void
-skip_free_scan (struct sender *s)
-{
-  static pthread_mutex_t parted_lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_mutex_lock (&parted_lock);
-  p2v_fsfree_scan (s->o->source, s->src.fd, s->src.size, &s->fsfree);
-  p2v_fsfree_report (&s->fsfree, s->o->source);
-  pthread_mutex_unlock (&parted_lock);
-  if (s->fsfree.skipped)
-    s->src.free = &s->fsfree.map;
 }
 
 static int
@@ -1162,12 +1197,13 @@ send_disk (const struct p2v_send_opts *o)
   }
   p2v_badmap_init (&s.bad);
   p2v_badmap_init (&s.bad_prefix);
+  if (o->skip_free)
+    skip_free_scan (&s);
   if (fingerprint (&s) == -1) {
+    p2v_fsfree_free (&s.fsfree);
     p2v_dev_close (&s.src);
     return P2V_EXIT_IO;
   }
-  if (o->skip_free)
-    skip_free_scan (&s);
   s.nchunks = (s.src.size + o->chunk_size - 1) / o->chunk_size;
   s.zeros = xcalloc (1, o->chunk_size);
   s.zero_crc_full = p2v_crc32 (s.zeros, o->chunk_size);
