@@ -221,7 +221,7 @@ p2v_fsfree_ext (const char *path, const struct p2v_run *v, size_t n, struct p2v_
   if (stat (path, &st) == 0 && S_ISBLK (st.st_mode))
     flags |= EXT2_FLAG_DIRECT_IO;
   errcode_t err = n == 1 ? ext2fs_open2 (path, opts, flags, 0, 0, unix_io_manager, &fs)
-                         : ext2fs_open2 (path, NULL, flags, 0, 0, p2v_pieces_io (path, v, n), &fs);
+                         : ext2fs_open2 ("pieces", NULL, flags, 0, 0, p2v_pieces_io (path, v, n), &fs);
   if (err) {
     p2v_part_say (why, why_len, "cannot open it: %s", error_message (err));
     return -1;
@@ -312,9 +312,10 @@ md_member (int fd, const struct p2v_run *v, size_t nv, uint64_t len)
 
 /* What lies at [off, off + len): a name for the report, "" if unknown.
  * The formats whose signature is strong and whose tools wipe the old
- * ones come first; swap, whose old signature at 4 KiB outlives pvcreate
- * and mdadm, last, so an LVM PV or RAID member that once was swap is
- * not taken for swap.
+ * ones come first (an md member before all: a RAID1 member shows its
+ * array's contents); swap, whose old signature at 4 KiB outlives
+ * pvcreate and mdadm, last, so an LVM PV or RAID member that once was
+ * swap is not taken for swap.
  */
 static void
 identify (int fd, const struct p2v_run *v, size_t nv, char *fs, size_t fslen, uint64_t *page,
@@ -329,10 +330,13 @@ identify (int fd, const struct p2v_run *v, size_t nv, char *fs, size_t fslen, ui
   bool lvm = false;
   for (int k = 0; k < 4; k++)
     lvm = lvm || memcmp (b + 512 * k, "LABELONE", 8) == 0;
-  if (lvm)
-    snprintf (fs, fslen, "LVM2 PV");
-  else if (md_member (fd, v, nv, len))
+  /* An md RAID1 member with its superblock at the end shows what the
+   * array holds at its start, an LVM label too: it is a member first.
+   */
+  if (md_member (fd, v, nv, len))
     snprintf (fs, fslen, "md member");
+  else if (lvm)
+    snprintf (fs, fslen, "LVM2 PV");
   else if (memcmp (b, "LUKS\xba\xbe", 6) == 0)
     snprintf (fs, fslen, "LUKS");
   else if (memcmp (b, "XFSB", 4) == 0)
@@ -363,9 +367,9 @@ has_holders (int dfd, const char *sub)
   return held;
 }
 
-/* Whether the kernel here has something built on this partition of
- * the disk fd (0: on the disk): a device-mapper table, that is, the
- * volume group is active on this machine.
+/* Whether the kernel here has something built on this disk (fd) or
+ * on its partition number: a device-mapper table, that is, an LV of
+ * the group is active on this machine.
  */
 static bool
 held_here (int fd, unsigned number)
@@ -378,7 +382,7 @@ held_here (int fd, unsigned number)
   int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd == -1)
     return false;
-  bool held = number == 0 && has_holders (dfd, "holders");
+  bool held = has_holders (dfd, "holders");
   int dup_fd = number ? dup (dfd) : -1;
   DIR *d = dup_fd == -1 ? NULL : fdopendir (dup_fd);
   for (struct dirent *e; d && (e = readdir (d));) {
@@ -401,6 +405,37 @@ held_here (int fd, unsigned number)
   return held;
 }
 
+/* Whether an LV of the group vg_id is active on this machine, on any
+ * of its PVs (device-mapper names LVM's tables "LVM-" + the group's
+ * id + the LV's, without dashes).
+ */
+static bool
+group_active_here (const char *vg_id)
+{
+  char want[64] = "LVM-";
+  size_t k = 4;
+  for (const char *c = vg_id; *c && k < sizeof want - 1; c++)
+    if (*c != '-')
+      want[k++] = *c;
+  want[k] = '\0';
+  DIR *d = opendir ("/sys/block");
+  bool active = false;
+  for (struct dirent *e; d && !active && (e = readdir (d));) {
+    char path[300], uuid[160];
+    if (strncmp (e->d_name, "dm-", 3) != 0)
+      continue;
+    snprintf (path, sizeof path, "/sys/block/%s/dm/uuid", e->d_name);
+    int u = open (path, O_RDONLY | O_CLOEXEC);
+    ssize_t r = u == -1 ? -1 : read (u, uuid, sizeof uuid - 1);
+    if (u != -1)
+      close (u);
+    active = r > (ssize_t) k && strncmp (uuid, want, k) == 0;
+  }
+  if (d)
+    closedir (d);
+  return active;
+}
+
 /* Part i is an LVM PV: its free extents into the map, and each of its
  * LVs appended as a part of its own, scanned after it.
  */
@@ -415,7 +450,10 @@ scan_pv (int fd, struct p2v_fsfree *f, size_t i)
   snprintf (p->lv, sizeof p->lv, "%s", pv.vg);
   if (pv.free_bytes == 0)
     p2v_part_say (p->why, sizeof p->why, "every extent belongs to an LV");
-  else if (held_here (fd, p->number))
+  else if (pv.shared)
+    p2v_part_say (p->why, sizeof p->why,
+                  "its volume group is shared with other hosts: free extents sent whole");
+  else if (held_here (fd, p->number) || group_active_here (pv.vg_id))
     p2v_part_say (p->why, sizeof p->why,
                   "its volume group is active on this machine: free extents sent whole");
   else {

@@ -23,8 +23,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   char why[160];
   uint64_t seq;
   if (size > 0 && data[0] == 'T') {
+    const struct p2v_run reserved = { 0, 1 << 20 };
     if (p2v_lvm_parse ((const char *) data + 1, size - 1, "ydVukjW5MFyncNwrL9i9oLELeXcKTeBB",
-                       64 << 20, &pv, &seq, why, sizeof why) == 0)
+                       64 << 20, &reserved, 1, &pv, &seq, why, sizeof why) == 0)
       p2v_lvm_free (&pv);
     return 0;
   }

@@ -18,6 +18,8 @@
 #define MAX_TEXT (16u << 20)
 #define MAX_DEPTH 32
 #define MAX_NODES (1u << 20)
+#define MAX_PVS 4096
+#define MAX_PIECES 4096
 #define NONE SIZE_MAX
 
 /* LVM2's on-disk layout (lib/format_text/layout.h, lib/label/label.h). */
@@ -325,97 +327,129 @@ struct lvinfo {
 struct walk {
   const struct parser *ps;
   const char *pv;           /* this PV's name in the group ("pv0") */
-  size_t pvs;               /* the physical_volumes section */
+  const char **pv_names;    /* every PV's, sorted */
+  size_t n_pv_names;
   uint64_t pe_count;
   struct alloc *alloc;
   size_t n_alloc;
-  const char **refs;        /* strings a segment names: other LVs */
+  const char **refs;        /* every string the group's LVs hold, sorted */
   size_t n_refs;
   const char *err;
 };
 
-/* One segment of an LV: marks its areas on this PV as used, notes the
- * names it refers to, and follows whether the LV stays linear and in
- * one run here.
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static bool
+in_sorted (const char **v, size_t n, const char *name)
+{
+  return n && bsearch (&name, v, n, sizeof *v, cmp_str) != NULL;
+}
+
+static void
+push (const char ***v, size_t *n, const char *s)
+{
+  if (*n % 64 == 0)
+    *v = xrealloc (*v, (*n + 64) * sizeof **v);
+  (*v)[(*n)++] = s;
+}
+
+/* Every string under node i.  What names another LV (a snapshot's
+ * origin and store, RAID and mirror legs, thin and cache pools, an
+ * old-style "snapshots" section) is among them; so may be other words
+ * ("READ", a tag), which only makes an LV of that name be left alone.
+ */
+static void
+strings (struct walk *w, size_t i, int depth)
+{
+  const struct parser *ps = w->ps;
+  for (size_t c = ps->nodes[i].child; c != NONE; c = ps->nodes[c].next) {
+    if (ps->nodes[c].kind == STR)
+      push (&w->refs, &w->n_refs, ps->nodes[c].s);
+    else if (depth < MAX_DEPTH)
+      strings (w, c, depth + 1);
+  }
+}
+
+/* One segment of an LV: marks its areas on this PV as used and follows
+ * whether the LV stays linear and in order.  An area is a name and a
+ * first extent in a list; a PV's name first, as LVM reads them.
  */
 static bool
 segment (struct walk *w, size_t seg, struct lvinfo *lv)
 {
   const struct parser *ps = w->ps;
-  int64_t start, count, stripes = 1;
+  int64_t start, count, want = 1;
   const char *type = get_str (ps, seg, "type");
   if (!get_num (ps, seg, "start_extent", 0, &start) || !get_num (ps, seg, "extent_count", 1, &count)
       || !type) {
     w->err = "a segment without its extents or type";
     return false;
   }
-  bool striped = strcmp (type, "striped") == 0;
-  if (striped && (!get_num (ps, seg, "stripe_count", 1, &stripes) || count % stripes)) {
-    w->err = "a striped segment without a valid stripe count";
+  bool striped = strcmp (type, "striped") == 0, mirror = strcmp (type, "mirror") == 0;
+  if ((striped && !get_num (ps, seg, "stripe_count", 1, &want))
+      || (mirror && !get_num (ps, seg, "mirror_count", 1, &want)) || count % want) {
+    w->err = "a segment without a valid stripe or mirror count";
     return false;
   }
-  uint64_t area_len = (uint64_t) (count / stripes);
-  bool linear_here = striped && stripes == 1;
+  uint64_t area_len = (uint64_t) (striped ? count / want : count);
+  int64_t areas = 0;
   unsigned areas_here = 0;
   for (size_t s = ps->nodes[seg].child; s != NONE; s = ps->nodes[s].next) {
-    if (ps->nodes[s].kind != SETTING || strcmp (ps->nodes[s].name, "type") == 0)
+    if (ps->nodes[s].kind != SETTING || !ps->nodes[s].list)
       continue;
     for (size_t a = ps->nodes[s].child; a != NONE; a = ps->nodes[a].next) {
-      if (ps->nodes[a].kind != STR)
-        continue;
-      const char *name = ps->nodes[a].s;
       size_t b = ps->nodes[a].next;
-      /* Every name counts as a reference, a PV's too: an LV may bear
-       * a PV's key ("pv0"), and is then left alone rather than guessed.
-       */
-      if (w->n_refs % 64 == 0)
-        w->refs = xrealloc (w->refs, (w->n_refs + 64) * sizeof *w->refs);
-      w->refs[w->n_refs++] = name;
-      if (find (ps, w->pvs, name, SECTION) != NONE && ps->nodes[s].list) {
-        /* "pv0", 17: an area on a PV (striped, and pvmove's mirror). */
-        if (b == NONE || ps->nodes[b].kind != NUM || ps->nodes[b].num < 0) {
-          w->err = "a PV area without its first extent";
-          return false;
-        }
-        if (strcmp (name, w->pv) != 0) {
-          lv->elsewhere = true;
-          continue;
-        }
-        uint64_t pe = (uint64_t) ps->nodes[b].num;
-        if (pe > w->pe_count || area_len > w->pe_count - pe) {
-          w->err = "an LV's extents lie past the PV's end";
-          return false;
-        }
-        if (w->n_alloc % 64 == 0)
-          w->alloc = xrealloc (w->alloc, (w->n_alloc + 64) * sizeof *w->alloc);
-        w->alloc[w->n_alloc++] = (struct alloc) { pe, area_len };
-        lv->here = true;
-        areas_here++;
-        if ((uint64_t) start != lv->next_le)
-          lv->ordered = false;
-        lv->next_le = (uint64_t) start + (uint64_t) count;
-        struct p2v_run *last = lv->n_pieces ? &lv->pieces[lv->n_pieces - 1] : NULL;
-        if (last && last->off + last->len == pe)
-          last->len += area_len;
-        else {
-          lv->pieces = xrealloc (lv->pieces, (lv->n_pieces + 1) * sizeof *lv->pieces);
-          lv->pieces[lv->n_pieces++] = (struct p2v_run) { pe, area_len };
-        }
+      if (ps->nodes[a].kind != STR || b == NONE || ps->nodes[b].kind != NUM)
+        continue;
+      areas++;
+      const char *name = ps->nodes[a].s;
+      if (!in_sorted (w->pv_names, w->n_pv_names, name))
+        continue;
+      if (!striped && !mirror) {
+        w->err = "a segment of a kind that lies on PVs but is not known here";
+        return false;
+      }
+      if (strcmp (name, w->pv) != 0) {
+        lv->elsewhere = true;
+        continue;
+      }
+      if (ps->nodes[b].num < 0 || (uint64_t) ps->nodes[b].num > w->pe_count
+          || area_len > w->pe_count - (uint64_t) ps->nodes[b].num) {
+        w->err = "an LV's extents lie past the PV's end";
+        return false;
+      }
+      uint64_t pe = (uint64_t) ps->nodes[b].num;
+      if (w->n_alloc % 64 == 0)
+        w->alloc = xrealloc (w->alloc, (w->n_alloc + 64) * sizeof *w->alloc);
+      w->alloc[w->n_alloc++] = (struct alloc) { pe, area_len };
+      lv->here = true;
+      areas_here++;
+      if ((uint64_t) start != lv->next_le)
+        lv->ordered = false;
+      lv->next_le = (uint64_t) start + (uint64_t) count;
+      struct p2v_run *last = lv->n_pieces ? &lv->pieces[lv->n_pieces - 1] : NULL;
+      if (last && last->off + last->len == pe)
+        last->len += area_len;
+      else if (lv->n_pieces == MAX_PIECES)
+        lv->linear = false;   /* more pieces than any LV LVM made */
+      else {
+        lv->pieces = xrealloc (lv->pieces, (lv->n_pieces + 1) * sizeof *lv->pieces);
+        lv->pieces[lv->n_pieces++] = (struct p2v_run) { pe, area_len };
       }
     }
   }
-  if (!linear_here || areas_here != 1)
+  /* LVM refuses a segment whose areas are not as many as it says. */
+  if ((striped || mirror) && areas != want) {
+    w->err = "a segment with more or fewer areas than it says";
+    return false;
+  }
+  if (!striped || want != 1 || areas_here != 1)
     lv->linear = false;
   return true;
-}
-
-static bool
-referred (const struct walk *w, const char *name)
-{
-  for (size_t i = 0; i < w->n_refs; i++)
-    if (strcmp (w->refs[i], name) == 0)
-      return true;
-  return false;
 }
 
 static int
@@ -425,9 +459,13 @@ fail (char *why, size_t why_len, const char *msg)
   return -1;
 }
 
-/* The group's LVs and free extents, once the text is a tree. */
+/* The group's LVs and free extents, once the text is a tree.  The
+ * extents may not touch what reserved holds (the label, the metadata
+ * areas).
+ */
 static int
-read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p2v_lvm_pv *pv,
+read_group (const struct parser *ps, const char *uuid, uint64_t pv_len,
+            const struct p2v_run *reserved, size_t n_reserved, struct p2v_lvm_pv *pv,
             uint64_t *seqno, char *why, size_t why_len)
 {
   size_t vg = NONE, pvs = NONE;
@@ -443,34 +481,80 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
   if (!get_num (ps, vg, "seqno", 0, &seq) || !get_num (ps, vg, "extent_size", 1, &ext)
       || ext > (int64_t) 1 << 32)
     return fail (why, why_len, "its metadata has no sequence number or extent size");
-  if (strlen (ps->nodes[vg].name) >= 128)
-    return fail (why, why_len, "its volume group's name is too long");
+  const char *vg_id = get_str (ps, vg, "id");
+  if (strlen (ps->nodes[vg].name) >= 128 || !vg_id || strlen (vg_id) >= sizeof pv->vg_id)
+    return fail (why, why_len, "its volume group's name or id is not valid");
+  /* Others may change a shared group while this one copies it. */
+  const char *lock = get_str (ps, vg, "lock_type");
+  size_t st = find (ps, vg, "status", SETTING);
+  bool shared = lock && strcmp (lock, "none") != 0;
+  for (size_t a = st == NONE ? NONE : ps->nodes[st].child; a != NONE; a = ps->nodes[a].next)
+    shared = shared || (ps->nodes[a].kind == STR && (strcmp (ps->nodes[a].s, "CLUSTERED") == 0
+                                                     || strcmp (ps->nodes[a].s, "SHARED") == 0));
+
+  struct walk w = { .ps = ps };
   const char *me = NULL;
   int64_t pe_start = 0, pe_count = 0;
+  int rc = -1;
+  size_t k = 0;
+  struct lvinfo *info = NULL;
   for (size_t i = ps->nodes[pvs].child; i != NONE; i = ps->nodes[i].next) {
-    const char *id = ps->nodes[i].kind == SECTION ? get_str (ps, i, "id") : NULL;
-    if (id && same_uuid (id, uuid)) {
-      me = ps->nodes[i].name;
-      if (!get_num (ps, i, "pe_start", 0, &pe_start) || !get_num (ps, i, "pe_count", 0, &pe_count))
-        return fail (why, why_len, "its metadata gives no extent area for this PV");
-      break;
+    if (ps->nodes[i].kind != SECTION)
+      continue;
+    if (w.n_pv_names == MAX_PVS) {
+      snprintf (why, why_len, "its group has more PVs than are read here");
+      goto out;
+    }
+    push (&w.pv_names, &w.n_pv_names, ps->nodes[i].name);
+    const char *id = get_str (ps, i, "id");
+    if (!id || !same_uuid (id, uuid))
+      continue;
+    if (me) {
+      snprintf (why, why_len, "two PVs of its group bear its UUID");
+      goto out;
+    }
+    me = ps->nodes[i].name;
+    if (!get_num (ps, i, "pe_start", 0, &pe_start) || !get_num (ps, i, "pe_count", 0, &pe_count)) {
+      snprintf (why, why_len, "its metadata gives no extent area for this PV");
+      goto out;
     }
   }
-  if (!me)
-    return fail (why, why_len, "this PV is not in its volume group's metadata");
+  if (!me) {
+    snprintf (why, why_len, "this PV is not in its volume group's metadata");
+    goto out;
+  }
+  qsort (w.pv_names, w.n_pv_names, sizeof *w.pv_names, cmp_str);
+  for (size_t i = 1; i < w.n_pv_names; i++)
+    if (strcmp (w.pv_names[i - 1], w.pv_names[i]) == 0) {
+      snprintf (why, why_len, "two PVs of its group bear one name");
+      goto out;
+    }
   uint64_t es = (uint64_t) ext * SECTOR, area, start;
   if (__builtin_mul_overflow ((uint64_t) pe_start, SECTOR, &start)
       || __builtin_mul_overflow ((uint64_t) pe_count, es, &area) || start > pv_len
-      || area > pv_len - start)
-    return fail (why, why_len, "its extents lie past the partition's end");
+      || area > pv_len - start) {
+    snprintf (why, why_len, "its extents lie past the partition's end");
+    goto out;
+  }
+  for (size_t i = 0; i < n_reserved; i++)
+    if (area && reserved[i].len && reserved[i].off < start + area
+        && start < reserved[i].off + reserved[i].len) {
+      snprintf (why, why_len, "its extents overlap its label or metadata");
+      goto out;
+    }
+  w.pv = me;
+  w.pe_count = (uint64_t) pe_count;
+  /* Not the PVs' own sections: their strings name no LV. */
+  for (size_t i = ps->nodes[vg].child; i != NONE; i = ps->nodes[i].next)
+    if (i != pvs)
+      strings (&w, i, 1);
+  qsort (w.refs, w.n_refs, sizeof *w.refs, cmp_str);
 
-  struct walk w = { .ps = ps, .pv = me, .pvs = pvs, .pe_count = (uint64_t) pe_count };
   size_t lvs = find (ps, vg, "logical_volumes", SECTION);
   size_t n_lv = 0;
   for (size_t i = lvs == NONE ? NONE : ps->nodes[lvs].child; i != NONE; i = ps->nodes[i].next)
     n_lv += ps->nodes[i].kind == SECTION;
-  struct lvinfo *info = xcalloc (n_lv ? n_lv : 1, sizeof *info);
-  size_t k = 0;
+  info = xcalloc (n_lv ? n_lv : 1, sizeof *info);
   for (size_t i = lvs == NONE ? NONE : ps->nodes[lvs].child; i != NONE && !w.err;
        i = ps->nodes[i].next) {
     if (ps->nodes[i].kind != SECTION)
@@ -486,13 +570,24 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
     if (segs == 0)
       lv->linear = false;
   }
-  int rc = -1;
   if (w.err) {
     snprintf (why, why_len, "%s", w.err);
     goto out;
   }
+  /* Two areas on one extent: LVM refuses such metadata, and a
+   * filesystem's free blocks could be another's data.
+   */
+  if (w.n_alloc > 1)
+    qsort (w.alloc, w.n_alloc, sizeof *w.alloc, cmp_alloc);
+  for (size_t j = 1; j < w.n_alloc; j++)
+    if (w.alloc[j].pe < w.alloc[j - 1].pe + w.alloc[j - 1].count) {
+      snprintf (why, why_len, "two LVs claim the same extents");
+      goto out;
+    }
 
   snprintf (pv->vg, sizeof pv->vg, "%s", ps->nodes[vg].name);
+  snprintf (pv->vg_id, sizeof pv->vg_id, "%s", vg_id);
+  pv->shared = shared;
   for (size_t j = 0; j < k; j++) {
     if (!info[j].here)
       continue;
@@ -501,9 +596,9 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
     struct p2v_lvm_lv *out = &pv->lvs[pv->n_lvs++];
     memset (out, 0, sizeof *out);
     snprintf (out->name, sizeof out->name, "%.127s/%.127s", pv->vg, name);
-    if (referred (&w, name))
+    if (in_sorted (w.refs, w.n_refs, name))
       snprintf (out->why, sizeof out->why,
-                    "its blocks belong to another LV too (snapshot, RAID, mirror, thin or cache)");
+                "its blocks belong to another LV too (snapshot, RAID, mirror, thin or cache)");
     else if (info[j].elsewhere)
       snprintf (out->why, sizeof out->why, "it spans other PVs");
     else if (!info[j].linear)
@@ -520,7 +615,6 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
     }
   }
 
-  qsort (w.alloc, w.n_alloc, sizeof *w.alloc, cmp_alloc);
   uint64_t pe = 0;
   for (size_t j = 0; j <= w.n_alloc; j++) {
     uint64_t until = j < w.n_alloc ? w.alloc[j].pe : (uint64_t) pe_count;
@@ -529,7 +623,7 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
       pv->free[pv->n_free++] = (struct p2v_run) { start + pe * es, (until - pe) * es };
       pv->free_bytes += (until - pe) * es;
     }
-    if (j < w.n_alloc && w.alloc[j].pe + w.alloc[j].count > pe)
+    if (j < w.n_alloc)
       pe = w.alloc[j].pe + w.alloc[j].count;
   }
   *seqno = (uint64_t) seq;
@@ -540,12 +634,14 @@ read_group (const struct parser *ps, const char *uuid, uint64_t pv_len, struct p
   free (info);
   free (w.alloc);
   free (w.refs);
+  free (w.pv_names);
   return rc;
 }
 
 int
 p2v_lvm_parse (const char *text, size_t n, const char *uuid, uint64_t pv_len,
-               struct p2v_lvm_pv *pv, uint64_t *seqno, char *why, size_t why_len)
+               const struct p2v_run *reserved, size_t n_reserved, struct p2v_lvm_pv *pv,
+               uint64_t *seqno, char *why, size_t why_len)
 {
   memset (pv, 0, sizeof *pv);
   if (n > MAX_TEXT)
@@ -559,7 +655,7 @@ p2v_lvm_parse (const char *text, size_t n, const char *uuid, uint64_t pv_len,
   size_t root = new_node (&ps, SECTION);
   int rc = -1;
   if (items (&ps, root, 0))
-    rc = read_group (&ps, uuid, pv_len, pv, seqno, why, why_len);
+    rc = read_group (&ps, uuid, pv_len, reserved, n_reserved, pv, seqno, why, why_len);
   else
     snprintf (why, why_len, "its metadata does not parse (%s at byte %zu)", ps.err,
                   (size_t) (ps.p - copy));
@@ -597,7 +693,8 @@ lvm_crc (const void *buf, size_t n)
  */
 static int
 read_area (int fd, uint64_t off, uint64_t len, uint64_t mda, uint64_t size, const char *uuid,
-           struct p2v_lvm_pv *pv, uint64_t *seqno, char *why, size_t why_len)
+           const struct p2v_run *reserved, size_t n_reserved, struct p2v_lvm_pv *pv,
+           uint64_t *seqno, char *why, size_t why_len)
 {
   uint8_t h[MDA_HEADER_SIZE];
   if (size <= MDA_HEADER_SIZE || mda > len || size > len - mda
@@ -608,14 +705,14 @@ read_area (int fd, uint64_t off, uint64_t len, uint64_t mda, uint64_t size, cons
     return fail (why, why_len, "its metadata area has no valid header");
   if (lvm_crc (h + 4, sizeof h - 4) != le32 (h))
     return fail (why, why_len, "its metadata area's checksum is wrong");
-  /* The first raw location not ignored is the current text. */
-  for (const uint8_t *rl = h + 40; rl + 24 <= h + sizeof h; rl += 24) {
-    uint64_t at = le64 (rl), n = le64 (rl + 8);
-    uint32_t crc = le32 (rl + 16), flags = le32 (rl + 20);
-    if (at == 0)
-      break;
-    if (flags & RAW_LOCN_IGNORED)
-      continue;
+  /* The first raw location is the committed text (the second, when
+   * there is one, LVM's precommitted next version); ignored, the whole
+   * area is.
+   */
+  const uint8_t *rl = h + 40;
+  uint64_t at = le64 (rl), n = le64 (rl + 8);
+  uint32_t crc = le32 (rl + 16), flags = le32 (rl + 20);
+  if (at != 0 && !(flags & RAW_LOCN_IGNORED)) {
     if (at < MDA_HEADER_SIZE || at >= size || n == 0 || n > MAX_TEXT
         || n > size - MDA_HEADER_SIZE)
       return fail (why, why_len, "its metadata's location is out of its area");
@@ -630,11 +727,14 @@ read_area (int fd, uint64_t off, uint64_t len, uint64_t mda, uint64_t size, cons
     else if (lvm_crc (text, n) != crc)
       fail (why, why_len, "its metadata's checksum is wrong");
     else
-      rc = p2v_lvm_parse (text, n, uuid, len, pv, seqno, why, why_len);
+      rc = p2v_lvm_parse (text, n, uuid, len, reserved, n_reserved, pv, seqno, why, why_len);
     free (text);
     return rc;
   }
-  return fail (why, why_len, "its metadata lives on another PV of the group");
+  return fail (why, why_len, at == 0 ? "it holds no group's metadata (a PV in no group, or "
+                                       "its group keeps it on other PVs)"
+                                     : "its metadata area is ignored (its group keeps it on "
+                                       "other PVs)");
 }
 
 int
@@ -666,15 +766,22 @@ p2v_lvm_read (int fd, uint64_t off, uint64_t len, struct p2v_lvm_pv *pv, char *w
   while (at + 16 <= SECTOR && le64 (l + at) != 0)
     at += 16;
   at += 16;
+  /* The label's sectors and every metadata area: no extent may lie
+   * on them.
+   */
+  struct p2v_run reserved[SECTOR / 16 + 1] = { { 0, LABEL_SCAN_SECTORS * SECTOR } };
+  size_t n_reserved = 1;
+  for (size_t a = at; a + 16 <= SECTOR && le64 (l + a) != 0; a += 16)
+    reserved[n_reserved++] = (struct p2v_run) { le64 (l + a), le64 (l + a + 8) };
   char err[160] = "";
   uint64_t best = 0;
   bool any = false;
-  for (; at + 16 <= SECTOR && le64 (l + at) != 0; at += 16) {
+  for (size_t i = 1; i < n_reserved; i++) {
     struct p2v_lvm_pv copy;
     uint64_t seq;
     char w[160];
-    if (read_area (fd, off, len, le64 (l + at), le64 (l + at + 8), uuid, &copy, &seq, w,
-                   sizeof w) == -1) {
+    if (read_area (fd, off, len, reserved[i].off, reserved[i].len, uuid, reserved, n_reserved,
+                   &copy, &seq, w, sizeof w) == -1) {
       if (!err[0])
         snprintf (err, sizeof err, "%s", w);
       continue;

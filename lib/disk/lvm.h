@@ -19,6 +19,7 @@
 #ifndef P2V_LVM_H
 #define P2V_LVM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,8 @@ struct p2v_lvm_lv {
 
 struct p2v_lvm_pv {
   char vg[P2V_LVM_NAME_LEN];
+  char vg_id[64];               /* "oS2Dx0-4VAC-..." */
+  bool shared;                  /* lvmlockd or clustered: other hosts may change it */
   struct p2v_lvm_lv *lvs;
   size_t n_lvs;
   struct p2v_run *free;         /* extents no LV uses, merged, in order */
@@ -49,12 +52,14 @@ int p2v_lvm_read (int fd, uint64_t off, uint64_t len, struct p2v_lvm_pv *pv,
                   char *why, size_t why_len);
 
 /* The text metadata alone, for the PV whose label holds uuid (32
- * characters, no dashes) and is pv_len bytes long.  *seqno is the
+ * characters, no dashes) and is pv_len bytes long, with its label and
+ * metadata areas at reserved (no extent may lie there).  *seqno is the
  * group's sequence number (the newest copy wins).  For lvm.c and its
  * test.
  */
 int p2v_lvm_parse (const char *text, size_t n, const char *uuid, uint64_t pv_len,
-                   struct p2v_lvm_pv *pv, uint64_t *seqno, char *why, size_t why_len);
+                   const struct p2v_run *reserved, size_t n_reserved, struct p2v_lvm_pv *pv,
+                   uint64_t *seqno, char *why, size_t why_len);
 
 void p2v_lvm_free (struct p2v_lvm_pv *pv);
 

@@ -113,12 +113,17 @@ lv (const struct p2v_lvm_pv *pv, const char *name)
   return NULL;
 }
 
+/* The label, and a metadata area of 1 MiB less 4 KiB, as pvcreate
+ * lays them out.
+ */
+static const struct p2v_run reserved[] = { { 0, 2048 }, { 4096, MiB - 4096 } };
+
 static int
 parse (const char *text, uint64_t pv_len, struct p2v_lvm_pv *pv, char *why, size_t len)
 {
   uint64_t seq = 0;
   why[0] = '\0';
-  return p2v_lvm_parse (text, strlen (text), UUID, pv_len, pv, &seq, why, len);
+  return p2v_lvm_parse (text, strlen (text), UUID, pv_len, reserved, 2, pv, &seq, why, len);
 }
 
 int
@@ -129,7 +134,7 @@ main (void)
   uint64_t seq = 0;
 
   char *t = join (head, linear);
-  CHECK (p2v_lvm_parse (t, strlen (t), UUID, 64 * MiB, &pv, &seq, why, sizeof why) == 0);
+  CHECK (p2v_lvm_parse (t, strlen (t), UUID, 64 * MiB, reserved, 2, &pv, &seq, why, sizeof why) == 0);
   CHECK (seq == 7);
   CHECK (strcmp (pv.vg, "vgt") == 0);
   CHECK (pv.n_lvs == 4);    /* "elsewhere" has nothing on this PV */
@@ -152,7 +157,7 @@ main (void)
   p2v_lvm_free (&pv);
 
   /* The same PV by a UUID not in the group: not read. */
-  CHECK (p2v_lvm_parse (t, strlen (t), "XdVukjW5MFyncNwrL9i9oLELeXcKTeBB", 64 * MiB, &pv, &seq,
+  CHECK (p2v_lvm_parse (t, strlen (t), "XdVukjW5MFyncNwrL9i9oLELeXcKTeBB", 64 * MiB, reserved, 2, &pv, &seq,
                         why, sizeof why) == -1 && strstr (why, "not in its volume group"));
   CHECK (pv.n_lvs == 0 && pv.lvs == NULL);
   /* A partition smaller than the group says: not read. */
@@ -164,7 +169,7 @@ main (void)
   size_t n = strlen (t);
   int ok = 0;
   for (size_t k = 0; k < n; k++) {
-    if (p2v_lvm_parse (t, k, UUID, 64 * MiB, &pv, &seq, why, sizeof why) == 0)
+    if (p2v_lvm_parse (t, k, UUID, 64 * MiB, reserved, 2, &pv, &seq, why, sizeof why) == 0)
       ok++;
     p2v_lvm_free (&pv);
   }
@@ -226,12 +231,73 @@ main (void)
     free (t);
   }
 
+  /* Metadata that passes its checksum but that LVM itself refuses:
+   * each could make one filesystem's free blocks another's data.
+   */
+  static const struct { const char *lvs, *why; } refused[] = {
+    { "\tlogical_volumes {\n"
+      " a { s { start_extent = 0\n extent_count = 3\n type = \"striped\"\n stripe_count = 1\n"
+      " stripes = [\"pv0\", 0] } }\n"
+      " b { s { start_extent = 0\n extent_count = 2\n type = \"striped\"\n stripe_count = 1\n"
+      " stripes = [\"pv0\", 2] } } }\n}\n", "same extents" },
+    { "\tlogical_volumes {\n"
+      " a { s { start_extent = 0\n extent_count = 2\n type = \"striped\"\n stripe_count = 1\n"
+      " stripes = [\"pv0\", 0] }\n"
+      " t { start_extent = 2\n extent_count = 2\n type = \"striped\"\n stripe_count = 1\n"
+      " stripes = [\"pv0\", 1] } } }\n}\n", "same extents" },
+    { "\tlogical_volumes {\n"
+      " a { s { start_extent = 0\n extent_count = 4\n type = \"striped\"\n stripe_count = 2\n"
+      " stripes = [\"pv0\", 0] } } }\n}\n", "areas than it says" },
+    { "\tlogical_volumes {\n"
+      " a { s { start_extent = 0\n extent_count = 4\n type = \"unheard-of\"\n"
+      " legs = [\"pv0\", 0] } } }\n}\n", "not known here" },
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    t = join (head, refused[i].lvs);
+    int rc = parse (t, 64 * MiB, &pv, why, sizeof why);
+    if (rc != -1 || !strstr (why, refused[i].why)) {
+      fprintf (stderr, "refused %zu: rc %d, why \"%s\"\n", i, rc, why);
+      CHECK (!"metadata LVM refuses was read");
+    }
+    free (t);
+  }
+  /* Two PV sections bearing this PV's UUID; extents over the metadata. */
+  t = join (head, "\tlogical_volumes { }\n}\n");
+  char *dup = strdup (t);
+  char *pv1 = strstr (dup, "aaaaaa-bbbb-cccc-dddd-eeee-ffff-gggggg");
+  memcpy (pv1, "ydVukj-W5MF-yncN-wrL9-i9oL-ELeX-cKTeBB", 38);
+  CHECK (parse (dup, 64 * MiB, &pv, why, sizeof why) == -1 && strstr (why, "bear its UUID"));
+  free (dup);
+  char *low = strdup (t);
+  memcpy (strstr (low, "pe_start = 2048"), "pe_start = 0008", 15);
+  CHECK (parse (low, 64 * MiB, &pv, why, sizeof why) == -1 && strstr (why, "label or metadata"));
+  free (low);
+  /* A shared group is read, and said to be shared. */
+  char *at = strstr (t, "\tmax_lv");
+  char *lk = malloc (strlen (t) + 32);
+  sprintf (lk, "%.*s\tlock_type = \"sanlock\"\n%s", (int) (at - t), t, at);
+  CHECK (parse (lk, 64 * MiB, &pv, why, sizeof why) == 0 && pv.shared);
+  p2v_lvm_free (&pv);
+  CHECK (parse (t, 64 * MiB, &pv, why, sizeof why) == 0 && !pv.shared
+         && strcmp (pv.vg_id, "oS2Dx0-4VAC-EAeK-s00E-i2BU-mipE-ss6wpW") == 0);
+  p2v_lvm_free (&pv);
+  free (lk);
+  free (t);
+  /* An old-style group-level snapshot section names the origin. */
+  t = join (head, "\tlogical_volumes { home { s { start_extent = 0\n extent_count = 4\n"
+            " type = \"striped\"\n stripe_count = 1\n stripes = [\"pv0\", 0] } } }\n"
+            "\tsnapshots { s0 { origin = \"home\"\n cow_store = \"x\" } }\n}\n");
+  CHECK (parse (t, 64 * MiB, &pv, why, sizeof why) == 0 && pv.n_lvs == 1
+         && pv.lvs[0].n_pieces == 0 && strstr (pv.lvs[0].why, "another LV"));
+  p2v_lvm_free (&pv);
+  free (t);
+
   /* Escapes, NUL padding after the text. */
   static const char padded[] = "\tlogical_volumes { \"x\" = 1 }\n}\n\0\0\0";
   char *u = malloc (sizeof head + sizeof padded);
   memcpy (u, head, sizeof head - 1);
   memcpy (u + sizeof head - 1, padded, sizeof padded);
-  CHECK (p2v_lvm_parse (u, sizeof head - 1 + sizeof padded, UUID, 64 * MiB, &pv, &seq, why,
+  CHECK (p2v_lvm_parse (u, sizeof head - 1 + sizeof padded, UUID, 64 * MiB, reserved, 2, &pv, &seq, why,
                         sizeof why) == -1);   /* a quoted name is no name */
   free (u);
   t = join (head, "\tdescription = \"a \\\"quoted\\\" word\"\n}\n");
