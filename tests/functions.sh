@@ -204,6 +204,25 @@ f969263cbd9b9d2c04c7f695353953e724fe33569449b2e5dd179611b087f5db  two-bytes.img
 EOF_BLKSUM
 }
 
+# ext_same SRC COPY NAME: COPY, a copy of the ext filesystem image SRC
+# made with --skip-free, checks clean (e2fsck -fn) and holds the same
+# files: names, modes, sizes, times, symlink targets and contents, as
+# debugfs reads them (no mount, so it runs where loop mounts cannot).
+ext_same() {
+    local d=$tmp/ext-same-${3//[^A-Za-z0-9]/_}
+    e2fsck -fn "$2" > "$d.fsck" 2>&1 || { cat "$d.fsck" >&2; fail "$3 does not check clean in the copy"; }
+    _ext_tree "$1" "$d.src" > "$d.src.ls"
+    _ext_tree "$2" "$d.copy" > "$d.copy.ls"
+    diff "$d.src.ls" "$d.copy.ls" || fail "$3: names, modes, sizes or times differ"
+    diff -r "$d.src" "$d.copy" > /dev/null || fail "$3: file contents differ"
+    [ "$(grep -c . "$d.src.ls")" -ge 3 ] || fail "$3: debugfs found no files"
+}
+_ext_tree() {
+    mkdir -p "$2"
+    debugfs -R "rdump / $2" "$1" > /dev/null 2>&1
+    (cd "$2" && find . ! -type l -printf '%P %m %s %T@\n' && find . -type l -printf '%P -> %l\n') | sort
+}
+
 # expect_line FILE REGEX: FILE has a line matching REGEX.
 expect_line() {
     grep -Eq -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "no line matching /$2/ in $(basename "$1")"; }
