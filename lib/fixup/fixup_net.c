@@ -92,18 +92,17 @@ fixup_network (struct run *r)
   apply_dir (r, &nc, "/etc/systemd/network", "", ".network", NETWORKD);
 
   for (size_t i = 0; i < nc.pins.n; i++) {
-    const char *sp = strchr (nc.pins.v[i], ' ');
+    const char *ifname = nc.pins.e[i].ifname, *mac = nc.pins.e[i].mac;
     /* A file that names no interface (a networkd .network matching the
      * MAC a .link names) adds nothing when another file named it.
      */
-    if (str_starts (nc.pins.v[i], "? ")) {
-      if (!netctx_pin_name (&nc.pins, sp + 1))
+    if (!ifname) {
+      if (!netctx_pin_name (&nc.pins, mac))
         plan_info (&r->plan, "Network: a configuration bound to MAC %s alone "
-                   "(it names no interface)", sp + 1);
+                   "(it names no interface)", mac);
       continue;
     }
-    plan_info (&r->plan, "Interface %.*s: was pinned to MAC %s",
-               (int) (sp - nc.pins.v[i]), nc.pins.v[i], sp + 1);
+    plan_info (&r->plan, "Interface %s: was pinned to MAC %s", ifname, mac);
   }
   bool predictable = predictable_names (r);
   struct strlist need = { 0 };
@@ -127,26 +126,15 @@ fixup_network (struct run *r)
      * was pinned to OLD-MAC: match it exactly rather than by driver.
      */
     struct macmap bynames = { 0 };
-    for (size_t i = 0; i < nc.moved.n; i++) {
-      char *arg = xstrdup (nc.moved.v[i]);
-      *strchr (arg, ' ') = '=';
-      macmap_add (&bynames, arg);
-      free (arg);
-    }
+    for (size_t i = 0; i < nc.moved.n; i++)
+      macmap_put (&bynames, nc.moved.e[i].key, nc.moved.e[i].mac);
     for (size_t i = 0; i < nc.pins.n; i++) {
-      const char *sp = strchr (nc.pins.v[i], ' ');
-      const char *nm = macmap_lookup (&r->o->macs, NULL, sp + 1);
-      if (nm) {
-        char *arg = xasprintf ("%.*s=%s", (int) (sp - nc.pins.v[i]), nc.pins.v[i], nm);
-        macmap_add (&bynames, arg);
-        free (arg);
-      }
+      const char *nm = macmap_lookup (&r->o->macs, NULL, nc.pins.e[i].mac);
+      if (nm && nc.pins.e[i].ifname)
+        macmap_put (&bynames, nc.pins.e[i].ifname, nm);
     }
-    for (size_t i = 0; i < r->o->macs.n; i++) {
-      char *arg = xasprintf ("%s=%s", r->o->macs.e[i].key, r->o->macs.e[i].mac);
-      macmap_add (&bynames, arg);
-      free (arg);
-    }
+    for (size_t i = 0; i < r->o->macs.n; i++)
+      macmap_put (&bynames, r->o->macs.e[i].key, r->o->macs.e[i].mac);
     struct strlist notes = { 0 };
     char *text = netnames_rules (&need, &bynames, r->net_driver, &notes);
     macmap_free (&bynames);

@@ -37,9 +37,19 @@ struct macmap {
   size_t n;
 };
 bool macmap_add (struct macmap *mm, const char *arg);      /* "OLD=NEW" */
+/* KEY and MAC already checked (an ifname or old MAC, a new MAC). */
+void macmap_put (struct macmap *mm, const char *key, const char *mac);
 const char *macmap_lookup (const struct macmap *mm, const char *ifname,
                            const char *oldmac);
 void macmap_free (struct macmap *mm);
+
+/* A configuration that bound interface IFNAME (NULL: a file that names
+ * no interface) to MAC.
+ */
+struct pins {
+  struct { char *ifname; char mac[18]; } *e;
+  size_t n;
+};
 
 struct netctx {
   const struct macmap *macs;
@@ -47,13 +57,13 @@ struct netctx {
   /* Filled in by the rules: */
   struct strlist ifaces;        /* interface names configured */
   struct strlist kept;          /* names the file itself keeps (rename rules) */
-  struct strlist pins;          /* "ifname old-mac" */
-  struct strlist moved;         /* "ifname new-mac": a pin an earlier run moved */
+  struct pins pins;             /* bound to an old MAC */
+  struct macmap moved;          /* ifname → new MAC: a pin an earlier run moved */
   unsigned by_driver;           /* MAC matches that became driver matches */
 };
 void netctx_free (struct netctx *nc);
-/* The pin "NAME MAC" a file that names its interface made for MAC. */
-const char *netctx_pin_name (const struct strlist *pins, const char *mac);
+/* The interface a file that names it bound to MAC, or NULL. */
+const char *netctx_pin_name (const struct pins *pins, const char *mac);
 
 /* IFNAME is from the file name (ifcfg-eth0); DEVICE= overrides it. */
 char *rule_ifcfg (const char *text, const char *ifname, struct netctx *nc,

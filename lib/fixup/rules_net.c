@@ -34,11 +34,18 @@ macmap_add (struct macmap *mm, const char *arg)
     key = xstrndup (arg, kl);
   else
     return false;
-  mm->e = xrealloc (mm->e, (mm->n + 1) * sizeof *mm->e);
-  mm->e[mm->n].key = key;
-  memcpy (mm->e[mm->n].mac, new_, 18);
-  mm->n++;
+  macmap_put (mm, key, new_);
+  free (key);
   return true;
+}
+
+void
+macmap_put (struct macmap *mm, const char *key, const char *mac)
+{
+  mm->e = xrealloc (mm->e, (mm->n + 1) * sizeof *mm->e);
+  mm->e[mm->n].key = xstrdup (key);
+  snprintf (mm->e[mm->n].mac, sizeof mm->e[mm->n].mac, "%s", mac);
+  mm->n++;
 }
 
 const char *
@@ -70,9 +77,30 @@ netctx_free (struct netctx *nc)
 {
   strlist_free (&nc->ifaces);
   strlist_free (&nc->kept);
-  strlist_free (&nc->pins);
-  strlist_free (&nc->moved);
+  for (size_t i = 0; i < nc->pins.n; i++)
+    free (nc->pins.e[i].ifname);
+  free (nc->pins.e);
+  nc->pins = (struct pins) { 0 };
+  macmap_free (&nc->moved);
   nc->by_driver = 0;
+}
+
+static bool
+same_name (const char *a, const char *b)
+{
+  return a && b ? strcmp (a, b) == 0 : a == b;
+}
+
+static void
+pin_add (struct pins *pins, const char *ifname, const char *mac)
+{
+  for (size_t i = 0; i < pins->n; i++)
+    if (same_name (pins->e[i].ifname, ifname) && strcmp (pins->e[i].mac, mac) == 0)
+      return;
+  pins->e = xrealloc (pins->e, (pins->n + 1) * sizeof *pins->e);
+  pins->e[pins->n].ifname = ifname ? xstrdup (ifname) : NULL;
+  snprintf (pins->e[pins->n].mac, sizeof pins->e[pins->n].mac, "%s", mac);
+  pins->n++;
 }
 
 enum action { KEEP, REPLACE, REMOVE };
@@ -86,16 +114,11 @@ resolve (struct netctx *nc, const char *ifname, const char *mac,
 {
   for (size_t i = 0; nc->macs && i < nc->macs->n; i++)
     if (strcmp (nc->macs->e[i].mac, mac) == 0) {
-      if (ifname) {
-        char *m = xasprintf ("%s %s", ifname, mac);
-        strlist_add_unique (&nc->moved, m);
-        free (m);
-      }
+      if (ifname && !macmap_lookup (&nc->moved, ifname, NULL))
+        macmap_put (&nc->moved, ifname, mac);
       return KEEP;
     }
-  char *pin = xasprintf ("%s %s", ifname ? ifname : "?", mac);
-  strlist_add_unique (&nc->pins, pin);
-  free (pin);
+  pin_add (&nc->pins, ifname, mac);
   *newmac = macmap_lookup (nc->macs, ifname, mac);
   return *newmac ? REPLACE : REMOVE;
 }
@@ -614,13 +637,11 @@ match_has_other_keys (const char *text)
 }
 
 const char *
-netctx_pin_name (const struct strlist *pins, const char *mac)
+netctx_pin_name (const struct pins *pins, const char *mac)
 {
-  for (size_t i = 0; i < pins->n; i++) {
-    const char *sp = strchr (pins->v[i], ' ');
-    if (!str_starts (pins->v[i], "? ") && strcmp (sp + 1, mac) == 0)
-      return pins->v[i];
-  }
+  for (size_t i = 0; i < pins->n; i++)
+    if (pins->e[i].ifname && strcmp (pins->e[i].mac, mac) == 0)
+      return pins->e[i].ifname;
   return NULL;
 }
 
@@ -721,9 +742,8 @@ rule_networkd (const char *text, struct netctx *nc, struct strlist *notes)
       const char *named = ifname ? NULL : netctx_pin_name (&nc->pins, gone.s);
       sb_add (&out, line, (size_t) (skip_blank (line, lend) - line));
       if (named) {
-        sb_printf (&out, "Name=%.*s", (int) (strchr (named, ' ') - named), named);
-        note (notes, "%s: match on old MAC %s → match on the name %.*s", who, gone.s,
-              (int) (strchr (named, ' ') - named), named);
+        sb_printf (&out, "Name=%s", named);
+        note (notes, "%s: match on old MAC %s → match on the name %s", who, gone.s, named);
       }
       else {
         sb_printf (&out, "Driver=%s", nc->driver);

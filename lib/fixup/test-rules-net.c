@@ -119,7 +119,8 @@ main (void)
   CHECK (strstr (s, "# Broadcom Corporation NetXtreme II BCM5708 Gigabit Ethernet\nDEVICE=eth0\nBOOTPROTO=static\nIPADDR=10.1.2.3\n") == s);
   CHECK (notes.n == 1);
   CHECK (nc.ifaces.n == 1 && strcmp (nc.ifaces.v[0], "eth0") == 0);
-  CHECK (nc.pins.n == 1 && strcmp (nc.pins.v[0], "eth0 00:1b:78:aa:bb:cc") == 0);
+  CHECK (nc.pins.n == 1 && strcmp (nc.pins.e[0].ifname, "eth0") == 0
+         && strcmp (nc.pins.e[0].mac, "00:1b:78:aa:bb:cc") == 0);
   s2 = rule_ifcfg (s, "eth0", &nc, NULL);
   CHECK_STR (s2, s);
   free (s); free (s2);
@@ -238,7 +239,8 @@ main (void)
              "Name=lan0\n"
              "MACAddress=00:1b:78:aa:bb:cc\n");
   CHECK (strlist_has (&nc.kept, "lan0") && strlist_has (&nc.ifaces, "lan0"));
-  CHECK (nc.pins.n == 1 && strcmp (nc.pins.v[0], "lan0 00:1b:78:aa:bb:cc") == 0);
+  CHECK (nc.pins.n == 1 && strcmp (nc.pins.e[0].ifname, "lan0") == 0
+         && strcmp (nc.pins.e[0].mac, "00:1b:78:aa:bb:cc") == 0);
   s2 = rule_networkd (s, &nc, NULL);
   CHECK_STR (s2, s);
   free (s); free (s2);
@@ -275,7 +277,7 @@ main (void)
   s = rule_networkd (networkd_link, &nc, NULL);
   s2 = rule_networkd (s, &nc, NULL);
   CHECK_STR (s2, s);
-  CHECK (strlist_has (&nc.moved, "lan0 52:54:00:ab:cd:ef"));
+  CHECK (strcmp (macmap_lookup (&nc.moved, "lan0", NULL) ?: "", "52:54:00:ab:cd:ef") == 0);
   free (s); free (s2);
   netctx_free (&nc);
   nc.macs = &none;
