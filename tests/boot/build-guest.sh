@@ -113,6 +113,7 @@ loopdev= mnt=
 umount_image() {
     local m
     if [ -n "$mnt" ]; then
+        rm -f "$mnt/usr/sbin/policy-rc.d"
         for m in dev/pts dev proc sys boot ''; do
             mountpoint -q "$mnt/$m" 2>/dev/null && { umount "$mnt/$m" || umount -l "$mnt/$m"; }
         done
@@ -146,12 +147,28 @@ mount_image() {         # mount_image IMAGE [chroot]
         mount -t devpts -o newinstance,ptmxmode=0666 devpts "$mnt/dev/pts" 2>/dev/null || :
         mount -t proc proc "$mnt/proc"
         mount -t sysfs sysfs "$mnt/sys"
+        # Packages installed here must not start the guest's daemons on
+        # the build host; umount_image takes this away again.
+        if [ -d "$mnt/usr/sbin" ]; then
+            printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
+            chmod +x "$mnt/usr/sbin/policy-rc.d"
+        fi
     fi
 }
 
 in_chroot() {           # bounded: every step ends in 15 minutes at most
     LANG=C.UTF-8 LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
         PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout 900 chroot "$mnt" "$@"
+}
+
+# apt-get install|purge in the mounted guest; apt's output goes to
+# $cache/LOG-apt.log, whose tail is shown when it fails.
+guest_apt() {           # guest_apt LOG install|purge PKG...
+    local log="$cache/$1-apt.log" verb=$2
+    shift 2
+    in_chroot apt-get "$verb" -y -q --no-install-recommends "$@" >>"$log" 2>&1 \
+        || { tail -n 30 "$log" >&2; die "apt-get $verb $* failed in the guest"; }
+    in_chroot apt-get clean
 }
 
 # The Debian mirror this machine's apt already uses (one-line .list or
@@ -223,8 +240,6 @@ build_base() {
 
     umount_image
     mount_image "$out" chroot
-    printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
-    chmod +x "$mnt/usr/sbin/policy-rc.d"
 
     # fstab and GRUB name the disk by kernel name, as on the old server.
     cat > "$mnt/etc/fstab" <<'EOF'
@@ -271,14 +286,12 @@ EOF
     printf 'grub-pc grub-pc/install_devices multiselect\ngrub-pc grub-pc/install_devices_empty boolean true\n' \
         | in_chroot debconf-set-selections
 
-    in_chroot apt-get install -y -q --no-install-recommends linux-image-amd64 grub-pc \
-        >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; die "installing kernel and grub failed"; }
-    in_chroot apt-get clean
+    guest_apt base install linux-image-amd64 grub-pc
 
     # GRUB on the MBR of the whole disk, /boot/grub on partition 1.
     in_chroot grub-install --target=i386-pc --modules="part_msdos ext2" "$loopdev" \
-        >>"$cache/apt.log" 2>&1 || { tail -n 20 "$cache/apt.log" >&2; die "grub-install failed"; }
-    in_chroot update-grub >>"$cache/apt.log" 2>&1 || die "update-grub failed"
+        >>"$cache/base-apt.log" 2>&1 || { tail -n 20 "$cache/base-apt.log" >&2; die "grub-install failed"; }
+    in_chroot update-grub >>"$cache/base-apt.log" 2>&1 || die "update-grub failed"
     # grub-mkconfig took root= from the build's loop device: write what
     # the server's own grub-mkconfig wrote, its kernel name.
     sed -i "s#${loopdev}p#/dev/sda#g" "$mnt/boot/grub/grub.cfg"
@@ -364,7 +377,6 @@ EOF
 
     # Now say what the server's own configuration said (see above).
     sed -i 's/^MODULES=.*/MODULES=dep/' "$mnt/etc/initramfs-tools/initramfs.conf"
-    rm -f "$mnt/usr/sbin/policy-rc.d"
     check_initrd "$mnt" ata_piix
     umount_image
 }
@@ -398,17 +410,11 @@ build_uefi() {          # build_uefi OUT
 
     BOOT_PART=2 ROOT_PART=3
     mount_image "$out" chroot
-    printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
-    chmod +x "$mnt/usr/sbin/policy-rc.d"
     # Purging grub-pc takes /etc/default/grub (the serial console, the
     # kernel names) with it: the server's own settings go back after.
     cp "$mnt/etc/default/grub" "$cache/default-grub"
-    in_chroot apt-get purge -y -q grub-pc grub-pc-bin >"$cache/uefi-apt.log" 2>&1 \
-        || { tail -n 30 "$cache/uefi-apt.log" >&2; die "removing grub-pc failed"; }
-    in_chroot apt-get install -y -q --no-install-recommends grub-efi-amd64 \
-        grub-efi-amd64-signed shim-signed dosfstools >>"$cache/uefi-apt.log" 2>&1 \
-        || { tail -n 30 "$cache/uefi-apt.log" >&2; die "installing grub-efi and shim failed"; }
-    in_chroot apt-get clean
+    guest_apt uefi purge grub-pc grub-pc-bin
+    guest_apt uefi install grub-efi-amd64 grub-efi-amd64-signed shim-signed dosfstools
     mv "$cache/default-grub" "$mnt/etc/default/grub"
     rm -rf "$mnt/boot/grub/i386-pc" "$mnt/boot/grub/device.map"
     mkdir -p "$mnt/boot/grub/x86_64-efi" "$mnt/boot/efi"
@@ -439,7 +445,6 @@ build_uefi() {          # build_uefi OUT
     printf "search.fs_uuid %s root hd0,gpt2 \nset prefix=(\$root)'/grub'\nconfigfile \$prefix/grub.cfg\n" \
         "$boot_uuid" > "$cache/esp-grub.cfg"
     mcopy -i "$esp" "$cache/esp-grub.cfg" ::/EFI/debian/grub.cfg
-    rm -f "$mnt/usr/sbin/policy-rc.d"
     umount_image
     BOOT_PART=1 ROOT_PART=2
     dd if="$esp" of="$out" bs=1M oflag=seek_bytes conv=notrunc,sparse seek=$((2048 * 512)) status=none
@@ -455,11 +460,7 @@ build_lvm() {           # build_lvm IMAGE (a copy of the base)
     local img=$1 tar="$cache/lvm-root.tar" off len list
     command -v guestfish >/dev/null || die "guestfish not found (libguestfs-tools)"
     mount_image "$img" chroot
-    printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
-    chmod +x "$mnt/usr/sbin/policy-rc.d"
-    in_chroot apt-get install -y -q --no-install-recommends lvm2 \
-        >"$cache/lvm-apt.log" 2>&1 || { tail -n 30 "$cache/lvm-apt.log" >&2; die "installing lvm2 failed"; }
-    in_chroot apt-get clean
+    guest_apt lvm install lvm2
     # As Debian's installer writes them for a root on LVM.
     sed -i 's#^/dev/sda2\t#/dev/mapper/vg00-root\t#' "$mnt/etc/fstab"
     sed -i 's#root=/dev/sda2#root=/dev/mapper/vg00-root#g' "$mnt/boot/grub/grub.cfg"
@@ -473,7 +474,7 @@ build_lvm() {           # build_lvm IMAGE (a copy of the base)
     printf '%s\n' "$list" | grep -q '/dm-mod.ko' || die "lvm initrd lacks dm-mod"
     printf '%s\n' "$list" | grep -q 'sbin/lvm$' || die "lvm initrd lacks the lvm tool"
     check_initrd "$mnt" ata_piix
-    rm -f "$mnt/usr/sbin/policy-rc.d"
+    rm -f "$mnt/usr/sbin/policy-rc.d"      # not into the packed root
     umount "$mnt/dev/pts" "$mnt/dev" "$mnt/proc" "$mnt/sys" 2>/dev/null || :
     tar -C "$mnt" --one-file-system --numeric-owner --xattrs --acls -cpf "$tar" . \
         || die "packing the root failed"
@@ -562,11 +563,7 @@ build_variant() {       # build_variant NAME OUT
         # server's drivers and every virtio driver left out: like the
         # server's own, it cannot reach a virtio disk.
         mount_image "$out.tmp" chroot
-        printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
-        chmod +x "$mnt/usr/sbin/policy-rc.d"
-        in_chroot apt-get install -y -q --no-install-recommends dracut \
-            >"$cache/dracut-apt.log" 2>&1 || { tail -n 30 "$cache/dracut-apt.log" >&2; die "installing dracut failed"; }
-        in_chroot apt-get clean
+        guest_apt dracut install dracut
         [ -e "$mnt/usr/sbin/update-initramfs" ] && die "initramfs-tools still installed beside dracut"
         printf 'hostonly="yes"\nhostonly_cmdline="no"\n' > "$mnt/etc/dracut.conf.d/10-server.conf"
         local kver
@@ -581,13 +578,11 @@ build_variant() {       # build_variant NAME OUT
         grep -q '/ata_piix.ko' "$cache/dracut-list.txt" || die "dracut initrd lacks ata_piix"
         ! grep -E -q '/(virtio_blk|virtio_scsi|virtio_pci)\.ko' "$cache/dracut-list.txt" \
             || die "dracut initrd has a virtio disk driver"
-        rm -f "$mnt/usr/sbin/policy-rc.d" "$cache/dracut-list.txt"
+        rm -f "$cache/dracut-list.txt"
         ;;
     networkd|netplan|nm)
         # ifupdown keeps lo only; the NIC is the other manager's.
         mount_image "$out.tmp" chroot
-        printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
-        chmod +x "$mnt/usr/sbin/policy-rc.d"
         sed -i '/^# The primary network interface/,$d' "$mnt/etc/network/interfaces"
         rm -f "$mnt/etc/udev/rules.d/70-persistent-net.rules"
         if [ "$name" = networkd ]; then
@@ -599,9 +594,7 @@ build_variant() {       # build_variant NAME OUT
             in_chroot systemctl enable systemd-networkd.service >/dev/null 2>&1 \
                 || die "enabling systemd-networkd failed"
         elif [ "$name" = netplan ]; then
-            in_chroot apt-get install -y -q --no-install-recommends netplan.io \
-                >"$cache/netplan-apt.log" 2>&1 || { tail -n 30 "$cache/netplan-apt.log" >&2; die "installing netplan.io failed"; }
-            in_chroot apt-get clean
+            guest_apt netplan install netplan.io
             # As Ubuntu's server installer writes it, with the NIC renamed.
             mkdir -p "$mnt/etc/netplan"
             printf 'network:\n  version: 2\n  renderer: networkd\n  ethernets:\n    lan0:\n      match:\n        macaddress: %s\n      set-name: lan0\n      addresses:\n        - %s\n      routes:\n        - to: default\n          via: %s\n' \
@@ -611,9 +604,7 @@ build_variant() {       # build_variant NAME OUT
                 || die "enabling systemd-networkd failed"
             in_chroot netplan generate >/dev/null 2>&1 || die "netplan generate rejects the configuration"
         else
-            in_chroot apt-get install -y -q --no-install-recommends network-manager \
-                >"$cache/nm-apt.log" 2>&1 || { tail -n 30 "$cache/nm-apt.log" >&2; die "installing network-manager failed"; }
-            in_chroot apt-get clean
+            guest_apt nm install network-manager
             # As nmcli writes it (con add type ethernet mac ... ip4 ...).
             printf '[connection]\nid=lan\nuuid=0f6d7a4e-2b1c-4c55-9a0e-5d3b8c7e1a20\ntype=ethernet\n\n[ethernet]\nmac-address=%s\n\n[ipv4]\naddress1=%s,%s\nmethod=manual\n\n[ipv6]\naddr-gen-mode=default\nmethod=ignore\n\n[proxy]\n' \
                 "$(echo "$OLD_MAC" | tr a-f A-F)" "$GUEST_ADDR" "$GUEST_GW" \
@@ -622,7 +613,6 @@ build_variant() {       # build_variant NAME OUT
             # Not "Wired connection 1" by DHCP on a NIC no profile matches.
             printf '[main]\nno-auto-default=*\n' > "$mnt/etc/NetworkManager/conf.d/10-server.conf"
         fi
-        rm -f "$mnt/usr/sbin/policy-rc.d"
         ;;
     esac
     umount_image
