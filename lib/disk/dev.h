@@ -29,6 +29,12 @@ struct p2v_dev {
   bool reads_zero;      /* a new file: unwritten ranges already read as zeros */
   bool created;         /* we created this file */
   bool is_file;         /* a regular file (resume state lives beside it) */
+  /* Target: a second descriptor of the same file opened O_DIRECT, for
+   * writes whose buffer, offset and length are multiples of dio_align.
+   */
+  bool direct;
+  int dfd;
+  unsigned dio_align;
   uint64_t hole_from, hole_end; /* source file: [from, end) known to be a hole */
   /* Source: ranges its filesystems leave free (--skip-free), which read
    * as zeros; NULL: none.  Not owned.

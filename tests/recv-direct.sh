@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# p2vrecv writes whole aligned blocks around the page cache (O_DIRECT):
+# the copy arrives identical, on a file, on a block device and on a
+# filesystem that refuses O_DIRECT (tmpfs), a tail that is not a whole
+# block included, and a new image is not left in the page cache
+# (through it, writing took the CPUs the copy needs).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
+requires strace fincore cmp
+
+MiB=$((1 << 20))
+src=$tmp/src.img
+head -c $((12 * MiB)) /dev/urandom > "$src"
+truncate -s +$((8 * MiB)) "$src"
+head -c $((12 * MiB + 4097)) /dev/urandom >> "$src"   # a tail of a block and one byte
+size=$(stat -c %s "$src")
+
+# copy TARGET: send $src into TARGET, p2vrecv under strace; both verify.
+# same TARGET: it holds the source's bytes (read after fincore looked).
+copy() {
+    local out=$1
+    : > "$tmp/recv.err"
+    strace -f -qq -e trace=openat -o "$tmp/strace" \
+        p2vrecv --listen 127.0.0.1:0 --progress=plain "$out" 2> "$tmp/recv.err" &
+    recv_pid=$!
+    cleanup_fn "kill $recv_pid 2>/dev/null"
+    local i
+    port=
+    for ((i = 0; i < 100; i++)); do
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/recv.err")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv did not start listening"; }
+    timeout 120 p2vsend --progress=none "$src" "127.0.0.1:$port" 2> "$tmp/send.err" \
+        || { cat "$tmp/send.err" "$tmp/recv.err" >&2; fail "p2vsend into $out exited $?"; }
+    wait_recv
+    [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv into $out exited $recv_rc"; }
+}
+same() { cmp -n "$size" "$src" "$1" || fail "$1 differs from the source"; }
+
+direct_open() { grep -q 'openat(AT_FDCWD, "/proc/self/fd/[0-9]*", O_WRONLY|O_DIRECT' "$tmp/strace"; }
+
+# A new image on this filesystem, when it takes O_DIRECT at all.
+if dd if=/dev/zero of="$tmp/probe" bs=4096 count=1 oflag=direct status=none 2>/dev/null; then
+    out=$tmp/out.img
+    copy "$out"
+    direct_open || fail "p2vrecv did not open the new image O_DIRECT"
+    cached=$(fincore -b -n -o RES "$out" | tr -d ' ')
+    echo "new image: $size bytes, $cached of them in the page cache after the copy"
+    [ "$cached" -le $((1 * MiB)) ] || fail "$cached bytes of the new image left in the page cache"
+    same "$out"
+    rm -f "$out" "$out.p2v.json"
+else
+    echo "$tmp takes no O_DIRECT: the new-image case is not run here"
+fi
+
+# A block device (a loop device a little longer than the source).
+if [ "$(id -u)" -eq 0 ] && command -v losetup >/dev/null; then
+    loop_lock shared
+    truncate -s $((40 * MiB)) "$tmp/back.img"
+    dev=$(losetup -f --show "$tmp/back.img") || fail "cannot attach a loop device"
+    cleanup_fn "losetup -d $dev"
+    copy "$dev"
+    direct_open || fail "p2vrecv did not open $dev O_DIRECT"
+    same "$dev"
+else
+    echo "not root: the block-device case is not run here"
+fi
+
+# tmpfs refuses O_DIRECT on this kernel: everything goes through the
+# page cache, and still arrives.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    shm=$(mktemp -d /dev/shm/p2vtest.XXXXXX)
+    cleanup_fn "rm -rf $shm"
+    copy "$shm/out.img"
+    same "$shm/out.img"
+fi
+exit 0
