@@ -41,8 +41,18 @@ struct receiver {
   struct p2v_digest *digest;
   struct p2v_progress *progress;
   uint64_t written;             /* writer thread: bytes on the target */
-  uint64_t checkpoint;          /* writer thread: offset of the last checkpoint */
-  bool unsynced;                /* writer thread: written to since the last checkpoint */
+  uint64_t asked;               /* writer thread: offset of the last checkpoint asked for */
+  bool unsynced;                /* writer thread: written to since then */
+  /* The checkpointer thread makes offsets durable while the writer goes
+   * on (recv.c checkpointer): ck_want is what the writer asked for,
+   * checkpoint what is durable and recorded.  Under ck_lock, as are
+   * state.durable and io_failed while the pipeline runs.
+   */
+  pthread_mutex_t ck_lock;
+  pthread_cond_t ck_cond;
+  uint64_t ck_want;
+  uint64_t checkpoint;
+  bool ck_stop;
   bool io_failed;               /* a write or sync of the target failed: no checkpoint
                                  * ever again in this process (see recv.c io_fail) */
   bool taken_over;              /* main thread: a reconnection replaces this session */

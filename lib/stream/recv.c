@@ -20,9 +20,11 @@
  * key (handshake.h), and a chunk is published only after its record's
  * AEAD tag verified: a tampered record is never written.  Every
  * checkpoint (256 MiB, when anything was written since the last: zeros
- * left as holes cost nothing to send again) the writer fdatasyncs the
- * target and then records the durable offset in the resume state
- * (resume.h); a later
+ * left as holes cost nothing to send again) the writer asks the
+ * checkpointer thread to fdatasync the target and then record the
+ * durable offset in the resume state (resume.h), and goes on writing
+ * meanwhile: a sync takes a tenth of a second and more, which in the
+ * writer's path stalled the ring and so the link; a later
  * session for the same disk starts there, and the digest thread re-reads
  * the target's prefix so the final digest covers the whole disk.
  *
@@ -230,11 +232,14 @@ io_fail (struct receiver *r, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
+  pthread_mutex_lock (&r->ck_lock);
   r->io_failed = true;
+  uint64_t durable = r->state.durable;
+  pthread_mutex_unlock (&r->ck_lock);
   if (r->state_path && !r->delta)
     recv_fail (r, P2V_EXIT_IO, "%s; %s is durable only up to offset %llu (%s), where a rerun "
-          "resumes", msg, r->o->target, (unsigned long long) r->state.durable,
-          p2v_human_size (r->state.durable, d));
+          "resumes", msg, r->o->target, (unsigned long long) durable,
+          p2v_human_size (durable, d));
   else
     recv_fail (r, P2V_EXIT_IO, "%s", msg);
 }
@@ -243,23 +248,83 @@ io_fail (struct receiver *r, const char *fmt, ...)
  * state: the order matters, the state must never claim more than the
  * disk holds.
  */
+/* Every write before offset `to` has returned.  The fdatasync then
+ * covers them all, whatever was written after, and a writeback error
+ * of any of them is reported here: nothing else on this descriptor
+ * waits for writeback while the pipeline runs (sync_file_range only
+ * starts it).
+ */
 static int
-checkpoint (struct receiver *r)
+checkpoint_to (struct receiver *r, uint64_t to)
 {
-  if (!r->state_path || r->delta || r->io_failed || r->written == r->checkpoint)
+  pthread_mutex_lock (&r->ck_lock);
+  bool skip = !r->state_path || r->delta || r->io_failed || to == r->checkpoint;
+  pthread_mutex_unlock (&r->ck_lock);
+  if (skip)
     return 0;
   if (fdatasync (r->dst.fd) == -1 && errno != EINVAL) {
     io_fail (r, "cannot flush %s to stable storage: %s", r->dst.path, strerror (errno));
     return -1;
   }
-  r->state.durable = r->written;
+  pthread_mutex_lock (&r->ck_lock);
+  r->state.durable = to;
+  pthread_mutex_unlock (&r->ck_lock);
   if (p2v_state_save (r->state_path, &r->state) == -1) {
     recv_fail (r, P2V_EXIT_IO, "cannot record progress in %s", r->state_path);
     return -1;
   }
-  r->checkpoint = r->written;
-  r->unsynced = false;
+  pthread_mutex_lock (&r->ck_lock);
+  r->checkpoint = to;
+  pthread_mutex_unlock (&r->ck_lock);
   return 0;
+}
+
+/* The last offset asked for, once per request; several requests while
+ * a sync runs become one.  Ends when told to stop and nothing is
+ * pending, or at the first failure (reported; the ring is aborted).
+ */
+static void *
+checkpointer_thread (void *arg)
+{
+  struct receiver *r = arg;
+  pthread_mutex_lock (&r->ck_lock);
+  uint64_t done = r->checkpoint;
+  for (;;) {
+    while (!r->ck_stop && r->ck_want == done)
+      pthread_cond_wait (&r->ck_cond, &r->ck_lock);
+    if (r->ck_want == done || r->io_failed)
+      break;
+    uint64_t to = r->ck_want;
+    pthread_mutex_unlock (&r->ck_lock);
+    int rc = checkpoint_to (r, to);
+    pthread_mutex_lock (&r->ck_lock);
+    if (rc == -1)
+      break;
+    done = to;
+  }
+  pthread_mutex_unlock (&r->ck_lock);
+  return NULL;
+}
+
+static void
+ask_checkpoint (struct receiver *r, uint64_t to)
+{
+  pthread_mutex_lock (&r->ck_lock);
+  r->ck_want = to;
+  pthread_cond_signal (&r->ck_cond);
+  pthread_mutex_unlock (&r->ck_lock);
+  r->asked = to;
+  r->unsynced = false;
+}
+
+static void
+stop_checkpointer (struct receiver *r, pthread_t t)
+{
+  pthread_mutex_lock (&r->ck_lock);
+  r->ck_stop = true;
+  pthread_cond_signal (&r->ck_cond);
+  pthread_mutex_unlock (&r->ck_lock);
+  pthread_join (t, NULL);
 }
 
 static void *
@@ -310,9 +375,9 @@ writer_thread (void *arg)
       }
     }
     /* Checkpoints only at full chunks: a resume starts on a chunk. */
-    if (r->unsynced && r->written - r->checkpoint >= CHECKPOINT_BYTES
-        && h->raw_len == r->sh.chunk_size && checkpoint (r) == -1)
-      break;
+    if (r->unsynced && r->written - r->asked >= CHECKPOINT_BYTES
+        && h->raw_len == r->sh.chunk_size)
+      ask_checkpoint (r, r->written);
   }
   return NULL;
 }
@@ -719,8 +784,9 @@ transfer_setup (struct receiver *r)
   r->cut = false;
   r->corrupt = false;
   r->nchunks = (r->sh.size + cs - 1) / cs;
-  r->written = r->checkpoint = r->start;
+  r->written = r->asked = r->checkpoint = r->ck_want = r->start;
   r->unsynced = false;
+  r->ck_stop = false;
   r->same_chunks = r->changed_chunks = 0;
   r->hash_secs = 0;
   r->ring = p2v_ring_new (p2v_ring_slots (o->threads), cs, cs);
@@ -756,10 +822,12 @@ pipeline_run (struct receiver *r, struct p2v_end *end)
 {
   const struct p2v_recv_opts *o = r->o;
   pthread_t workers[P2V_THREADS_MAX], writer, hasher, hworkers[P2V_THREADS_MAX], treader, announcer;
+  pthread_t ckpt;
   for (unsigned i = 0; i < o->threads; i++)
     xthread_create (&workers[i], worker_thread, r);
   xthread_create (&writer, writer_thread, r);
   xthread_create (&hasher, digest_thread, r);
+  xthread_create (&ckpt, checkpointer_thread, r);
   /* After the usual ones, so bench/run's thread labels still hold. */
   if (r->delta) {
     xthread_create (&treader, recv_target_reader_thread, r);
@@ -770,6 +838,7 @@ pipeline_run (struct receiver *r, struct p2v_end *end)
   int rc = read_stream (r, end);
   p2v_ring_finish (r->ring);
   pthread_join (writer, NULL);
+  stop_checkpointer (r, ckpt);
   pthread_join (hasher, NULL);
   for (unsigned i = 0; i < o->threads; i++)
     pthread_join (workers[i], NULL);
@@ -835,7 +904,7 @@ transfer_verdict (struct receiver *r, int rc, const struct p2v_end *end)
     report_cut (r);
   /* A session that dies keeps whatever reached the disk intact. */
   if ((rc == -1 || r->status) && r->written % cs == 0)
-    checkpoint (r);
+    checkpoint_to (r, r->written);
 
   uint8_t mine[P2V_DIGEST_MAX];
   size_t dlen = p2v_digest_size (r->sh.digest_id);
@@ -932,6 +1001,8 @@ p2v_receiver_init (struct receiver *r, const struct p2v_recv_opts *o)
   r->o = o;
   r->ch.fd = -1;
   pthread_mutex_init (&r->lock, NULL);
+  pthread_mutex_init (&r->ck_lock, NULL);
+  pthread_cond_init (&r->ck_cond, NULL);
 }
 
 void
@@ -940,4 +1011,6 @@ p2v_receiver_free (struct receiver *r)
   p2v_state_free (&r->state);
   free (r->state_path);
   pthread_mutex_destroy (&r->lock);
+  pthread_mutex_destroy (&r->ck_lock);
+  pthread_cond_destroy (&r->ck_cond);
 }
