@@ -18,19 +18,8 @@ size=$(stat -c %s "$src")
 # same TARGET: it holds the source's bytes (read after fincore looked).
 copy() {
     local out=$1
-    : > "$tmp/recv.err"
-    strace -f -qq -e trace=openat -o "$tmp/strace" \
-        p2vrecv --listen 127.0.0.1:0 --progress=plain "$out" 2> "$tmp/recv.err" &
-    recv_pid=$!
-    cleanup_fn "kill $recv_pid 2>/dev/null"
-    local i
-    port=
-    for ((i = 0; i < 100; i++)); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/recv.err")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv did not start listening"; }
+    recv_wrap=(strace -f -qq -e trace=openat -o "$tmp/strace")
+    start_recv "$out"
     timeout 120 p2vsend --progress=none "$src" "127.0.0.1:$port" 2> "$tmp/send.err" \
         || { cat "$tmp/send.err" "$tmp/recv.err" >&2; fail "p2vsend into $out exited $?"; }
     wait_recv
