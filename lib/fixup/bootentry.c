@@ -6,31 +6,11 @@
 #include "fixup/bootentry.h"
 #include "fixup/text.h"
 
-/* Word I of LINE (0-based), or NULL; *REST gets what follows it. */
-static char *
-word (const char *line, size_t len, int i, const char **rest)
-{
-  const char *end = line + line_body_len (line, len), *p = line;
-  for (int k = 0; ; k++) {
-    p = skip_blank (p, end);
-    if (p == end)
-      return NULL;
-    const char *s = p;
-    while (p < end && *p != ' ' && *p != '\t')
-      p++;
-    if (k == i) {
-      if (rest)
-        *rest = skip_blank (p, end);
-      return xstrndup (s, (size_t) (p - s));
-    }
-  }
-}
-
 static char *
 last_word (const char *line, size_t len)
 {
   char *w = NULL, *n;
-  for (int i = 1; (n = word (line, len, i, NULL)) != NULL; i++) {
+  for (int i = 1; (n = line_word (line, len, i, NULL)) != NULL; i++) {
     free (w);
     w = n;
   }
@@ -72,7 +52,7 @@ entry_from (const char *text, size_t pos, const char *klw[], const char *ilw[],
   while (next_line (text, &pos, &line, &len)) {
     if (line_is_comment (line, len))
       continue;
-    char *w0 = word (line, len, 0, NULL);
+    char *w0 = line_word (line, len, 0, NULL);
     if (!w0)
       continue;
     bool is_k = false, is_i = false;
@@ -88,7 +68,7 @@ entry_from (const char *text, size_t pos, const char *klw[], const char *ilw[],
       break;
     if (is_k && !e->kernel) {
       const char *rest;
-      e->kernel = strip_grub_device (word (line, len, 1, &rest));
+      e->kernel = strip_grub_device (line_word (line, len, 1, &rest));
       e->cmdline = xstrndup (rest, (size_t) (line + line_body_len (line, len) - rest));
     }
     else if (is_i && e->kernel && !e->initrd) {
@@ -128,14 +108,14 @@ boot_entry_grub1 (const char *text, struct boot_entry *e)
   while (next_line (text, &pos, &line, &len)) {
     if (line_is_comment (line, len))
       continue;
-    char *w = word (line, len, 0, NULL);
+    char *w = line_word (line, len, 0, NULL);
     if (w && str_starts (w, "default")) {
       const char *v = w + 7;
       if (*v == '=')
         v++;
       else {
         free (w);
-        w = word (line, len, 1, NULL);
+        w = line_word (line, len, 1, NULL);
         v = w ? w : "";
       }
       /* "default=saved" and garbage mean the first entry. */
@@ -146,7 +126,7 @@ boot_entry_grub1 (const char *text, struct boot_entry *e)
   }
   pos = 0;
   while (next_line (text, &pos, &line, &len)) {
-    char *w = line_is_comment (line, len) ? NULL : word (line, len, 0, NULL);
+    char *w = line_is_comment (line, len) ? NULL : line_word (line, len, 0, NULL);
     bool t = w && strcmp (w, "title") == 0;
     free (w);
     if (t && title++ == def) {
@@ -169,7 +149,7 @@ grub2_uses_bls (const char *text)
   while (next_line (text, &pos, &line, &len)) {
     if (line_is_comment (line, len))
       continue;
-    char *w = word (line, len, 0, NULL);
+    char *w = line_word (line, len, 0, NULL);
     bool bls = w && strcmp (w, "blscfg") == 0;
     free (w);
     if (bls)
@@ -189,8 +169,8 @@ boot_entry_bls (const char *text, const char *kernelopts, struct boot_entry *e)
     if (line_is_comment (line, len))
       continue;
     const char *rest;
-    char *w0 = word (line, len, 0, &rest);
-    char *w1 = w0 ? word (line, len, 1, NULL) : NULL;
+    char *w0 = line_word (line, len, 0, &rest);
+    char *w1 = w0 ? line_word (line, len, 1, NULL) : NULL;
     if (w1 && strcmp (w0, "linux") == 0 && !e->kernel)
       e->kernel = xstrdup (w1);
     else if (w1 && strcmp (w0, "initrd") == 0) {

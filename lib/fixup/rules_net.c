@@ -436,23 +436,6 @@ first_word (const char *line, size_t len, const char **w, size_t *wl)
   return true;
 }
 
-static char *
-nth_word (const char *line, size_t len, int n)
-{
-  const char *end = line + line_body_len (line, len);
-  const char *p = line;
-  for (int i = 0; ; i++) {
-    p = skip_blank (p, end);
-    if (p == end)
-      return NULL;
-    const char *s = p;
-    while (p < end && *p != ' ' && *p != '\t')
-      p++;
-    if (i == n)
-      return xstrndup (s, (size_t) (p - s));
-  }
-}
-
 char *
 rule_interfaces (const char *text, struct netctx *nc, struct strlist *notes)
 {
@@ -470,11 +453,11 @@ rule_interfaces (const char *text, struct netctx *nc, struct strlist *notes)
 #define IS(s) (wl == strlen (s) && memcmp (w, s, wl) == 0)
     if (IS ("iface") || IS ("mapping")) {
       free (iface);
-      iface = nth_word (line, len, 1);
+      iface = line_word (line, len, 1, NULL);
     }
     if (IS ("iface") || IS ("auto") || str_starts (w, "allow-")) {
       for (int i = 1; ; i++) {
-        char *n = nth_word (line, len, i);
+        char *n = line_word (line, len, i, NULL);
         if (!n)
           break;
         if (strcmp (n, "lo") != 0 && valid_ifname (n, strlen (n))

@@ -29,6 +29,20 @@ main (void)
   CHECK (trim_blank_end (s, s + 2) == s);
   CHECK (skip_blank (s, s + 2) == s + 2);
 
+  /* Words of a line: blanks between, the line's end and comments not. */
+  const char *ln = "  linux\t/vmlinuz-6.1 root=/dev/sda1 ro\n";
+  const char *rest = NULL;
+  char *w = line_word (ln, strlen (ln), 0, &rest);
+  CHECK_STR (w, "linux");
+  CHECK (rest && strncmp (rest, "/vmlinuz", 8) == 0);
+  free (w);
+  w = line_word (ln, strlen (ln), 3, &rest);
+  CHECK_STR (w, "ro");
+  CHECK (*rest == '\n');
+  free (w);
+  CHECK (line_word (ln, strlen (ln), 4, NULL) == NULL);
+  CHECK (line_word ("   \n", 4, 0, NULL) == NULL);
+
   /* Paths as the guest names them, never above its root. */
   char *p = path_normalize ("/etc/../boot//grub/./grub.cfg");
   CHECK_STR (p, "/boot/grub/grub.cfg");

@@ -47,6 +47,25 @@ trim_blank_end (const char *p, const char *end)
   return end;
 }
 
+char *
+line_word (const char *line, size_t len, int i, const char **rest)
+{
+  const char *end = line + line_body_len (line, len), *p = line;
+  for (int k = 0; ; k++) {
+    p = skip_blank (p, end);
+    if (p == end)
+      return NULL;
+    const char *s = p;
+    while (p < end && *p != ' ' && *p != '\t')
+      p++;
+    if (k == i) {
+      if (rest)
+        *rest = skip_blank (p, end);
+      return xstrndup (s, (size_t) (p - s));
+    }
+  }
+}
+
 bool
 line_is_comment (const char *line, size_t len)
 {

@@ -27,6 +27,11 @@ bool line_is_comment (const char *line, size_t len);
 const char *skip_blank (const char *p, const char *end);
 /* The end of [P, END) without its trailing blanks (spaces, tabs). */
 const char *trim_blank_end (const char *p, const char *end);
+/* Word I (0-based; words are separated by blanks) of LINE, in a new
+ * string, or NULL when the line has fewer; *REST (when not NULL) then
+ * points past it and the blanks that follow.
+ */
+char *line_word (const char *line, size_t len, int i, const char **rest);
 
 bool str_starts (const char *s, const char *prefix);
 /* An absolute PATH without "//", "." and ".." (which stops at "/"). */
