@@ -216,11 +216,13 @@ p2v_source_in_use (struct p2v_dev *src, bool force)
  * copy and then the kernel's writeback work, on the CPUs that also
  * decompress and hash: here 1 GiB written buffered took 1.0-3.3 s of
  * system time, written direct 0.15 s, and in a copy over 1 Gbit/s that
- * was the difference between a full and a half-idle link.  The
- * descriptor is the same open file reopened, not the path again (which
- * may name something else by now).  A target that refuses O_DIRECT
- * (tmpfs, some FUSE files) is written through the page cache, as are
- * unaligned pieces; the kernel keeps the two views coherent.
+ * was the difference between a full and a half-idle link.  The second
+ * descriptor reopens what the first has open (/proc/self/fd), not the
+ * path, which may name something else by now; syncs go through the
+ * first, which covers the whole inode or device.  A target that
+ * refuses O_DIRECT (tmpfs, some FUSE files) is written through the
+ * page cache, as are unaligned pieces; the kernel keeps the two views
+ * coherent.
  */
 static void
 open_direct (struct p2v_dev *d)
@@ -254,6 +256,7 @@ write_run (struct p2v_dev *d, const char *p, size_t n, uint64_t off, uint64_t *a
       return -1;
     /* An alignment the target did not tell us: the page cache it is. */
     close (d->dfd);
+    d->dfd = -1;
     d->direct = false;
   }
   return p2v_pwrite_full (d->fd, p, n, off, at);
@@ -455,6 +458,7 @@ p2v_dev_close (struct p2v_dev *d)
 {
   if (d->direct)
     close (d->dfd);
+  d->dfd = -1;
   d->direct = false;
   if (d->fd >= 0)
     close (d->fd);

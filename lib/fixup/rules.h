@@ -37,8 +37,10 @@ struct macmap {
   size_t n;
 };
 bool macmap_add (struct macmap *mm, const char *arg);      /* "OLD=NEW" */
-/* KEY and MAC already checked (an ifname or old MAC, a new MAC). */
-void macmap_put (struct macmap *mm, const char *key, const char *mac);
+/* KEY an interface name or an old MAC (a name from a guest's files
+ * that is neither is refused: false), MAC a new one already parsed.
+ */
+bool macmap_put (struct macmap *mm, const char *key, const char *mac);
 const char *macmap_lookup (const struct macmap *mm, const char *ifname,
                            const char *oldmac);
 void macmap_free (struct macmap *mm);

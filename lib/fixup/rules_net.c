@@ -23,29 +23,28 @@ bool
 macmap_add (struct macmap *mm, const char *arg)
 {
   const char *eq = strchr (arg, '=');
-  char old[18], new_[18];
+  char new_[18];
   if (!eq || !p2v_parse_mac (eq + 1, strlen (eq + 1), new_))
     return false;
-  size_t kl = (size_t) (eq - arg);
-  char *key;
-  if (p2v_parse_mac (arg, kl, old))
-    key = xstrdup (old);
-  else if (valid_ifname (arg, kl))
-    key = xstrndup (arg, kl);
-  else
-    return false;
-  macmap_put (mm, key, new_);
+  char *key = xstrndup (arg, (size_t) (eq - arg));
+  bool ok = macmap_put (mm, key, new_);
   free (key);
-  return true;
+  return ok;
 }
 
-void
+bool
 macmap_put (struct macmap *mm, const char *key, const char *mac)
 {
+  char old[18];
+  size_t kl = strlen (key);
+  bool is_mac = p2v_parse_mac (key, kl, old);
+  if (!is_mac && !valid_ifname (key, kl))
+    return false;
   mm->e = xrealloc (mm->e, (mm->n + 1) * sizeof *mm->e);
-  mm->e[mm->n].key = xstrdup (key);
+  mm->e[mm->n].key = xstrdup (is_mac ? old : key);
   snprintf (mm->e[mm->n].mac, sizeof mm->e[mm->n].mac, "%s", mac);
   mm->n++;
+  return true;
 }
 
 const char *

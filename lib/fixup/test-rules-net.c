@@ -132,6 +132,13 @@ main (void)
   CHECK (macmap_add (&mm, "00:1B:78:AA:BB:CC=52:54:00:AB:CD:EF"));
   CHECK (!macmap_add (&mm, "eth0=zz:54:00:12:34:56"));
   CHECK (!macmap_add (&mm, "eth0"));
+  /* Names from a guest's files go into udev rules: only real ones. */
+  struct macmap put = { 0 };
+  CHECK (!macmap_put (&put, "eth0\" NAME=\"x", "52:54:00:12:34:56"));
+  CHECK (!macmap_put (&put, "a-name-longer-than-ifnamsiz", "52:54:00:12:34:56"));
+  CHECK (macmap_put (&put, "00-1B-78-AA-BB-CD", "52:54:00:12:34:57"));
+  CHECK (put.n == 1 && strcmp (put.e[0].key, "00:1b:78:aa:bb:cd") == 0);
+  macmap_free (&put);
   nc.macs = &mm;
   s = rule_ifcfg (rhel7_ifcfg, "eno1", &nc, &notes);
   CHECK (strstr (s, "HWADDR=\"52:54:00:12:34:56\"\nIPADDR=\"192.168.10.5\"\n") != NULL);

@@ -50,6 +50,10 @@ struct receiver {
    */
   pthread_mutex_t ck_lock;
   pthread_cond_t ck_cond;
+  /* Held from "no I/O error yet" to the state saved, and by io_fail:
+   * no state is recorded once an error was reported.
+   */
+  pthread_mutex_t save_lock;
   uint64_t ck_want;
   uint64_t checkpoint;
   bool ck_stop;

@@ -232,10 +232,12 @@ io_fail (struct receiver *r, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
+  pthread_mutex_lock (&r->save_lock);
   pthread_mutex_lock (&r->ck_lock);
   r->io_failed = true;
   uint64_t durable = r->state.durable;
   pthread_mutex_unlock (&r->ck_lock);
+  pthread_mutex_unlock (&r->save_lock);
   if (r->state_path && !r->delta)
     recv_fail (r, P2V_EXIT_IO, "%s; %s is durable only up to offset %llu (%s), where a rerun "
           "resumes", msg, r->o->target, (unsigned long long) durable,
@@ -266,10 +268,20 @@ checkpoint_to (struct receiver *r, uint64_t to)
     io_fail (r, "cannot flush %s to stable storage: %s", r->dst.path, strerror (errno));
     return -1;
   }
+  /* A write that failed while we synced was reported with the offset
+   * durable before: the state must not say more than that message.
+   */
+  pthread_mutex_lock (&r->save_lock);
   pthread_mutex_lock (&r->ck_lock);
-  r->state.durable = to;
+  bool failed = r->io_failed;
+  if (!failed)
+    r->state.durable = to;
   pthread_mutex_unlock (&r->ck_lock);
-  if (p2v_state_save (r->state_path, &r->state) == -1) {
+  int rc = failed ? -1 : p2v_state_save (r->state_path, &r->state);
+  pthread_mutex_unlock (&r->save_lock);
+  if (failed)
+    return -1;
+  if (rc == -1) {
     recv_fail (r, P2V_EXIT_IO, "cannot record progress in %s", r->state_path);
     return -1;
   }
@@ -1003,6 +1015,7 @@ p2v_receiver_init (struct receiver *r, const struct p2v_recv_opts *o)
   pthread_mutex_init (&r->lock, NULL);
   pthread_mutex_init (&r->ck_lock, NULL);
   pthread_cond_init (&r->ck_cond, NULL);
+  pthread_mutex_init (&r->save_lock, NULL);
 }
 
 void
@@ -1013,4 +1026,5 @@ p2v_receiver_free (struct receiver *r)
   pthread_mutex_destroy (&r->lock);
   pthread_mutex_destroy (&r->ck_lock);
   pthread_cond_destroy (&r->ck_cond);
+  pthread_mutex_destroy (&r->save_lock);
 }
