@@ -271,6 +271,18 @@ p2v_digest_add_blocks (struct p2v_digest *d, const uint8_t *blocks, size_t n)
 }
 
 void
+p2v_digest_add_chunk (struct p2v_digest *d, bool zero, const uint8_t *blocks,
+                      const void *raw, size_t n)
+{
+  if (zero)
+    p2v_digest_add_zeros (d, n);
+  else if (blocks)
+    p2v_digest_add_blocks (d, blocks, n);
+  else
+    p2v_digest_update (d, raw, n);
+}
+
+void
 p2v_digest_add_zeros (struct p2v_digest *d, uint64_t n)
 {
   static const uint8_t zeros[P2V_BLKHASH_BLOCK];

@@ -94,6 +94,11 @@ void p2v_digest_add_blocks (struct p2v_digest *d, const uint8_t *blocks, size_t 
  * for a plain digest the zeros are hashed.
  */
 void p2v_digest_add_zeros (struct p2v_digest *d, uint64_t n);
+/* One chunk of a pipeline, in order: n zeros, or the chunk's block
+ * digests when blocks is not NULL (blkhash), else its bytes raw.
+ */
+void p2v_digest_add_chunk (struct p2v_digest *d, bool zero, const uint8_t *blocks,
+                           const void *raw, size_t n);
 /* Bytes fed so far. */
 uint64_t p2v_digest_length (const struct p2v_digest *d);
 /* Finish: writes the raw digest (p2v_digest_size bytes) to out. */

@@ -426,13 +426,8 @@ digest_thread (void *arg)
     struct p2v_slot *slot = p2v_ring_wait (r->ring, seq, P2V_SLOT_DONE);
     if (!slot)
       break;
-    const struct p2v_chunk_hdr *h = &slot->hdr;
-    if (slot->zero)
-      p2v_digest_add_zeros (r->digest, h->raw_len);
-    else if (r->blocks)
-      p2v_digest_add_blocks (r->digest, slot->blocks, h->raw_len);
-    else
-      p2v_digest_update (r->digest, slot->raw, h->raw_len);
+    p2v_digest_add_chunk (r->digest, slot->zero, r->blocks ? slot->blocks : NULL,
+                          slot->raw, slot->hdr.raw_len);
     p2v_ring_release (r->ring, slot);
   }
   return NULL;

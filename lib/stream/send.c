@@ -589,14 +589,9 @@ digest_thread (void *arg)
     struct p2v_slot *slot = p2v_ring_wait (s->ring, seq, s->blocks ? P2V_SLOT_DONE : P2V_SLOT_FILLED);
     if (!slot)
       break;
-    const struct p2v_chunk_hdr *h = &slot->hdr;
-    if (slot->zero)
-      p2v_digest_add_zeros (s->digest, h->raw_len);
-    else if (s->blocks)
-      p2v_digest_add_blocks (s->digest, slot->blocks, h->raw_len);
-    else
-      /* Not the codec: a delta's worker may be changing it right now. */
-      p2v_digest_update (s->digest, slot->raw, h->raw_len);
+    /* Not the codec: a delta's worker may be changing it right now. */
+    p2v_digest_add_chunk (s->digest, slot->zero, s->blocks ? slot->blocks : NULL,
+                          slot->raw, slot->hdr.raw_len);
     p2v_ring_release (s->ring, slot);
   }
   pthread_mutex_lock (&s->lock);

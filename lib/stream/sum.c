@@ -140,10 +140,7 @@ p2v_sum_range (struct p2v_digest *d, struct p2v_dev *dev, uint64_t off, uint64_t
     pthread_mutex_unlock (&s.lock);
     /* The slot is ours until folded moves past it. */
     uint64_t n = seg_len (&s, s.folded);
-    if (g->zero)
-      p2v_digest_add_zeros (d, n);
-    else
-      p2v_digest_add_blocks (d, g->blocks, n);
+    p2v_digest_add_chunk (d, g->zero, g->blocks, NULL, n);
     bool stop = cb && cb->stop && cb->stop (cb->arg);
     if (cb && cb->progress)
       cb->progress (cb->arg, s.folded * P2V_SUM_SEGMENT + n);

@@ -59,7 +59,8 @@ struct image {
 };
 
 /* Feed an image as the pipelines do: chunks of cs (a multiple of the
- * block), zero chunks as zeros, others as block digests.
+ * block), zero chunks as zeros, others as block digests (blkhash) or
+ * their bytes.
  */
 static void
 by_chunks (const char *alg, const struct image *im, size_t cs, const char *want)
@@ -69,12 +70,10 @@ by_chunks (const char *alg, const struct image *im, size_t cs, const char *want)
   static uint8_t blocks[P2V_BLOCK_DIGESTS_MAX];
   for (size_t off = 0; off < im->size; off += cs) {
     size_t n = im->size - off < cs ? im->size - off : cs;
-    if (p2v_is_zero (im->data + off, n))
-      p2v_digest_add_zeros (d, n);
-    else {
+    bool zero = p2v_is_zero (im->data + off, n), by_blocks = !zero && p2v_digest_is_blocks (id);
+    if (by_blocks)
       p2v_digest_blocks (id, im->data + off, n, blocks);
-      p2v_digest_add_blocks (d, blocks, n);
-    }
+    p2v_digest_add_chunk (d, zero, by_blocks ? blocks : NULL, im->data + off, n);
   }
   CHECK (p2v_digest_length (d) == im->size);
   char hex[P2V_DIGEST_HEX_MAX];
@@ -151,6 +150,7 @@ blksum_vectors (void)
     by_bytes ("blkhash-sha256", &im[i], im[i].blkhash_sha256);
     by_chunks ("blkhash-sha256", &im[i], 64 * 1024, im[i].blkhash_sha256);
     by_chunks ("blkhash-sha256", &im[i], 4 * MiB, im[i].blkhash_sha256);
+    by_chunks ("sha256", &im[i], 4 * MiB, im[i].sha256);
   }
   /* The other inner hashes, on mixed.img. */
   by_bytes ("blkhash-sha1", &im[5], "32bf8d168b9ade41010c2d9776867af6c0966676");
