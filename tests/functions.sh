@@ -102,13 +102,11 @@ make_disk_image() {
     "$top_srcdir/scripts/make-disk-image" "$@" > /dev/null 2>&1 || fail "cannot make a disk image"
 }
 
-recv_wrap=()
 # start_recv ARGS...: p2vrecv listening on 127.0.0.1 with a port the
-# kernel picks; sets recv_pid and port, stderr in $tmp/recv.err.  The
-# array recv_wrap, when set, is a command p2vrecv runs under (strace).
+# kernel picks; sets recv_pid and port, stderr in $tmp/recv.err.
 start_recv() {
     : > "$tmp/recv.err"
-    "${recv_wrap[@]}" p2vrecv --listen 127.0.0.1:0 --progress=plain "$@" 2> "$tmp/recv.err" &
+    p2vrecv --listen 127.0.0.1:0 --progress=plain "$@" 2> "$tmp/recv.err" &
     recv_pid=$!
     cleanup_fn "kill $recv_pid 2>/dev/null"
     local i
