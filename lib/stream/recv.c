@@ -246,11 +246,9 @@ io_fail (struct receiver *r, const char *fmt, ...)
     recv_fail (r, P2V_EXIT_IO, "%s", msg);
 }
 
-/* Make what was written so far durable, then say so in the resume
+/* Make everything before `to` durable, then say so in the resume
  * state: the order matters, the state must never claim more than the
- * disk holds.
- */
-/* Every write before offset `to` has returned.  The fdatasync then
+ * disk holds.  Every write before `to` has returned, so the fdatasync
  * covers them all, whatever was written after, and a writeback error
  * of any of them is reported here: nothing else on this descriptor
  * waits for writeback while the pipeline runs (sync_file_range only
