@@ -13,7 +13,7 @@
 #  - --delta with --stdout or --resume is a usage error (exit 1);
 #  - memory stays bounded: a 1 GiB (sparse) disk in 64 KiB chunks, four
 #    times the 4096 hashes the window holds, costs each end under 64 MiB
-#    (not asserted under sanitizers, whose shadow memory dominates).
+#    (under 128 MiB under sanitizers, whose shadow memory dominates).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires cmp sha256sum
 CS=65536 N=3072 size=$((192 << 20))
@@ -148,12 +148,12 @@ expect_line "$tmp/big.send" "^p2vsend: delta: hashed 1\.0 GiB in .*; 1 of 16384 
 cmp "$tmp/big.img" "$tmp/bigt.img" || fail "1 GiB: target differs"
 srss=$(tail -n1 "$tmp/send.rss") rrss=$(tail -n1 "$tmp/recv.rss")
 echo "1 GiB delta: p2vsend peak RSS $((srss / 1024)) MiB, p2vrecv $((rrss / 1024)) MiB"
-# Under sanitizers RSS is mostly ASan's shadow and quarantine (about
-# 60 MiB here for what costs 9 MiB plainly): the bound is checked by the
-# plain suite, the sanitizer run checks the copy itself.
-if [ -z "${P2V_SANITIZE:-}" ]; then
-    [ "$srss" -lt $((64 * 1024)) ] && [ "$rrss" -lt $((64 * 1024)) ] || fail "1 GiB delta used $srss kB (sender), $rrss kB (receiver)"
-fi
+# Under sanitizers RSS is mostly ASan's shadow and quarantine (58-62 MiB
+# here for what costs 9 MiB plainly): the tight bound is the plain
+# suite's, the sanitizer run keeps a looser one.
+lim=64
+[ -z "${P2V_SANITIZE:-}" ] || lim=128
+[ "$srss" -lt $((lim * 1024)) ] && [ "$rrss" -lt $((lim * 1024)) ] || fail "1 GiB delta used $srss kB (sender), $rrss kB (receiver), not under $lim MiB"
 rm -f "$tmp/big.img" "$tmp/bigt.img"
 
 # Usage errors, before anything is opened.
