@@ -20,8 +20,15 @@ int p2v_accept (int lfd, char *peer, size_t n);
  */
 int p2v_connect (const char *host, const char *port);
 
-/* Bigger socket buffers keep a long fat link full; best effort. */
+/* No Nagle, keepalive probes, and a send buffer that keeps the link
+ * full through the peer's pauses (best effort: see net.c).
+ */
 void p2v_tune_socket (int fd);
+
+/* The same for the receive buffer, once the peer is authenticated: an
+ * unauthenticated peer must not fill 32 MiB of the receiver's memory.
+ */
+void p2v_widen_receive (int fd);
 
 /* "ADDR:PORT" (IPv6 in brackets) of a socket address. */
 void p2v_format_sockaddr (const void *sa, char *buf, size_t n);

@@ -186,6 +186,7 @@ start_session (struct server *srv, unsigned i, struct receiver *c)
   r->desc = c->desc;
   memcpy (r->peer, c->peer, sizeof r->peer);
   r->is_socket = true;
+  p2v_widen_receive (r->ch.fd);
   memset (&c->desc, 0, sizeof c->desc);
   c->ch.fd = -1;
   c->ch.tx = c->ch.rx = NULL;
