@@ -10,6 +10,7 @@
 #   wait_for_file F SECS   wait until F is non-empty, bounded
 #   make_disk_image F SIZE a real MBR disk image: two ext4 partitions with files
 #   start_recv ARGS...     p2vrecv on 127.0.0.1, free port: sets recv_pid, port
+#                          (under the command prefix $recv_as, if set)
 #   wait_recv              wait for it: sets recv_rc
 #   expect_line F REGEX    F has a line matching REGEX, else fail
 #   delta_json F KEY       KEY of the final JSON delta line in F
@@ -103,10 +104,11 @@ make_disk_image() {
 }
 
 # start_recv ARGS...: p2vrecv listening on 127.0.0.1 with a port the
-# kernel picks; sets recv_pid and port, stderr in $tmp/recv.err.
+# kernel picks; sets recv_pid and port, stderr in $tmp/recv.err.  With
+# recv_as set to a command prefix (setpriv ...), p2vrecv runs under it.
 start_recv() {
     : > "$tmp/recv.err"
-    p2vrecv --listen 127.0.0.1:0 --progress=plain "$@" 2> "$tmp/recv.err" &
+    ${recv_as:-} p2vrecv --listen 127.0.0.1:0 --progress=plain "$@" 2> "$tmp/recv.err" &
     recv_pid=$!
     cleanup_fn "kill $recv_pid 2>/dev/null"
     local i

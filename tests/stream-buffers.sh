@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The link keeps going while one end pauses: a target's flush holds back
-# every write for a tenth of a second or more, and meanwhile the sender
-# goes on sending into 32 MiB of socket buffer on each side.  With
-# p2vrecv stopped (SIGSTOP), at least 16 MiB queue up in its socket and
-# as many in p2vsend's, and the copy then finishes identical.  The
-# receive buffer grows only once the peer proved the key: a stranger's
-# connection gets what the kernel gives anyone.  Without the privilege
-# to go past net.core.rmem_max the copy still works, on the kernel's own
-# buffer sizes.
+# The link keeps going while the receiver pauses: a target's flush holds
+# back every write for a tenth of a second or more, and meanwhile the
+# sender goes on sending into p2vrecv's 32 MiB receive buffer.  With
+# p2vrecv stopped (SIGSTOP), at least 16 MiB queue up in its socket
+# (under 8 MiB with the kernel's own sizes), and the copy then finishes
+# identical.  The receive buffer grows only once the peer proved the
+# key: a stranger's connection gets what the kernel gives anyone.
+# Without the privilege to go past net.core.rmem_max the copy still
+# works, on the kernel's own buffer sizes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/functions.sh"
 requires_root
 requires ss cmp setpriv
@@ -39,12 +39,11 @@ rq=0 sq=0
 for ((i = 0; i < 50; i++)); do
     sleep 0.1
     rq=$(queued sport "$port") sq=$(queued dport "$port")
-    [ "$rq" -ge $((24 * MiB)) ] && [ "$sq" -ge $((24 * MiB)) ] && break
+    [ "$rq" -ge $((24 * MiB)) ] && break
 done
 kill -CONT "$recv_pid"
 echo "while p2vrecv was stopped: $rq bytes queued to it, $sq in p2vsend's socket"
 [ "$rq" -ge $((16 * MiB)) ] || fail "only $rq bytes queued in p2vrecv's socket while it was stopped"
-[ "$sq" -ge $((16 * MiB)) ] || fail "only $sq bytes queued in p2vsend's socket while p2vrecv was stopped"
 wait "$spid" || { cat "$tmp/send.err" "$tmp/recv.err" >&2; fail "p2vsend failed after the pause"; }
 wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "p2vrecv exited $recv_rc after the pause"; }
@@ -69,26 +68,22 @@ echo "a stranger's connection: receive buffer $rb bytes"
 [ "$rb" -lt $((16 * MiB)) ] || fail "a connection that proved no key got a $rb-byte receive buffer"
 
 # Unprivileged: no CAP_NET_ADMIN, the kernel's buffer sizes, the same copy.
+nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+chmod 755 "$tmp"
+if ! $nobody sh -c 'test -x "$1" && test -x "$2" && test -r "$3"' _ \
+        "$(command -v p2vrecv)" "$(command -v p2vsend)" "$src"; then
+    echo "user 65534 cannot run the build's programs from here: the unprivileged case is not run"
+    exit 0
+fi
 udir=$tmp/nobody
 mkdir "$udir"
 chown 65534:65534 "$udir"
-chmod 755 "$tmp"
-: > "$tmp/recv.err"
-setpriv --reuid=65534 --regid=65534 --clear-groups \
-    p2vrecv --listen 127.0.0.1:0 --progress=none --state-dir="$udir" "$udir/out.img" 2> "$tmp/recv.err" &
-recv_pid=$!
-cleanup_fn "kill $recv_pid 2>/dev/null"
-port=
-for ((i = 0; i < 100; i++)); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/recv.err")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/recv.err" >&2; fail "unprivileged p2vrecv did not listen"; }
-timeout 120 setpriv --reuid=65534 --regid=65534 --clear-groups \
-    p2vsend --progress=none "$src" "127.0.0.1:$port" 2> "$tmp/send.err" \
+recv_as=$nobody
+start_recv --state-dir="$udir" "$udir/out.img"
+timeout 120 $nobody p2vsend --progress=none "$src" "127.0.0.1:$port" 2> "$tmp/send.err" \
     || { cat "$tmp/send.err" "$tmp/recv.err" >&2; fail "unprivileged p2vsend failed"; }
 wait_recv
 [ "$recv_rc" -eq 0 ] || { cat "$tmp/recv.err" >&2; fail "unprivileged p2vrecv exited $recv_rc"; }
 cmp "$src" "$udir/out.img" || fail "the unprivileged copy differs from the source"
+echo "unprivileged (user 65534): the copy is identical"
 exit 0

@@ -33,29 +33,26 @@ p2v_format_sockaddr (const void *sa, char *buf, size_t n)
     snprintf (buf, n, "%s:%s", h, serv);
 }
 
-/* Socket buffers carry the link through the other end's pauses.  A
- * target's flush holds back every write for a tenth of a second and
- * more (half a second seen on a virtual disk), and on the sender, where
- * a disk compresses well, the CPUs fall behind the link for a while:
- * 32 MiB queued on each side is about a quarter of a second at 1 Gbit/s.
- * Only CAP_NET_ADMIN may ask past net.core.[rw]mem_max (208 KiB on a
- * stock kernel); a plain SO_RCVBUF/SO_SNDBUF would be cut to that and
- * would also switch off the kernel's autotuning, which does better:
- * without the privilege the kernel sizes the buffers itself.
+/* Only CAP_NET_ADMIN may ask for socket buffers past
+ * net.core.[rw]mem_max (208 KiB on a stock kernel); a plain SO_SNDBUF or
+ * SO_RCVBUF is cut to that and also switches off the kernel's
+ * autotuning, which does better: without the privilege the kernel
+ * sizes the buffers itself.
  */
-#define STREAM_BUFFER (32 * 1024 * 1024)
-
 static void
-force_buffer (int fd, int opt)
+force_buffer (int fd, int opt, int bytes)
 {
-  int sz = STREAM_BUFFER;
-  setsockopt (fd, SOL_SOCKET, opt, &sz, sizeof sz);
+  setsockopt (fd, SOL_SOCKET, opt, &bytes, sizeof bytes);
 }
 
+/* A target's flush holds back every write for a tenth of a second and
+ * more (half a second seen on a virtual disk): 32 MiB of receive buffer
+ * keep the link going meanwhile, a quarter of a second at 1 Gbit/s.
+ */
 void
 p2v_widen_receive (int fd)
 {
-  force_buffer (fd, SO_RCVBUFFORCE);
+  force_buffer (fd, SO_RCVBUFFORCE, 32 * 1024 * 1024);
 }
 
 void
@@ -68,10 +65,13 @@ p2v_tune_socket (int fd)
    */
   int one = 1;
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  /* What we send is ours; what a peer sends is queued in our memory
-   * only once it proved the key (p2v_widen_receive).
+  /* A long fat link needs its bandwidth-delay product in flight.  Not
+   * more: --compress=auto reads a full link from waiting to send, and a
+   * deep queue would hide that for seconds on a slow link.  What a peer
+   * sends is queued in our memory only once it proved the key
+   * (p2v_widen_receive).
    */
-  force_buffer (fd, SO_SNDBUFFORCE);
+  force_buffer (fd, SO_SNDBUFFORCE, 4 * 1024 * 1024);
   /* A peer that vanished without a FIN or RST (power cut, a firewall
    * dropping state) would otherwise leave a wait for its verdict hanging
    * for hours: probe an idle link after 30 s, give up after about a

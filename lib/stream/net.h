@@ -20,13 +20,14 @@ int p2v_accept (int lfd, char *peer, size_t n);
  */
 int p2v_connect (const char *host, const char *port);
 
-/* No Nagle, keepalive probes, and a send buffer that keeps the link
- * full through the peer's pauses (best effort: see net.c).
+/* No Nagle, keepalive probes, a 4 MiB send buffer (best effort: see
+ * net.c).
  */
 void p2v_tune_socket (int fd);
 
-/* The same for the receive buffer, once the peer is authenticated: an
- * unauthenticated peer must not fill 32 MiB of the receiver's memory.
+/* A 32 MiB receive buffer, so that the link goes on while the target
+ * flushes; only once the peer is authenticated: an unauthenticated peer
+ * must not fill 32 MiB of the receiver's memory.
  */
 void p2v_widen_receive (int fd);
 
