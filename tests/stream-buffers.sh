@@ -3,7 +3,7 @@
 # back every write for a tenth of a second or more, and meanwhile the
 # sender goes on sending into p2vrecv's 32 MiB receive buffer.  With
 # p2vrecv stopped (SIGSTOP), at least 16 MiB queue up in its socket
-# (under 8 MiB with the kernel's own sizes), and the copy then finishes
+# (8 MB before p2vrecv asked for more), and the copy then finishes
 # identical.  The receive buffer grows only once the peer proved the
 # key: a stranger's connection gets what the kernel gives anyone.
 # Without the privilege to go past net.core.rmem_max the copy still
