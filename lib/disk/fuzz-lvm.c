@@ -6,7 +6,6 @@
  */
 #include <config.h>
 
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
